@@ -1,0 +1,42 @@
+import { z } from "zod";
+
+/**
+ * The single retry policy for SCIM work. The in-process client retries and the scheduled (EventBridge
+ * Scheduler / local timer) retries both ask it for the next delay, so a 429 is treated the same way
+ * whether it is retried 200 ms later inside one Lambda run or 10 minutes later by a schedule.
+ */
+export const RetryPolicySchema = z.object({
+  baseDelayMs: z.number().int().positive(),
+  maxDelayMs: z.number().int().positive(),
+  maxAttempts: z.number().int().positive(),
+});
+export type RetryPolicy = z.infer<typeof RetryPolicySchema>;
+
+export const defaultRetryPolicy: RetryPolicy = {
+  baseDelayMs: 1_000,
+  maxDelayMs: 15 * 60_000,
+  maxAttempts: 10,
+};
+
+/**
+ * Exponential backoff with full jitter (spreads a burst of throttled workers instead of having them
+ * return together), capped per attempt. The server's Retry-After is a floor that wins over the cap:
+ * sending before it only earns another 429.
+ *
+ * @param attempt the attempt that just failed, starting at 1
+ */
+export function retryDelayMs(
+  policy: RetryPolicy,
+  attempt: number,
+  retryAfterMs: number | undefined,
+  random: () => number = Math.random,
+): number {
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, attempt - 1));
+  const jittered = Math.floor(random() * ceiling);
+  return Math.max(jittered, retryAfterMs ?? 0);
+}
+
+/** Whether another attempt is allowed after `attempt` failures. */
+export function hasAttemptsLeft(policy: RetryPolicy, attempt: number): boolean {
+  return attempt < policy.maxAttempts;
+}

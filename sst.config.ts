@@ -1,0 +1,25 @@
+/// <reference path="./.sst/platform/config.d.ts" />
+
+/**
+ * Infra is split one file per concern under stacks/. Each file creates its resources at module
+ * scope, so it must be imported inside run(), where the sst and aws globals exist.
+ */
+export default $config({
+  app(input) {
+    return {
+      name: "kiro-scim-sync",
+      removal: input?.stage === "production" ? "retain" : "remove",
+      protect: input?.stage === "production",
+      home: "aws",
+    };
+  },
+  async run() {
+    $transform(sst.aws.Function, (args) => {
+      args.runtime ??= "nodejs22.x";
+      args.architecture ??= "arm64";
+    });
+    const storage = await import("./stacks/storage");
+    await import("./stacks/secrets");
+    return { ledgerTable: storage.ledger.name };
+  },
+});

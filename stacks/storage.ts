@@ -1,0 +1,4 @@
+export const ledger = new sst.aws.Dynamo("Ledger", {
+  fields: { pk: "string", sk: "string" },
+  primaryIndex: { hashKey: "pk", rangeKey: "sk" },
+});
