@@ -1,0 +1,643 @@
+import {
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  TransactionCanceledException,
+} from "@aws-sdk/client-dynamodb";
+import {
+  BatchGetCommand,
+  DynamoDBDocumentClient,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  TransactWriteCommand,
+  UpdateCommand,
+  type UpdateCommandInput,
+} from "@aws-sdk/lib-dynamodb";
+import type { IdentitySource } from "../../domain/identity-source";
+import type { KiroUserProfile } from "../../domain/kiro-user";
+import type {
+  GroupRecord,
+  LeaseResult,
+  Ledger,
+  LedgerKind,
+  MembershipRecord,
+  StatusEntry,
+  SyncFailure,
+  SyncStatus,
+  UserRecord,
+} from "../../ports/ledger";
+
+type Item = Record<string, unknown>;
+
+const key = {
+  user: (source: IdentitySource, id: string) => ({ pk: `${source}#USER#${id}`, sk: "#USER" }),
+  group: (source: IdentitySource, id: string) => ({ pk: `${source}#GROUP#${id}`, sk: "#GROUP" }),
+  member: (source: IdentitySource, groupId: string, userId: string) => ({
+    pk: `${source}#GROUP#${groupId}`,
+    sk: `MEMBER#${userId}`,
+  }),
+  event: (source: IdentitySource, id: string) => ({ pk: `${source}#EVENT#${id}`, sk: "#EVENT" }),
+};
+
+const statusKey = (source: IdentitySource, kind: LedgerKind, status: SyncStatus) =>
+  `${source}#${kind}#${status}`;
+
+/**
+ * Shared update fragments. A change moves an item to pending and into the byStatus index under the
+ * time the *first* unsynced change landed (`if_not_exists`), so the age ops see is the age of the
+ * oldest change still waiting, not of the latest retry.
+ */
+const toPending =
+  "#status = :pending, pendingSince = if_not_exists(pendingSince, :now), gsi1pk = :pendingKey, gsi1sk = if_not_exists(pendingSince, :now), updatedAt = :now";
+const toFailed =
+  "#status = :failed, reason = :reason, errorCode = :errorCode, lastAttemptAt = :now, attempts = if_not_exists(attempts, :zero) + :one, pendingSince = if_not_exists(pendingSince, :now), gsi1pk = :failedKey, gsi1sk = if_not_exists(pendingSince, :now), updatedAt = :now";
+const toSynced =
+  "#status = :synced, syncedAt = :now, lastAttemptAt = :now, attempts = :zero, updatedAt = :now";
+
+export interface DynamoLedgerOptions {
+  tableName: string;
+  client: DynamoDBClient;
+  /** Default dedupe window for event ids: longer than any IdP redelivery (Graph retries for 4 h). */
+  eventTtlSeconds?: number;
+  now?: () => Date;
+}
+
+/** The ledger on one DynamoDB table (see ledger-table.ts for keys and indexes). */
+export class DynamoLedger implements Ledger {
+  private readonly db: DynamoDBDocumentClient;
+  private readonly table: string;
+  private readonly eventTtlSeconds: number;
+  private readonly now: () => Date;
+
+  constructor(options: DynamoLedgerOptions) {
+    this.db = DynamoDBDocumentClient.from(options.client, {
+      marshallOptions: { removeUndefinedValues: true },
+    });
+    this.table = options.tableName;
+    this.eventTtlSeconds = options.eventTtlSeconds ?? 3 * 24 * 3600;
+    this.now = options.now ?? (() => new Date());
+  }
+
+  async markEventProcessed(
+    source: IdentitySource,
+    eventId: string,
+    ttlSeconds = this.eventTtlSeconds,
+  ): Promise<boolean> {
+    const nowSeconds = Math.floor(this.now().getTime() / 1000);
+    return this.unlessConditionFails(
+      this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { ...key.event(source, eventId), kind: "EVENT", expiresAt: nowSeconds + ttlSeconds },
+          ConditionExpression: "attribute_not_exists(pk) OR expiresAt < :nowSeconds",
+          ExpressionAttributeValues: { ":nowSeconds": nowSeconds },
+        }),
+      ),
+    );
+  }
+
+  async recordUserProfile(
+    source: IdentitySource,
+    idpId: string,
+    profile: KiroUserProfile,
+    version: string,
+  ): Promise<boolean> {
+    return this.unlessConditionFails(
+      this.db.send(
+        this.userUpdate(source, idpId, {
+          set: `profile = :profile, profileVersion = :version, active = if_not_exists(active, :active)`,
+          condition: "attribute_not_exists(profileVersion) OR profileVersion < :version",
+          values: { ":profile": profile, ":version": version, ":active": profile.active },
+        }),
+      ),
+    );
+  }
+
+  async recordUserActive(
+    source: IdentitySource,
+    idpId: string,
+    active: boolean,
+    version: string,
+  ): Promise<boolean> {
+    return this.unlessConditionFails(
+      this.db.send(
+        this.userUpdate(source, idpId, {
+          set: "active = :active, activeVersion = :version",
+          condition: "attribute_not_exists(activeVersion) OR activeVersion < :version",
+          values: { ":active": active, ":version": version },
+        }),
+      ),
+    );
+  }
+
+  async getUser(source: IdentitySource, idpId: string): Promise<UserRecord | undefined> {
+    return (await this.getUsers(source, [idpId])).get(idpId);
+  }
+
+  async getUsers(source: IdentitySource, idpIds: readonly string[]): Promise<Map<string, UserRecord>> {
+    const found = new Map<string, UserRecord>();
+    const unique = [...new Set(idpIds)];
+    for (let start = 0; start < unique.length; start += 100) {
+      let keys: Item[] = unique.slice(start, start + 100).map((id) => key.user(source, id));
+      for (let round = 0; keys.length > 0; round++) {
+        if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** round)));
+        const result = await this.db.send(
+          new BatchGetCommand({ RequestItems: { [this.table]: { Keys: keys, ConsistentRead: true } } }),
+        );
+        for (const item of result.Responses?.[this.table] ?? [])
+          found.set(String(item.idpId), toUserRecord(item));
+        keys = (result.UnprocessedKeys?.[this.table]?.Keys as Item[] | undefined) ?? [];
+      }
+    }
+    return found;
+  }
+
+  async recordUserSynced(source: IdentitySource, idpId: string, scimId: string): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: key.user(source, idpId),
+        UpdateExpression: `SET scimId = :scimId, ${toSynced}, gsi1pk = :syncedKey, gsi1sk = :now REMOVE pendingSince, reason, errorCode`,
+        ExpressionAttributeNames: { "#status": "status" },
+        ExpressionAttributeValues: {
+          ":scimId": scimId,
+          ":synced": "synced",
+          ":now": this.iso(),
+          ":zero": 0,
+          ":syncedKey": statusKey(source, "USER", "synced"),
+        },
+      }),
+    );
+  }
+
+  async recordUserFailed(source: IdentitySource, idpId: string, failure: SyncFailure): Promise<void> {
+    await this.db.send(
+      this.failureUpdate(key.user(source, idpId), statusKey(source, "USER", "failed"), failure),
+    );
+  }
+
+  async recordGroupName(
+    source: IdentitySource,
+    idpId: string,
+    name: string,
+    version: string,
+  ): Promise<boolean> {
+    return this.unlessConditionFails(
+      this.db.send(
+        new UpdateCommand(
+          this.groupUpdate(source, idpId, {
+            set: "#name = :name, nameVersion = :version",
+            condition: "attribute_not_exists(nameVersion) OR nameVersion < :version",
+            values: { ":name": name, ":version": version },
+            names: { "#name": "name" },
+          }),
+        ),
+      ),
+    );
+  }
+
+  async getGroup(source: IdentitySource, idpId: string): Promise<GroupRecord | undefined> {
+    const result = await this.db.send(
+      new QueryCommand({
+        TableName: this.table,
+        KeyConditionExpression: "pk = :pk AND sk = :sk",
+        ExpressionAttributeValues: { ":pk": key.group(source, idpId).pk, ":sk": "#GROUP" },
+        ConsistentRead: true,
+      }),
+    );
+    const item = result.Items?.[0];
+    return item ? toGroupRecord(item) : undefined;
+  }
+
+  async recordGroupScimId(
+    source: IdentitySource,
+    idpId: string,
+    scimId: string,
+    createdByUs: boolean,
+  ): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: key.group(source, idpId),
+        UpdateExpression: "SET scimId = :scimId, createdByUs = :createdByUs, updatedAt = :now",
+        ExpressionAttributeValues: { ":scimId": scimId, ":createdByUs": createdByUs, ":now": this.iso() },
+      }),
+    );
+  }
+
+  async recordGroupFailed(source: IdentitySource, idpId: string, failure: SyncFailure): Promise<void> {
+    await this.db.send(
+      this.failureUpdate(key.group(source, idpId), statusKey(source, "GROUP", "failed"), failure),
+    );
+  }
+
+  async recordDesiredMembership(
+    source: IdentitySource,
+    groupId: string,
+    userId: string,
+    desired: boolean,
+    version: string,
+  ): Promise<boolean> {
+    const now = this.iso();
+    try {
+      await this.db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.table,
+                Key: key.member(source, groupId, userId),
+                UpdateExpression: `SET desired = :desired, desiredVersion = :version, applied = if_not_exists(applied, :false), attempts = if_not_exists(attempts, :zero), kind = :kind, #source = :source, groupId = :groupId, userId = :userId, gsi2pk = :byUser, gsi2sk = :groupId, ${toPending}`,
+                ConditionExpression: "attribute_not_exists(desiredVersion) OR desiredVersion < :version",
+                ExpressionAttributeNames: { "#status": "status", "#source": "source" },
+                ExpressionAttributeValues: {
+                  ":desired": desired,
+                  ":version": version,
+                  ":false": false,
+                  ":zero": 0,
+                  ":kind": "MEMBER",
+                  ":source": source,
+                  ":groupId": groupId,
+                  ":userId": userId,
+                  ":byUser": `${source}#USERGROUPS#${userId}`,
+                  ":pending": "pending",
+                  ":now": now,
+                  ":pendingKey": statusKey(source, "MEMBER", "pending"),
+                },
+              },
+            },
+            { Update: this.groupUpdate(source, groupId, { set: "", values: {}, now }) },
+          ],
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (
+        error instanceof TransactionCanceledException &&
+        error.CancellationReasons?.[0]?.Code === "ConditionalCheckFailed"
+      ) {
+        return false;
+      }
+      throw error;
+    }
+  }
+
+  async listMemberships(source: IdentitySource, groupId: string): Promise<MembershipRecord[]> {
+    const items = await this.queryAll({
+      TableName: this.table,
+      KeyConditionExpression: "pk = :pk AND begins_with(sk, :member)",
+      ExpressionAttributeValues: { ":pk": key.group(source, groupId).pk, ":member": "MEMBER#" },
+      ConsistentRead: true,
+    });
+    return items.map(toMembershipRecord);
+  }
+
+  async listGroupIdsOfUser(source: IdentitySource, userId: string): Promise<string[]> {
+    const items = await this.queryAll({
+      TableName: this.table,
+      IndexName: "byCollection",
+      KeyConditionExpression: "gsi2pk = :pk",
+      ExpressionAttributeValues: { ":pk": `${source}#USERGROUPS#${userId}` },
+    });
+    return items.map((item) => String(item.gsi2sk));
+  }
+
+  async recordMembershipsApplied(
+    source: IdentitySource,
+    groupId: string,
+    changes: readonly { userId: string; applied: boolean; seenVersion: string }[],
+  ): Promise<void> {
+    const now = this.iso();
+    await forEachLimited(changes, 16, async (change) => {
+      const Key = key.member(source, groupId, change.userId);
+      const stillCurrent = await this.unlessConditionFails(
+        this.db.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key,
+            UpdateExpression: `SET applied = :applied, appliedAt = :now, ${toSynced} REMOVE pendingSince, reason, errorCode, gsi1pk, gsi1sk`,
+            ConditionExpression: "desiredVersion = :seen",
+            ExpressionAttributeNames: { "#status": "status" },
+            ExpressionAttributeValues: {
+              ":applied": change.applied,
+              ":now": now,
+              ":seen": change.seenVersion,
+              ":synced": "synced",
+              ":zero": 0,
+            },
+          }),
+        ),
+      );
+      if (stillCurrent) return;
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key,
+          UpdateExpression: "SET applied = :applied, appliedAt = :now",
+          ExpressionAttributeValues: { ":applied": change.applied, ":now": now },
+        }),
+      );
+    });
+  }
+
+  async recordMembershipsFailed(
+    source: IdentitySource,
+    groupId: string,
+    userIds: readonly string[],
+    failure: SyncFailure,
+  ): Promise<void> {
+    const failedKey = statusKey(source, "MEMBER", "failed");
+    await forEachLimited(userIds, 16, async (userId) => {
+      await this.db.send(this.failureUpdate(key.member(source, groupId, userId), failedKey, failure));
+    });
+  }
+
+  async acquireGroupLease(
+    source: IdentitySource,
+    groupId: string,
+    owner: string,
+    ttlMs: number,
+  ): Promise<LeaseResult> {
+    const nowMs = this.now().getTime();
+    try {
+      const result = await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: key.group(source, groupId),
+          UpdateExpression: "SET leaseOwner = :owner, leaseExpiresAt = :expiresAt",
+          ConditionExpression:
+            "attribute_exists(pk) AND (attribute_not_exists(leaseExpiresAt) OR leaseExpiresAt < :nowMs OR leaseOwner = :owner)",
+          ExpressionAttributeValues: { ":owner": owner, ":expiresAt": nowMs + ttlMs, ":nowMs": nowMs },
+          ReturnValues: "ALL_NEW",
+          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+        }),
+      );
+      const group = toGroupRecord(result.Attributes ?? {});
+      return { acquired: true, dirtyVersion: group.dirtyVersion, syncedVersion: group.syncedVersion };
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        return { acquired: false, reason: error.Item ? "held" : "missing" };
+      }
+      throw error;
+    }
+  }
+
+  async releaseGroupLease(source: IdentitySource, groupId: string, owner: string): Promise<void> {
+    await this.unlessConditionFails(
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: key.group(source, groupId),
+          UpdateExpression: "REMOVE leaseOwner, leaseExpiresAt",
+          ConditionExpression: "leaseOwner = :owner",
+          ExpressionAttributeValues: { ":owner": owner },
+        }),
+      ),
+    );
+  }
+
+  async recordGroupSynced(source: IdentitySource, groupId: string, version: number): Promise<void> {
+    const now = this.iso();
+    const Key = key.group(source, groupId);
+    const caughtUp = await this.unlessConditionFails(
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key,
+          UpdateExpression: `SET syncedVersion = :version, lastSyncedAt = :now, ${toSynced}, gsi1pk = :syncedKey, gsi1sk = :now REMOVE pendingSince, reason, errorCode`,
+          ConditionExpression: "dirtyVersion = :version",
+          ExpressionAttributeNames: { "#status": "status" },
+          ExpressionAttributeValues: {
+            ":version": version,
+            ":now": now,
+            ":synced": "synced",
+            ":zero": 0,
+            ":syncedKey": statusKey(source, "GROUP", "synced"),
+          },
+        }),
+      ),
+    );
+    if (caughtUp) return;
+    await this.unlessConditionFails(
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key,
+          UpdateExpression: "SET syncedVersion = :version, lastSyncedAt = :now",
+          ConditionExpression:
+            "attribute_exists(pk) AND (attribute_not_exists(syncedVersion) OR syncedVersion < :version)",
+          ExpressionAttributeValues: { ":version": version, ":now": now },
+        }),
+      ),
+    );
+  }
+
+  async listByStatus(
+    source: IdentitySource,
+    kind: LedgerKind,
+    status: SyncStatus,
+    limit: number,
+  ): Promise<StatusEntry[]> {
+    const result = await this.db.send(
+      new QueryCommand({
+        TableName: this.table,
+        IndexName: "byStatus",
+        KeyConditionExpression: "gsi1pk = :pk",
+        ExpressionAttributeValues: { ":pk": statusKey(source, kind, status) },
+        ScanIndexForward: true,
+        Limit: limit,
+      }),
+    );
+    return (result.Items ?? []).map((item) => toStatusEntry(item, kind, source));
+  }
+
+  async countByStatus(source: IdentitySource, kind: LedgerKind, status: SyncStatus): Promise<number> {
+    if (kind === "MEMBER" && status === "synced") {
+      throw new Error("synced memberships are not indexed by status (sparse index); count them per group");
+    }
+    let count = 0;
+    let ExclusiveStartKey: Item | undefined;
+    do {
+      const result = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: "byStatus",
+          KeyConditionExpression: "gsi1pk = :pk",
+          ExpressionAttributeValues: { ":pk": statusKey(source, kind, status) },
+          Select: "COUNT",
+          ExclusiveStartKey,
+        }),
+      );
+      count += result.Count ?? 0;
+      ExclusiveStartKey = result.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    return count;
+  }
+
+  private userUpdate(
+    source: IdentitySource,
+    idpId: string,
+    change: { set: string; condition: string; values: Item },
+  ): UpdateCommand {
+    return new UpdateCommand({
+      TableName: this.table,
+      Key: key.user(source, idpId),
+      UpdateExpression: `SET ${change.set}, kind = :kind, #source = :source, idpId = :idpId, gsi2pk = :collection, gsi2sk = :idpId, attempts = if_not_exists(attempts, :zero), ${toPending}`,
+      ConditionExpression: change.condition,
+      ExpressionAttributeNames: { "#status": "status", "#source": "source" },
+      ExpressionAttributeValues: {
+        ...change.values,
+        ":kind": "USER",
+        ":source": source,
+        ":idpId": idpId,
+        ":collection": `${source}#USERS`,
+        ":zero": 0,
+        ":pending": "pending",
+        ":now": this.iso(),
+        ":pendingKey": statusKey(source, "USER", "pending"),
+      },
+    });
+  }
+
+  /** A change to a group (or to one of its memberships) bumps dirtyVersion so the worker loops. */
+  private groupUpdate(
+    source: IdentitySource,
+    idpId: string,
+    change: { set: string; values: Item; condition?: string; names?: Record<string, string>; now?: string },
+  ): UpdateCommandInput & { UpdateExpression: string } {
+    return {
+      TableName: this.table,
+      Key: key.group(source, idpId),
+      UpdateExpression: `SET ${change.set ? `${change.set}, ` : ""}kind = :groupKind, #source = :source, idpId = :idpId, gsi2pk = :groups, gsi2sk = :idpId, createdByUs = if_not_exists(createdByUs, :false), syncedVersion = if_not_exists(syncedVersion, :zero), attempts = if_not_exists(attempts, :zero), ${toPending} ADD dirtyVersion :one`,
+      ...(change.condition ? { ConditionExpression: change.condition } : {}),
+      ExpressionAttributeNames: { "#status": "status", "#source": "source", ...change.names },
+      ExpressionAttributeValues: {
+        ...change.values,
+        ":groupKind": "GROUP",
+        ":source": source,
+        ":idpId": idpId,
+        ":groups": `${source}#GROUPS`,
+        ":false": false,
+        ":zero": 0,
+        ":one": 1,
+        ":pending": "pending",
+        ":now": change.now ?? this.iso(),
+        ":pendingKey": statusKey(source, "GROUP", "pending"),
+      },
+    };
+  }
+
+  private failureUpdate(itemKey: Item, failedKey: string, failure: SyncFailure): UpdateCommand {
+    return new UpdateCommand({
+      TableName: this.table,
+      Key: itemKey,
+      UpdateExpression: `SET ${toFailed}`,
+      ExpressionAttributeNames: { "#status": "status" },
+      ExpressionAttributeValues: {
+        ":failed": "failed",
+        ":reason": failure.reason.slice(0, 1000),
+        ":errorCode": failure.errorCode,
+        ":now": this.iso(),
+        ":zero": 0,
+        ":one": 1,
+        ":failedKey": failedKey,
+      },
+    });
+  }
+
+  private async queryAll(input: QueryCommandInput): Promise<Item[]> {
+    const items: Item[] = [];
+    let ExclusiveStartKey: Item | undefined;
+    do {
+      const result = await this.db.send(new QueryCommand({ ...input, ExclusiveStartKey }));
+      items.push(...(result.Items ?? []));
+      ExclusiveStartKey = result.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    return items;
+  }
+
+  /** Resolves true when the write happened, false when its condition said "not newer / not yours". */
+  private async unlessConditionFails(write: Promise<unknown>): Promise<boolean> {
+    try {
+      await write;
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  private iso(): string {
+    return this.now().toISOString();
+  }
+}
+
+async function forEachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await work(items[next++] as T);
+  });
+  await Promise.all(workers);
+}
+
+function syncState(item: Item) {
+  return {
+    status: (item.status as SyncStatus | undefined) ?? "pending",
+    reason: item.reason as string | undefined,
+    errorCode: item.errorCode as string | undefined,
+    attempts: Number(item.attempts ?? 0),
+    pendingSince: item.pendingSince as string | undefined,
+    lastAttemptAt: item.lastAttemptAt as string | undefined,
+    syncedAt: item.syncedAt as string | undefined,
+  };
+}
+
+function toUserRecord(item: Item): UserRecord {
+  return {
+    ...syncState(item),
+    source: item.source as IdentitySource,
+    idpId: String(item.idpId),
+    profile: item.profile as KiroUserProfile | undefined,
+    profileVersion: item.profileVersion as string | undefined,
+    active: item.active !== false,
+    activeVersion: item.activeVersion as string | undefined,
+    scimId: item.scimId as string | undefined,
+  };
+}
+
+function toGroupRecord(item: Item): GroupRecord {
+  return {
+    ...syncState(item),
+    source: item.source as IdentitySource,
+    idpId: String(item.idpId),
+    name: item.name as string | undefined,
+    nameVersion: item.nameVersion as string | undefined,
+    scimId: item.scimId as string | undefined,
+    createdByUs: item.createdByUs === true,
+    dirtyVersion: Number(item.dirtyVersion ?? 0),
+    syncedVersion: Number(item.syncedVersion ?? 0),
+    lastSyncedAt: item.lastSyncedAt as string | undefined,
+  };
+}
+
+function toMembershipRecord(item: Item): MembershipRecord {
+  return {
+    ...syncState(item),
+    source: item.source as IdentitySource,
+    groupId: String(item.groupId),
+    userId: String(item.userId),
+    desired: item.desired === true,
+    desiredVersion: String(item.desiredVersion),
+    applied: item.applied === true,
+    appliedAt: item.appliedAt as string | undefined,
+  };
+}
+
+function toStatusEntry(item: Item, kind: LedgerKind, source: IdentitySource): StatusEntry {
+  const id = kind === "MEMBER" ? `${item.groupId}/${item.userId}` : String(item.idpId);
+  return { ...syncState(item), kind, source, id };
+}

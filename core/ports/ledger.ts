@@ -1,0 +1,148 @@
+import type { IdentitySource } from "../domain/identity-source";
+import type { KiroUserProfile } from "../domain/kiro-user";
+
+export type SyncStatus = "pending" | "synced" | "failed";
+export type LedgerKind = "USER" | "GROUP" | "MEMBER";
+
+/** Where one item stands on its way to Kiro. */
+export interface ItemSyncState {
+  status: SyncStatus;
+  /** Why the last attempt failed, in words an operator can act on. */
+  reason?: string | undefined;
+  errorCode?: string | undefined;
+  attempts: number;
+  /** When the change still waiting for Kiro landed; absent once synced. */
+  pendingSince?: string | undefined;
+  lastAttemptAt?: string | undefined;
+  syncedAt?: string | undefined;
+}
+
+export interface UserRecord extends ItemSyncState {
+  source: IdentitySource;
+  idpId: string;
+  profile?: KiroUserProfile | undefined;
+  profileVersion?: string | undefined;
+  active: boolean;
+  activeVersion?: string | undefined;
+  scimId?: string | undefined;
+}
+
+export interface GroupRecord extends ItemSyncState {
+  source: IdentitySource;
+  idpId: string;
+  name?: string | undefined;
+  nameVersion?: string | undefined;
+  scimId?: string | undefined;
+  /** Only groups we created may ever be deleted from Kiro. */
+  createdByUs: boolean;
+  /** Bumped by every recorded change; the worker loops until it has synced this version. */
+  dirtyVersion: number;
+  syncedVersion: number;
+  lastSyncedAt?: string | undefined;
+}
+
+export interface MembershipRecord extends ItemSyncState {
+  source: IdentitySource;
+  groupId: string;
+  userId: string;
+  /** What the IdP wants, as of `desiredVersion`. */
+  desired: boolean;
+  desiredVersion: string;
+  /** What Kiro accepted, as of `appliedAt`. */
+  applied: boolean;
+  appliedAt?: string | undefined;
+}
+
+export interface StatusEntry extends ItemSyncState {
+  kind: LedgerKind;
+  source: IdentitySource;
+  /** `groupId` or `userId`, or `groupId/userId` for a membership. */
+  id: string;
+}
+
+export type LeaseResult =
+  | { acquired: true; dirtyVersion: number; syncedVersion: number }
+  | { acquired: false; reason: "held" | "missing" };
+
+/**
+ * The durable truth of what we want in Kiro and what Kiro has. Every write that carries an IdP
+ * change takes its {@link changeVersion} and is ignored when a newer one is already recorded.
+ * Methods answer whether they changed anything so callers publish events only for real changes.
+ */
+export interface Ledger {
+  /** True the first time an event id is seen (within the dedupe window), false for a redelivery. */
+  markEventProcessed(source: IdentitySource, eventId: string, ttlSeconds?: number): Promise<boolean>;
+
+  recordUserProfile(
+    source: IdentitySource,
+    idpId: string,
+    profile: KiroUserProfile,
+    version: string,
+  ): Promise<boolean>;
+  recordUserActive(source: IdentitySource, idpId: string, active: boolean, version: string): Promise<boolean>;
+  getUser(source: IdentitySource, idpId: string): Promise<UserRecord | undefined>;
+  getUsers(source: IdentitySource, idpIds: readonly string[]): Promise<Map<string, UserRecord>>;
+  recordUserSynced(source: IdentitySource, idpId: string, scimId: string): Promise<void>;
+  recordUserFailed(source: IdentitySource, idpId: string, failure: SyncFailure): Promise<void>;
+
+  recordGroupName(source: IdentitySource, idpId: string, name: string, version: string): Promise<boolean>;
+  getGroup(source: IdentitySource, idpId: string): Promise<GroupRecord | undefined>;
+  recordGroupScimId(
+    source: IdentitySource,
+    idpId: string,
+    scimId: string,
+    createdByUs: boolean,
+  ): Promise<void>;
+  recordGroupFailed(source: IdentitySource, idpId: string, failure: SyncFailure): Promise<void>;
+
+  /** Sets the desired membership if `version` is newer, and marks the group dirty when it changed. */
+  recordDesiredMembership(
+    source: IdentitySource,
+    groupId: string,
+    userId: string,
+    desired: boolean,
+    version: string,
+  ): Promise<boolean>;
+  listMemberships(source: IdentitySource, groupId: string): Promise<MembershipRecord[]>;
+  listGroupIdsOfUser(source: IdentitySource, userId: string): Promise<string[]>;
+  /**
+   * Records what Kiro accepted. A membership whose desired state moved on since the worker read it
+   * (`seenVersion`) keeps its pending status, so a concurrent change is never marked synced.
+   */
+  recordMembershipsApplied(
+    source: IdentitySource,
+    groupId: string,
+    changes: readonly { userId: string; applied: boolean; seenVersion: string }[],
+  ): Promise<void>;
+  recordMembershipsFailed(
+    source: IdentitySource,
+    groupId: string,
+    userIds: readonly string[],
+    failure: SyncFailure,
+  ): Promise<void>;
+
+  /** Conditional write: one holder per group until `ttlMs` passes, so a dead worker never blocks forever. */
+  acquireGroupLease(
+    source: IdentitySource,
+    groupId: string,
+    owner: string,
+    ttlMs: number,
+  ): Promise<LeaseResult>;
+  releaseGroupLease(source: IdentitySource, groupId: string, owner: string): Promise<void>;
+  /** Marks `version` synced; the group stays dirty if a newer change arrived meanwhile. */
+  recordGroupSynced(source: IdentitySource, groupId: string, version: number): Promise<void>;
+
+  /** Oldest first, by when the change landed (pending/failed) or was synced. */
+  listByStatus(
+    source: IdentitySource,
+    kind: LedgerKind,
+    status: SyncStatus,
+    limit: number,
+  ): Promise<StatusEntry[]>;
+  countByStatus(source: IdentitySource, kind: LedgerKind, status: SyncStatus): Promise<number>;
+}
+
+export interface SyncFailure {
+  reason: string;
+  errorCode: string;
+}
