@@ -19,7 +19,7 @@ export default $config({
       args.architecture ??= "arm64";
     });
     const storage = await import("./stacks/storage");
-    await import("./stacks/secrets");
-    return { ledgerTable: storage.ledger.name };
+    const secrets = await import("./stacks/secrets");
+    return { ledgerTable: storage.ledger.name, kiroScimSecretArn: secrets.kiroScimSecret.arn };
   },
 });

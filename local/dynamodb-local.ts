@@ -7,6 +7,7 @@ import { freePort } from "./free-port";
 export interface DynamoDbLocal {
   endpoint: string;
   port: number;
+  pid: number | undefined;
   client: DynamoDBClient;
   stop(): Promise<void>;
 }
@@ -77,7 +78,7 @@ export async function startDynamoDbLocal(options: { port?: number } = {}): Promi
     }
     try {
       await client.send(new ListTablesCommand({ Limit: 1 }));
-      return { endpoint, port, client, stop };
+      return { endpoint, port, pid: child.pid, client, stop };
     } catch (error) {
       if (Date.now() > deadline) {
         await stop();

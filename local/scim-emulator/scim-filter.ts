@@ -24,8 +24,8 @@ export function parseEqFilter(filter: string): EqTerm[] {
     terms.push({ attribute, value: raw.replace(/\\(.)/g, "$1") });
     rest = rest.slice(whole.length).trim();
     if (rest === "") return terms;
-    const joiner = /^(\S+)\s+/.exec(rest);
-    if (!joiner || joiner[1]?.toLowerCase() !== "and") {
+    const joiner = /^and\s+/i.exec(rest);
+    if (!joiner) {
       throw invalid(`Unsupported filter: ${filter}. Only "and" may join filter terms.`);
     }
     rest = rest.slice(joiner[0].length);

@@ -1,0 +1,49 @@
+import { describe, expect, it } from "vitest";
+import { hasAttemptsLeft, retryDelayMs } from "../../core/domain/retry-policy";
+
+const policy = { baseDelayMs: 1_000, maxDelayMs: 60_000, maxAttempts: 5 };
+
+describe("retryDelayMs", () => {
+  it("draws from a ceiling that doubles with each attempt (full jitter)", () => {
+    // Act
+    const ceilings = [1, 2, 3, 4].map((attempt) => retryDelayMs(policy, attempt, undefined, () => 0.999_999));
+
+    // Assess
+    expect(ceilings).toEqual([999, 1_999, 3_999, 7_999]);
+  });
+
+  it("caps the ceiling at maxDelayMs", () => {
+    // Act
+    const delay = retryDelayMs(policy, 30, undefined, () => 0.5);
+
+    // Assess
+    expect(delay).toBe(30_000);
+  });
+
+  it("never returns less than the server's Retry-After, even past the cap", () => {
+    // Act
+    const floorWins = retryDelayMs(policy, 1, 5_000, () => 0.1);
+    const beyondCap = retryDelayMs(policy, 1, 120_000, () => 0.1);
+
+    // Assess
+    expect([floorWins, beyondCap]).toEqual([5_000, 120_000]);
+  });
+
+  it("spreads concurrent retries instead of returning them together", () => {
+    // Act
+    const delays = new Set(Array.from({ length: 50 }, () => retryDelayMs(policy, 6, undefined)));
+
+    // Assess
+    expect(delays.size).toBeGreaterThan(40);
+  });
+});
+
+describe("hasAttemptsLeft", () => {
+  it("allows attempts up to the limit and no further", () => {
+    // Act
+    const answers = [1, 4, 5, 6].map((attempt) => hasAttemptsLeft(policy, attempt));
+
+    // Assess
+    expect(answers).toEqual([true, true, false, false]);
+  });
+});
