@@ -18,7 +18,6 @@ const EnvSchema = z
   .object({
     PORT: integer(3000, 0).pipe(z.number().max(65535)),
     LEDGER_TABLE_NAME: z.string().min(3).default("kiro-scim-sync-ledger"),
-    DYNAMODB_ENDPOINT: optionalUrl,
     KIRO_SCIM_URL: optionalUrl,
     KIRO_SCIM_TOKEN: optionalText,
     KIRO_SCIM_SECRET_ID: optionalText,
@@ -39,7 +38,6 @@ const EnvSchema = z
 export interface ServiceConfig {
   port: number;
   ledgerTableName: string;
-  dynamoDbEndpoint: string | undefined;
   kiroScim: { url: string; token: string } | undefined;
   kiroScimSecretId: string | undefined;
   scimRequestTimeoutMs: number;
@@ -61,7 +59,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return {
     port: values.PORT,
     ledgerTableName: values.LEDGER_TABLE_NAME,
-    dynamoDbEndpoint: values.DYNAMODB_ENDPOINT,
     kiroScim:
       values.KIRO_SCIM_URL && values.KIRO_SCIM_TOKEN
         ? { url: values.KIRO_SCIM_URL, token: values.KIRO_SCIM_TOKEN }

@@ -1,0 +1,42 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { startDynamoDbLocal } from "../local/dynamodb-local";
+import { benchEmulatorScale } from "./emulator-scale";
+import { benchLedger } from "./ledger-throughput";
+import { benchScimRequests } from "./scim-requests";
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+
+/**
+ * `npm run bench [-- section…]`: figures, not pass/fail. Each section runs `BENCH_RUNS` times
+ * (default 3) and every run is printed, so the median can be read off. Results also land in
+ * bench/results/ (git-ignored).
+ */
+const sections: Record<string, () => Promise<unknown>> = {
+  "scim-requests": benchScimRequests,
+  "emulator-scale": benchEmulatorScale,
+  ledger: async () => {
+    const dynamo = await startDynamoDbLocal();
+    try {
+      return await benchLedger(dynamo);
+    } finally {
+      await dynamo.stop();
+    }
+  },
+};
+
+const wanted = process.argv.slice(2).filter((name) => !name.startsWith("-"));
+const runs = Number(process.env.BENCH_RUNS ?? 3);
+const results: Record<string, unknown[]> = {};
+for (const [name, run] of Object.entries(sections)) {
+  if (wanted.length > 0 && !wanted.includes(name)) continue;
+  results[name] = [];
+  for (let index = 1; index <= runs; index++) {
+    const figures = await run();
+    results[name].push(figures);
+    console.log(`${name} run ${index}/${runs}: ${JSON.stringify(figures)}`);
+  }
+}
+mkdirSync("bench/results", { recursive: true });
+const file = `bench/results/${new Date().toISOString().replace(/[:.]/g, "-")}.json`;
+writeFileSync(file, JSON.stringify({ node: process.version, runs, results }, null, 2));
+console.log(`\nwritten to ${file}`);
