@@ -21,19 +21,10 @@ const listAttributes = ["emails", "addresses", "phoneNumbers", "roles"] as const
 const refused = ["password", "ims", "photos", "x509Certificates", "entitlements"] as const;
 const reserved = new Set(["administrator", "awsadministrators"]);
 
-/** Attributes PatchUser may touch (DG patchuser). */
+/** Attributes PatchUser may touch (DG patchuser): every single-valued one plus these. */
 export const patchableUserAttributes = new Set<string>([
-  "userName",
+  ...singleValued,
   "active",
-  "externalId",
-  "displayName",
-  "nickName",
-  "profileUrl",
-  "title",
-  "userType",
-  "preferredLanguage",
-  "locale",
-  "timezone",
   "name",
   "emails",
   "addresses",
