@@ -17,14 +17,25 @@ export interface ItemSyncState {
   syncedAt?: string | undefined;
 }
 
+/** `deleted`: the IdP deleted the user; Kiro gets `active=false` or a DELETE, per the removal policy. */
+export type UserLifecycle = "active" | "inactive" | "deleted";
+
 export interface UserRecord extends ItemSyncState {
   source: IdentitySource;
   idpId: string;
   profile?: KiroUserProfile | undefined;
   profileVersion?: string | undefined;
-  active: boolean;
-  activeVersion?: string | undefined;
+  /** Set by IdP events that changed the profile; the worker re-reads it when newer than `profileVersion`. */
+  profileRequestedVersion?: string | undefined;
+  lifecycle: UserLifecycle;
+  lifecycleVersion?: string | undefined;
   scimId?: string | undefined;
+}
+
+/** The versions a worker read before pushing a user, so a newer change is never marked synced. */
+export interface UserSeenVersions {
+  profileVersion: string | undefined;
+  lifecycleVersion: string | undefined;
 }
 
 export interface GroupRecord extends ItemSyncState {
@@ -32,6 +43,9 @@ export interface GroupRecord extends ItemSyncState {
   idpId: string;
   name?: string | undefined;
   nameVersion?: string | undefined;
+  /** The displayName Kiro has; differs from `name` after a rename until the PATCH lands. */
+  appliedName?: string | undefined;
+  deleted: boolean;
   scimId?: string | undefined;
   /** Only groups we created may ever be deleted from Kiro. */
   createdByUs: boolean;
@@ -72,6 +86,7 @@ export type LeaseResult =
 export interface Ledger {
   /** True the first time an event id is seen (within the dedupe window), false for a redelivery. */
   markEventProcessed(source: IdentitySource, eventId: string, ttlSeconds?: number): Promise<boolean>;
+  hasProcessedEvent(source: IdentitySource, eventId: string): Promise<boolean>;
 
   recordUserProfile(
     source: IdentitySource,
@@ -79,20 +94,40 @@ export interface Ledger {
     profile: KiroUserProfile,
     version: string,
   ): Promise<boolean>;
-  recordUserActive(source: IdentitySource, idpId: string, active: boolean, version: string): Promise<boolean>;
+  /** Asks the worker to re-read the profile from the IdP when newer than the one it has. */
+  requestUserProfile(
+    source: IdentitySource,
+    idpId: string,
+    version: string,
+    options: { onlyIfKnown: boolean; onlyIfNoProfile?: boolean },
+  ): Promise<boolean>;
+  /** Lifecycle changes only apply to users the ledger knows (members of in-scope groups). */
+  recordUserLifecycle(
+    source: IdentitySource,
+    idpId: string,
+    lifecycle: UserLifecycle,
+    version: string,
+  ): Promise<boolean>;
   getUser(source: IdentitySource, idpId: string): Promise<UserRecord | undefined>;
   getUsers(source: IdentitySource, idpIds: readonly string[]): Promise<Map<string, UserRecord>>;
-  recordUserSynced(source: IdentitySource, idpId: string, scimId: string): Promise<void>;
+  recordUserSynced(
+    source: IdentitySource,
+    idpId: string,
+    scimId: string,
+    seen: UserSeenVersions,
+  ): Promise<void>;
   recordUserFailed(source: IdentitySource, idpId: string, failure: SyncFailure): Promise<void>;
 
   recordGroupName(source: IdentitySource, idpId: string, name: string, version: string): Promise<boolean>;
   getGroup(source: IdentitySource, idpId: string): Promise<GroupRecord | undefined>;
-  recordGroupScimId(
+  /** Only applies to groups the ledger knows. */
+  recordGroupDeleted(source: IdentitySource, idpId: string, version: string): Promise<boolean>;
+  recordGroupApplied(
     source: IdentitySource,
     idpId: string,
-    scimId: string,
-    createdByUs: boolean,
+    applied: { scimId: string | undefined; createdByUs?: boolean; name?: string },
   ): Promise<void>;
+  markGroupsDirty(source: IdentitySource, groupIds: readonly string[]): Promise<void>;
   recordGroupFailed(source: IdentitySource, idpId: string, failure: SyncFailure): Promise<void>;
 
   /** Sets the desired membership if `version` is newer, and marks the group dirty when it changed. */

@@ -94,11 +94,11 @@ describe("newer-wins ordering", () => {
     expect([lowerId, replay]).toEqual([false, false]);
   });
 
-  it("orders profile and active changes independently", async () => {
+  it("orders profile and lifecycle changes independently", async () => {
     // Prepare
     const user = unique("u");
     await ledger.recordUserProfile("okta", user, profile(user), at("2025-01-02T00:00:00.000Z"));
-    await ledger.recordUserActive("okta", user, false, at("2025-01-03T00:00:00.000Z"));
+    await ledger.recordUserLifecycle("okta", user, "inactive", at("2025-01-03T00:00:00.000Z"));
 
     // Act
     const staleProfile = await ledger.recordUserProfile(
@@ -107,12 +107,21 @@ describe("newer-wins ordering", () => {
       { ...profile(user), displayName: "Old" },
       at("2025-01-01T00:00:00.000Z"),
     );
-    const staleActive = await ledger.recordUserActive("okta", user, true, at("2025-01-02T12:00:00.000Z"));
+    const staleActive = await ledger.recordUserLifecycle(
+      "okta",
+      user,
+      "active",
+      at("2025-01-02T12:00:00.000Z"),
+    );
     const record = await ledger.getUser("okta", user);
 
     // Assess
     expect([staleProfile, staleActive]).toEqual([false, false]);
-    expect(record).toMatchObject({ active: false, profile: { displayName: user }, status: "pending" });
+    expect(record).toMatchObject({
+      lifecycle: "inactive",
+      profile: { displayName: user },
+      status: "pending",
+    });
   });
 
   it("marks the group dirty once per recorded change and not for ignored ones", async () => {
@@ -361,7 +370,10 @@ describe("status queries", () => {
     await isolated.recordDesiredMembership("okta", "g1", "u1", true, version);
 
     // Act
-    await isolated.recordUserSynced("okta", "u1", "scim-u1");
+    await isolated.recordUserSynced("okta", "u1", "scim-u1", {
+      profileVersion: version,
+      lifecycleVersion: undefined,
+    });
     await isolated.recordMembershipsApplied("okta", "g1", [
       { userId: "u1", applied: true, seenVersion: version },
     ]);
@@ -373,5 +385,121 @@ describe("status queries", () => {
     ]);
     expect(await isolated.countByStatus("okta", "MEMBER", "pending")).toBe(0);
     expect(await isolated.countByStatus("okta", "MEMBER", "failed")).toBe(0);
+  });
+});
+
+describe("user lifecycle and profile requests", () => {
+  it("applies lifecycle changes only to users the ledger knows", async () => {
+    // Prepare
+    const [known, stranger] = [unique("u"), unique("u")];
+    await ledger.recordUserProfile("okta", known, profile(known), at("2025-01-01T00:00:00.000Z"));
+
+    // Act
+    const knownResult = await ledger.recordUserLifecycle(
+      "okta",
+      known,
+      "inactive",
+      at("2025-01-02T00:00:00.000Z"),
+    );
+    const strangerResult = await ledger.recordUserLifecycle(
+      "okta",
+      stranger,
+      "inactive",
+      at("2025-01-02T00:00:00.000Z"),
+    );
+
+    // Assess
+    expect([knownResult, strangerResult]).toEqual([true, false]);
+    expect(await ledger.getUser("okta", stranger)).toBeUndefined();
+  });
+
+  it("requests a profile read only for users without a profile when asked to", async () => {
+    // Prepare
+    const [withProfile, without] = [unique("u"), unique("u")];
+    await ledger.recordUserProfile("okta", withProfile, profile(withProfile), at("2025-01-01T00:00:00.000Z"));
+    const later = at("2025-01-05T00:00:00.000Z");
+
+    // Act
+    const skipped = await ledger.requestUserProfile("okta", withProfile, later, {
+      onlyIfKnown: false,
+      onlyIfNoProfile: true,
+    });
+    const requested = await ledger.requestUserProfile("okta", without, later, {
+      onlyIfKnown: false,
+      onlyIfNoProfile: true,
+    });
+
+    // Assess
+    expect([skipped, requested]).toEqual([false, true]);
+    expect(await ledger.getUser("okta", without)).toMatchObject({
+      profileRequestedVersion: later,
+      lifecycle: "active",
+    });
+  });
+
+  it("keeps a user pending when its profile changed after the worker read it", async () => {
+    // Prepare
+    const user = unique("u");
+    const seen = at("2025-01-01T00:00:00.000Z");
+    await ledger.recordUserProfile("okta", user, profile(user), seen);
+    await ledger.recordUserProfile(
+      "okta",
+      user,
+      { ...profile(user), title: "New" },
+      at("2025-01-01T00:00:05.000Z"),
+    );
+
+    // Act
+    await ledger.recordUserSynced("okta", user, "scim-1", {
+      profileVersion: seen,
+      lifecycleVersion: undefined,
+    });
+
+    // Assess
+    expect(await ledger.getUser("okta", user)).toMatchObject({ scimId: "scim-1", status: "pending" });
+  });
+});
+
+describe("group bookkeeping", () => {
+  it("marks known groups dirty and ignores unknown ones", async () => {
+    // Prepare
+    const group = unique("g");
+    await ledger.recordGroupName("okta", group, "Known", at("2025-01-01T00:00:00.000Z"));
+
+    // Act
+    await ledger.markGroupsDirty("okta", [group, unique("unknown")]);
+
+    // Assess
+    expect((await ledger.getGroup("okta", group))?.dirtyVersion).toBe(2);
+  });
+
+  it("records a deletion for a known group only", async () => {
+    // Prepare
+    const group = unique("g");
+    await ledger.recordGroupName("okta", group, "Doomed", at("2025-01-01T00:00:00.000Z"));
+
+    // Act
+    const known = await ledger.recordGroupDeleted("okta", group, at("2025-01-02T00:00:00.000Z"));
+    const unknown = await ledger.recordGroupDeleted("okta", unique("g"), at("2025-01-02T00:00:00.000Z"));
+
+    // Assess
+    expect([known, unknown]).toEqual([true, false]);
+    expect(await ledger.getGroup("okta", group)).toMatchObject({ deleted: true, dirtyVersion: 2 });
+  });
+
+  it("records the Kiro id, ownership and applied name", async () => {
+    // Prepare
+    const group = unique("g");
+    await ledger.recordGroupName("okta", group, "Team", at("2025-01-01T00:00:00.000Z"));
+
+    // Act
+    await ledger.recordGroupApplied("okta", group, { scimId: "kiro-g1", createdByUs: true, name: "Team" });
+
+    // Assess
+    expect(await ledger.getGroup("okta", group)).toMatchObject({
+      scimId: "kiro-g1",
+      createdByUs: true,
+      appliedName: "Team",
+    });
   });
 });

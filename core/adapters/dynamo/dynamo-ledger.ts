@@ -24,7 +24,9 @@ import type {
   StatusEntry,
   SyncFailure,
   SyncStatus,
+  UserLifecycle,
   UserRecord,
+  UserSeenVersions,
 } from "../../ports/ledger";
 
 type Item = Record<string, unknown>;
@@ -96,6 +98,19 @@ export class DynamoLedger implements Ledger {
     );
   }
 
+  async hasProcessedEvent(source: IdentitySource, eventId: string): Promise<boolean> {
+    const result = await this.db.send(
+      new QueryCommand({
+        TableName: this.table,
+        KeyConditionExpression: "pk = :pk AND sk = :sk",
+        ExpressionAttributeValues: { ":pk": key.event(source, eventId).pk, ":sk": "#EVENT" },
+        ConsistentRead: true,
+      }),
+    );
+    const expiresAt = Number(result.Items?.[0]?.expiresAt ?? 0);
+    return expiresAt > Math.floor(this.now().getTime() / 1000);
+  }
+
   async recordUserProfile(
     source: IdentitySource,
     idpId: string,
@@ -105,26 +120,49 @@ export class DynamoLedger implements Ledger {
     return this.unlessConditionFails(
       this.db.send(
         this.userUpdate(source, idpId, {
-          set: `profile = :profile, profileVersion = :version, active = if_not_exists(active, :active)`,
+          set: "profile = :profile, profileVersion = :version, lifecycle = if_not_exists(lifecycle, :active)",
           condition: "attribute_not_exists(profileVersion) OR profileVersion < :version",
-          values: { ":profile": profile, ":version": version, ":active": profile.active },
+          values: { ":profile": profile, ":version": version, ":active": "active" },
         }),
       ),
     );
   }
 
-  async recordUserActive(
+  async requestUserProfile(
     source: IdentitySource,
     idpId: string,
-    active: boolean,
+    version: string,
+    options: { onlyIfKnown: boolean; onlyIfNoProfile?: boolean },
+  ): Promise<boolean> {
+    const conditions = [
+      "(attribute_not_exists(profileRequestedVersion) OR profileRequestedVersion < :version)",
+    ];
+    if (options.onlyIfKnown) conditions.push("attribute_exists(pk)");
+    if (options.onlyIfNoProfile) conditions.push("attribute_not_exists(profileVersion)");
+    return this.unlessConditionFails(
+      this.db.send(
+        this.userUpdate(source, idpId, {
+          set: "profileRequestedVersion = :version, lifecycle = if_not_exists(lifecycle, :active)",
+          condition: conditions.join(" AND "),
+          values: { ":version": version, ":active": "active" },
+        }),
+      ),
+    );
+  }
+
+  async recordUserLifecycle(
+    source: IdentitySource,
+    idpId: string,
+    lifecycle: UserLifecycle,
     version: string,
   ): Promise<boolean> {
     return this.unlessConditionFails(
       this.db.send(
         this.userUpdate(source, idpId, {
-          set: "active = :active, activeVersion = :version",
-          condition: "attribute_not_exists(activeVersion) OR activeVersion < :version",
-          values: { ":active": active, ":version": version },
+          set: "lifecycle = :lifecycle, lifecycleVersion = :version",
+          condition:
+            "attribute_exists(pk) AND (attribute_not_exists(lifecycleVersion) OR lifecycleVersion < :version)",
+          values: { ":lifecycle": lifecycle, ":version": version },
         }),
       ),
     );
@@ -152,20 +190,46 @@ export class DynamoLedger implements Ledger {
     return found;
   }
 
-  async recordUserSynced(source: IdentitySource, idpId: string, scimId: string): Promise<void> {
+  async recordUserSynced(
+    source: IdentitySource,
+    idpId: string,
+    scimId: string,
+    seen: UserSeenVersions,
+  ): Promise<void> {
+    const Key = key.user(source, idpId);
+    const seenValues: Item = {};
+    const conditions = (["profileVersion", "lifecycleVersion"] as const).map((attribute) => {
+      const value = seen[attribute];
+      if (value === undefined) return `attribute_not_exists(${attribute})`;
+      seenValues[`:seen_${attribute}`] = value;
+      return `${attribute} = :seen_${attribute}`;
+    });
+    const caughtUp = await this.unlessConditionFails(
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key,
+          UpdateExpression: `SET scimId = :scimId, ${toSynced}, gsi1pk = :syncedKey, gsi1sk = :now REMOVE pendingSince, reason, errorCode`,
+          ConditionExpression: conditions.join(" AND "),
+          ExpressionAttributeNames: { "#status": "status" },
+          ExpressionAttributeValues: {
+            ...seenValues,
+            ":scimId": scimId,
+            ":synced": "synced",
+            ":now": this.iso(),
+            ":zero": 0,
+            ":syncedKey": statusKey(source, "USER", "synced"),
+          },
+        }),
+      ),
+    );
+    if (caughtUp) return;
     await this.db.send(
       new UpdateCommand({
         TableName: this.table,
-        Key: key.user(source, idpId),
-        UpdateExpression: `SET scimId = :scimId, ${toSynced}, gsi1pk = :syncedKey, gsi1sk = :now REMOVE pendingSince, reason, errorCode`,
-        ExpressionAttributeNames: { "#status": "status" },
-        ExpressionAttributeValues: {
-          ":scimId": scimId,
-          ":synced": "synced",
-          ":now": this.iso(),
-          ":zero": 0,
-          ":syncedKey": statusKey(source, "USER", "synced"),
-        },
+        Key,
+        UpdateExpression: "SET scimId = :scimId",
+        ExpressionAttributeValues: { ":scimId": scimId },
       }),
     );
   }
@@ -209,20 +273,60 @@ export class DynamoLedger implements Ledger {
     return item ? toGroupRecord(item) : undefined;
   }
 
-  async recordGroupScimId(
+  async recordGroupDeleted(source: IdentitySource, idpId: string, version: string): Promise<boolean> {
+    return this.unlessConditionFails(
+      this.db.send(
+        new UpdateCommand(
+          this.groupUpdate(source, idpId, {
+            set: "deleted = :true, deletedVersion = :version",
+            condition:
+              "attribute_exists(pk) AND (attribute_not_exists(deletedVersion) OR deletedVersion < :version)",
+            values: { ":true": true, ":version": version },
+          }),
+        ),
+      ),
+    );
+  }
+
+  async recordGroupApplied(
     source: IdentitySource,
     idpId: string,
-    scimId: string,
-    createdByUs: boolean,
+    applied: { scimId: string | undefined; createdByUs?: boolean; name?: string },
   ): Promise<void> {
+    const sets = ["updatedAt = :now"];
+    const values: Item = { ":now": this.iso() };
+    if (applied.createdByUs !== undefined) {
+      sets.push("createdByUs = :createdByUs");
+      values[":createdByUs"] = applied.createdByUs;
+    }
+    if (applied.name !== undefined) {
+      sets.push("appliedName = :name");
+      values[":name"] = applied.name;
+    }
+    if (applied.scimId !== undefined) {
+      sets.push("scimId = :scimId");
+      values[":scimId"] = applied.scimId;
+    }
     await this.db.send(
       new UpdateCommand({
         TableName: this.table,
         Key: key.group(source, idpId),
-        UpdateExpression: "SET scimId = :scimId, createdByUs = :createdByUs, updatedAt = :now",
-        ExpressionAttributeValues: { ":scimId": scimId, ":createdByUs": createdByUs, ":now": this.iso() },
+        UpdateExpression: `SET ${sets.join(", ")}${applied.scimId === undefined ? " REMOVE scimId" : ""}`,
+        ExpressionAttributeValues: values,
       }),
     );
+  }
+
+  async markGroupsDirty(source: IdentitySource, groupIds: readonly string[]): Promise<void> {
+    await forEachLimited([...new Set(groupIds)], 16, async (groupId) => {
+      await this.unlessConditionFails(
+        this.db.send(
+          new UpdateCommand(
+            this.groupUpdate(source, groupId, { set: "", values: {}, condition: "attribute_exists(pk)" }),
+          ),
+        ),
+      );
+    });
   }
 
   async recordGroupFailed(source: IdentitySource, idpId: string, failure: SyncFailure): Promise<void> {
@@ -603,8 +707,9 @@ function toUserRecord(item: Item): UserRecord {
     idpId: String(item.idpId),
     profile: item.profile as KiroUserProfile | undefined,
     profileVersion: item.profileVersion as string | undefined,
-    active: item.active !== false,
-    activeVersion: item.activeVersion as string | undefined,
+    profileRequestedVersion: item.profileRequestedVersion as string | undefined,
+    lifecycle: (item.lifecycle as UserLifecycle | undefined) ?? "active",
+    lifecycleVersion: item.lifecycleVersion as string | undefined,
     scimId: item.scimId as string | undefined,
   };
 }
@@ -616,6 +721,8 @@ function toGroupRecord(item: Item): GroupRecord {
     idpId: String(item.idpId),
     name: item.name as string | undefined,
     nameVersion: item.nameVersion as string | undefined,
+    appliedName: item.appliedName as string | undefined,
+    deleted: item.deleted === true,
     scimId: item.scimId as string | undefined,
     createdByUs: item.createdByUs === true,
     dirtyVersion: Number(item.dirtyVersion ?? 0),
