@@ -110,10 +110,11 @@ export interface Ledger {
   ): Promise<boolean>;
   getUser(source: IdentitySource, idpId: string): Promise<UserRecord | undefined>;
   getUsers(source: IdentitySource, idpIds: readonly string[]): Promise<Map<string, UserRecord>>;
+  /** `scimId` undefined: the user is gone from Kiro on purpose (deleted per the removal policy). */
   recordUserSynced(
     source: IdentitySource,
     idpId: string,
-    scimId: string,
+    scimId: string | undefined,
     seen: UserSeenVersions,
   ): Promise<void>;
   recordUserFailed(source: IdentitySource, idpId: string, failure: SyncFailure): Promise<void>;

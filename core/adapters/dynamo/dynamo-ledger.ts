@@ -13,6 +13,7 @@ import {
   UpdateCommand,
   type UpdateCommandInput,
 } from "@aws-sdk/lib-dynamodb";
+import { forEachLimited } from "../../domain/concurrency";
 import type { IdentitySource } from "../../domain/identity-source";
 import type { KiroUserProfile } from "../../domain/kiro-user";
 import type {
@@ -193,9 +194,11 @@ export class DynamoLedger implements Ledger {
   async recordUserSynced(
     source: IdentitySource,
     idpId: string,
-    scimId: string,
+    scimId: string | undefined,
     seen: UserSeenVersions,
   ): Promise<void> {
+    const setScimId = scimId === undefined ? "" : "scimId = :scimId, ";
+    const removeScimId = scimId === undefined ? ", scimId" : "";
     const Key = key.user(source, idpId);
     const seenValues: Item = {};
     const conditions = (["profileVersion", "lifecycleVersion"] as const).map((attribute) => {
@@ -209,12 +212,12 @@ export class DynamoLedger implements Ledger {
         new UpdateCommand({
           TableName: this.table,
           Key,
-          UpdateExpression: `SET scimId = :scimId, ${toSynced}, gsi1pk = :syncedKey, gsi1sk = :now REMOVE pendingSince, reason, errorCode`,
+          UpdateExpression: `SET ${setScimId}${toSynced}, gsi1pk = :syncedKey, gsi1sk = :now REMOVE pendingSince, reason, errorCode${removeScimId}`,
           ConditionExpression: conditions.join(" AND "),
           ExpressionAttributeNames: { "#status": "status" },
           ExpressionAttributeValues: {
             ...seenValues,
-            ":scimId": scimId,
+            ...(scimId === undefined ? {} : { ":scimId": scimId }),
             ":synced": "synced",
             ":now": this.iso(),
             ":zero": 0,
@@ -228,8 +231,9 @@ export class DynamoLedger implements Ledger {
       new UpdateCommand({
         TableName: this.table,
         Key,
-        UpdateExpression: "SET scimId = :scimId",
-        ExpressionAttributeValues: { ":scimId": scimId },
+        ...(scimId === undefined
+          ? { UpdateExpression: "REMOVE scimId" }
+          : { UpdateExpression: "SET scimId = :scimId", ExpressionAttributeValues: { ":scimId": scimId } }),
       }),
     );
   }
@@ -674,18 +678,6 @@ export class DynamoLedger implements Ledger {
   private iso(): string {
     return this.now().toISOString();
   }
-}
-
-async function forEachLimited<T>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await work(items[next++] as T);
-  });
-  await Promise.all(workers);
 }
 
 function syncState(item: Item) {

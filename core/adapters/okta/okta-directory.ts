@@ -1,0 +1,103 @@
+import { Client } from "@okta/okta-sdk-nodejs";
+import { SyncError } from "../../domain/errors";
+import type { KiroUserProfile } from "../../domain/kiro-user";
+import type { DirectoryUser, IdentityDirectory } from "../../ports/identity-directory";
+
+export type OktaCredentials =
+  | { orgUrl: string; token: string }
+  | { orgUrl: string; clientId: string; privateKey: string; keyId?: string | undefined };
+
+/** Okta user statuses that still let a person sign in. */
+const activeStatuses = new Set(["ACTIVE", "PROVISIONED", "RECOVERY", "PASSWORD_EXPIRED", "LOCKED_OUT"]);
+
+/**
+ * Okta through okta-sdk-nodejs. The SDK's default cache keeps GET responses forever in a warm
+ * Lambda, so it is switched off (`cacheMiddleware: null`); the SDK's own 429 handling (waits for
+ * X-Rate-Limit-Reset, 2 retries) stays on.
+ */
+export class OktaDirectory implements IdentityDirectory {
+  private readonly client: Client;
+
+  constructor(credentials: OktaCredentials) {
+    this.client =
+      "token" in credentials
+        ? new Client({ orgUrl: credentials.orgUrl, token: credentials.token, cacheMiddleware: null })
+        : new Client({
+            orgUrl: credentials.orgUrl,
+            authorizationMode: "PrivateKey",
+            clientId: credentials.clientId,
+            scopes: ["okta.users.read", "okta.groups.read"],
+            privateKey: credentials.privateKey,
+            keyId: credentials.keyId,
+            cacheMiddleware: null,
+          });
+  }
+
+  async getUser(id: string): Promise<DirectoryUser | undefined> {
+    try {
+      const user = await this.client.userApi.getUser({ userId: id });
+      return toDirectoryUser(String(user.id), String(user.status ?? ""), (user.profile ?? {}) as OktaProfile);
+    } catch (error) {
+      const status = (error as { status?: number }).status;
+      if (status === 404) return undefined;
+      throw oktaError(error, status);
+    }
+  }
+}
+
+interface OktaProfile {
+  login?: string;
+  firstName?: string | null;
+  lastName?: string | null;
+  displayName?: string | null;
+  email?: string | null;
+  title?: string | null;
+  preferredLanguage?: string | null;
+  locale?: string | null;
+  timezone?: string | null;
+  department?: string | null;
+  employeeNumber?: string | null;
+}
+
+/**
+ * Okta profile → Kiro attributes. userName is the Okta login; displayName falls back to
+ * "first last". Empty names are passed on as empty so the worker fails the user with a clear
+ * reason instead of inventing a name.
+ */
+export function toDirectoryUser(id: string, status: string, profile: OktaProfile): DirectoryUser {
+  const givenName = profile.firstName?.trim() ?? "";
+  const familyName = profile.lastName?.trim() ?? "";
+  const mapped: KiroUserProfile = {
+    externalId: id,
+    userName: profile.login ?? "",
+    displayName: profile.displayName?.trim() || `${givenName} ${familyName}`.trim(),
+    givenName,
+    familyName,
+    email: profile.email ?? undefined,
+    active: activeStatuses.has(status),
+    title: profile.title ?? undefined,
+    preferredLanguage: profile.preferredLanguage ?? undefined,
+    locale: profile.locale ?? undefined,
+    timezone: profile.timezone ?? undefined,
+    department: profile.department ?? undefined,
+    employeeNumber: profile.employeeNumber ?? undefined,
+  };
+  return { id, profile: mapped, active: mapped.active };
+}
+
+function oktaError(error: unknown, status: number | undefined): SyncError {
+  const summary =
+    (error as { errorSummary?: string }).errorSummary ?? (error as Error).message ?? String(error);
+  if (status === 401 || status === 403) {
+    return new SyncError("IDP.AUTH", `Okta refused our credentials (${status}): ${summary}`, {
+      retryable: false,
+      cause: error,
+    });
+  }
+  if (status === 429)
+    return new SyncError("IDP.THROTTLED", `Okta rate limit: ${summary}`, { retryable: true, cause: error });
+  return new SyncError("IDP.UNAVAILABLE", `Okta read failed (${status ?? "network"}): ${summary}`, {
+    retryable: status === undefined || status >= 500,
+    cause: error,
+  });
+}

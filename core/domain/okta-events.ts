@@ -1,0 +1,61 @@
+import { z } from "zod";
+
+/**
+ * Okta event hook payloads (reference/protocols.md §A3). Tolerant where Okta is loose: `actor`,
+ * `target`, `outcome` may be null or absent (Admin Console previews), targets come in any order,
+ * and unknown fields pass through. Strict where we depend on it: every event needs `uuid`,
+ * `published` (a real timestamp, it orders changes) and `eventType`.
+ */
+const OktaTargetSchema = z.looseObject({
+  id: z.string().min(1),
+  type: z.string().min(1),
+  alternateId: z.string().nullish(),
+  displayName: z.string().nullish(),
+});
+export type OktaTarget = z.infer<typeof OktaTargetSchema>;
+
+const timestamp = z
+  .string()
+  .refine(
+    (value) => !Number.isNaN(Date.parse(value)) && /^\d{4}-\d\d-\d\dT/.test(value),
+    "must be an ISO timestamp",
+  );
+
+export const OktaLogEventSchema = z.looseObject({
+  uuid: z.string().min(1).max(256),
+  published: timestamp,
+  eventType: z.string().min(1).max(256),
+  target: z.array(OktaTargetSchema).nullish(),
+  outcome: z.looseObject({ result: z.string().nullish() }).nullish(),
+});
+export type OktaLogEvent = z.infer<typeof OktaLogEventSchema>;
+
+export const OktaHookDeliverySchema = z.looseObject({
+  eventId: z.string().nullish(),
+  eventType: z.string().nullish(),
+  data: z.looseObject({ events: z.array(OktaLogEventSchema).max(10_000) }),
+});
+export type OktaHookDelivery = z.infer<typeof OktaHookDeliverySchema>;
+
+/** Okta says to look targets up by type, never by position. */
+export function targetOfType(event: OktaLogEvent, type: string): OktaTarget | undefined {
+  return event.target?.find((target) => target.type === type);
+}
+
+/** Event types this service acts on (reference/protocols.md §A4, all hook-eligible). */
+export const handledOktaEventTypes = [
+  "group.user_membership.add",
+  "group.user_membership.remove",
+  "user.lifecycle.create",
+  "user.lifecycle.activate",
+  "user.lifecycle.reactivate",
+  "user.lifecycle.deactivate",
+  "user.lifecycle.suspend",
+  "user.lifecycle.unsuspend",
+  "user.lifecycle.delete.initiated",
+  "user.account.update_profile",
+  "group.profile.update",
+  "group.lifecycle.delete",
+  "application.user_membership.add",
+  "application.user_membership.remove",
+] as const;

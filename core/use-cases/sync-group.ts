@@ -1,0 +1,310 @@
+import { randomUUID } from "node:crypto";
+import { forEachLimited } from "../domain/concurrency";
+import { InvalidProfileError, ScimError, SyncError } from "../domain/errors";
+import { changeVersion, type IdentitySource } from "../domain/identity-source";
+import { kiroLimits } from "../domain/kiro-user";
+import { type MemberChange, planMembershipChanges } from "../domain/membership-plan";
+import type { IdentityDirectory } from "../ports/identity-directory";
+import type { KiroScimPort } from "../ports/kiro-scim";
+import type { GroupRecord, Ledger, SyncFailure, UserRecord } from "../ports/ledger";
+import { createOrAdoptGroup, createOrAdoptUser } from "./adopt-or-create";
+
+/** What happens in Kiro to a user the IdP deactivated, suspended or deleted. */
+export type RemovalPolicy = "deactivate" | "delete";
+
+export interface SyncGroupDependencies {
+  ledger: Ledger;
+  scim: KiroScimPort;
+  directory: IdentityDirectory;
+  removalPolicy: RemovalPolicy;
+  workerId?: string;
+  leaseTtlMs?: number;
+  /** Passes per lease while the group keeps changing; the rest waits for the next trigger. */
+  maxPasses?: number;
+  now?: () => Date;
+}
+
+export interface GroupSyncResult {
+  outcome: "synced" | "busy" | "missing" | "group-failed";
+  passes: number;
+  usersPushed: number;
+  usersFailed: number;
+  membersAdded: number;
+  membersRemoved: number;
+  membershipsFailed: number;
+}
+
+/**
+ * Brings one group in Kiro up to the ledger's desired state under a lease, so two workers never
+ * PATCH the same group at once. Loops while changes keep landing, and checks once more after
+ * releasing the lease, so a change recorded while the holder was finishing is not stranded.
+ * Retryable failures (throttling, outages, auth) are thrown for the retry machinery; failures of
+ * one user or one membership are recorded on that item and the rest of the group goes on.
+ */
+export async function syncGroup(
+  input: { source: IdentitySource; groupId: string },
+  deps: SyncGroupDependencies,
+): Promise<GroupSyncResult> {
+  const worker = deps.workerId ?? randomUUID();
+  const result: GroupSyncResult = {
+    outcome: "synced",
+    passes: 0,
+    usersPushed: 0,
+    usersFailed: 0,
+    membersAdded: 0,
+    membersRemoved: 0,
+    membershipsFailed: 0,
+  };
+  const maxPasses = deps.maxPasses ?? 10;
+  while (result.passes < maxPasses) {
+    const lease = await deps.ledger.acquireGroupLease(
+      input.source,
+      input.groupId,
+      worker,
+      deps.leaseTtlMs ?? 5 * 60_000,
+    );
+    if (!lease.acquired)
+      return {
+        ...result,
+        outcome: result.passes > 0 ? result.outcome : lease.reason === "held" ? "busy" : "missing",
+      };
+    try {
+      for (;;) {
+        const group = await deps.ledger.getGroup(input.source, input.groupId);
+        if (!group || group.dirtyVersion <= group.syncedVersion || result.passes >= maxPasses) break;
+        result.passes += 1;
+        const groupOk = await syncPass(group, deps, result);
+        if (!groupOk) {
+          result.outcome = "group-failed";
+          return result;
+        }
+        await deps.ledger.recordGroupSynced(input.source, input.groupId, group.dirtyVersion);
+      }
+    } finally {
+      await deps.ledger.releaseGroupLease(input.source, input.groupId, worker);
+    }
+    const after = await deps.ledger.getGroup(input.source, input.groupId);
+    if (!after || after.dirtyVersion <= after.syncedVersion) break;
+  }
+  return result;
+}
+
+async function syncPass(
+  group: GroupRecord,
+  deps: SyncGroupDependencies,
+  result: GroupSyncResult,
+): Promise<boolean> {
+  const { ledger } = deps;
+  const source = group.source;
+  const memberships = await ledger.listMemberships(source, group.idpId);
+  const users = await ledger.getUsers(
+    source,
+    memberships
+      .filter((membership) => membership.desired || membership.applied)
+      .map((membership) => membership.userId),
+  );
+
+  const kiroUserIds = new Map<string, string>();
+  const userFailures = new Map<string, SyncFailure>();
+  await forEachLimited([...users.values()], 8, async (user) => {
+    try {
+      const scimId = await syncUser(user, deps, result);
+      if (scimId) kiroUserIds.set(user.idpId, scimId);
+    } catch (error) {
+      const failure = itemFailure(error);
+      if (!failure) throw error;
+      userFailures.set(user.idpId, failure);
+      result.usersFailed += 1;
+      await ledger.recordUserFailed(source, user.idpId, failure);
+    }
+  });
+
+  const scimGroupId = await ensureGroup(group, deps);
+  if (scimGroupId === undefined) return false;
+
+  const plan = planMembershipChanges(memberships, kiroUserIds, userFailures, { groupDeleted: group.deleted });
+  if (plan.settled.length > 0) await ledger.recordMembershipsApplied(source, group.idpId, plan.settled);
+  for (const blocked of plan.blocked) {
+    await ledger.recordMembershipsFailed(source, group.idpId, [blocked.userId], blocked);
+  }
+  result.membershipsFailed += plan.blocked.length;
+  if (group.deleted && group.createdByUs && group.scimId) {
+    await deps.scim.deleteGroup(group.scimId);
+    await ledger.recordGroupApplied(source, group.idpId, { scimId: undefined });
+    await ledger.recordMembershipsApplied(
+      source,
+      group.idpId,
+      [...plan.adds, ...plan.removes].map(asRemoved),
+    );
+    result.membersRemoved += plan.removes.length;
+    return true;
+  }
+  result.membersAdded += await applyChanges(group, scimGroupId, "add", plan.adds, deps);
+  result.membersRemoved += await applyChanges(group, scimGroupId, "remove", plan.removes, deps);
+  return true;
+}
+
+const asRemoved = (change: MemberChange) => ({
+  userId: change.userId,
+  applied: false,
+  seenVersion: change.seenVersion,
+});
+
+/**
+ * Pushes one user: reads the IdP profile when the ledger's is missing or older than the last
+ * profile event, then creates/adopts or replaces the Kiro user. Returns the Kiro id, or undefined
+ * when the removal policy deleted the user.
+ */
+async function syncUser(
+  user: UserRecord,
+  deps: SyncGroupDependencies,
+  result: GroupSyncResult,
+): Promise<string | undefined> {
+  if (user.status === "synced" && user.scimId) return user.scimId;
+  const current = await refreshFromDirectory(user, deps);
+  const { ledger, scim } = deps;
+  const seen = { profileVersion: current.profileVersion, lifecycleVersion: current.lifecycleVersion };
+  if (current.lifecycle === "deleted" && deps.removalPolicy === "delete") {
+    if (current.scimId) await scim.deleteUser(current.scimId);
+    await ledger.recordUserSynced(current.source, current.idpId, undefined, seen);
+    result.usersPushed += 1;
+    return undefined;
+  }
+  if (!current.profile) {
+    throw new SyncError("USER.NOT_IN_IDP", "the IdP has no profile for this user", { retryable: false });
+  }
+  const profile = { ...current.profile, active: current.lifecycle === "active" };
+  let scimId = current.scimId;
+  if (scimId) {
+    const replaced = await scim.replaceUser(scimId, profile).catch((error: unknown) => {
+      if (error instanceof ScimError && error.kind === "not-found") return undefined;
+      throw error;
+    });
+    scimId = replaced?.id;
+  }
+  if (!scimId) {
+    const ensured = await createOrAdoptUser(scim, profile);
+    scimId = ensured.resource.id;
+    if (ensured.outcome === "adopted") await scim.replaceUser(scimId, profile);
+  }
+  await ledger.recordUserSynced(current.source, current.idpId, scimId, seen);
+  result.usersPushed += 1;
+  return scimId;
+}
+
+async function refreshFromDirectory(user: UserRecord, deps: SyncGroupDependencies): Promise<UserRecord> {
+  const stale =
+    !user.profile ||
+    (user.profileRequestedVersion !== undefined &&
+      (user.profileVersion === undefined || user.profileRequestedVersion > user.profileVersion));
+  if (!stale) return user;
+  const readVersion = changeVersion((deps.now ?? (() => new Date()))(), `read-${randomUUID()}`);
+  const fromIdp = await deps.directory.getUser(user.idpId);
+  if (fromIdp) {
+    await deps.ledger.recordUserProfile(user.source, user.idpId, fromIdp.profile, readVersion);
+    await deps.ledger.recordUserLifecycle(
+      user.source,
+      user.idpId,
+      fromIdp.active ? "active" : "inactive",
+      readVersion,
+    );
+  } else {
+    await deps.ledger.recordUserLifecycle(user.source, user.idpId, "deleted", readVersion);
+  }
+  return (await deps.ledger.getUser(user.source, user.idpId)) ?? user;
+}
+
+/** Creates or adopts the Kiro group, or renames it with a PATCH; never deletes and recreates. */
+async function ensureGroup(group: GroupRecord, deps: SyncGroupDependencies): Promise<string | undefined> {
+  const name = group.name ?? group.idpId;
+  try {
+    if (group.scimId && (group.deleted || group.appliedName === name)) return group.scimId;
+    if (group.scimId) {
+      const renamed = await deps.scim.updateGroup(group.scimId, { displayName: name }).then(
+        () => true,
+        (error: unknown) => {
+          if (error instanceof ScimError && error.kind === "not-found") return false;
+          throw error;
+        },
+      );
+      if (renamed) {
+        await deps.ledger.recordGroupApplied(group.source, group.idpId, { scimId: group.scimId, name });
+        return group.scimId;
+      }
+    }
+    if (group.deleted) return "";
+    const ensured = await createOrAdoptGroup(deps.scim, { displayName: name, externalId: group.idpId });
+    await deps.ledger.recordGroupApplied(group.source, group.idpId, {
+      scimId: ensured.resource.id,
+      createdByUs: ensured.outcome === "created",
+      name,
+    });
+    return ensured.resource.id;
+  } catch (error) {
+    const failure = itemFailure(error);
+    if (!failure) throw error;
+    await deps.ledger.recordGroupFailed(group.source, group.idpId, failure);
+    return undefined;
+  }
+}
+
+/**
+ * Sends member changes in PATCHes of at most 100. A chunk Kiro refuses as invalid is split in
+ * halves until the one bad member is found, so one rejected user never blocks the other 99.
+ */
+async function applyChanges(
+  group: GroupRecord,
+  scimGroupId: string,
+  op: "add" | "remove",
+  changes: MemberChange[],
+  deps: SyncGroupDependencies,
+): Promise<number> {
+  let applied = 0;
+  const send = async (chunk: MemberChange[]): Promise<void> => {
+    const ids = chunk.map((change) => change.scimUserId);
+    try {
+      if (op === "add") await deps.scim.addMembers(scimGroupId, ids);
+      else await deps.scim.removeMembers(scimGroupId, ids);
+    } catch (error) {
+      if (!(error instanceof ScimError && error.kind === "invalid")) throw error;
+      if (chunk.length > 1) {
+        const middle = Math.ceil(chunk.length / 2);
+        await send(chunk.slice(0, middle));
+        await send(chunk.slice(middle));
+        return;
+      }
+      await deps.ledger.recordMembershipsFailed(group.source, group.idpId, [chunk[0]!.userId], {
+        reason: `Kiro refused the ${op}: ${error.detail}`,
+        errorCode: error.code,
+      });
+      return;
+    }
+    await deps.ledger.recordMembershipsApplied(
+      group.source,
+      group.idpId,
+      chunk.map((change) => ({
+        userId: change.userId,
+        applied: op === "add",
+        seenVersion: change.seenVersion,
+      })),
+    );
+    applied += chunk.length;
+  };
+  for (let start = 0; start < changes.length; start += kiroLimits.maxMemberChangesPerPatch) {
+    await send(changes.slice(start, start + kiroLimits.maxMemberChangesPerPatch));
+  }
+  return applied;
+}
+
+/** The failure to record on one item, or undefined when the error must stop the whole sync. */
+function itemFailure(error: unknown): SyncFailure | undefined {
+  if (error instanceof InvalidProfileError)
+    return { reason: error.reasons.join("; "), errorCode: error.code };
+  if (error instanceof ScimError && (error.kind === "invalid" || error.kind === "conflict")) {
+    return { reason: error.detail, errorCode: error.code };
+  }
+  if (error instanceof SyncError && !error.retryable && !error.code.endsWith(".AUTH")) {
+    return { reason: error.message, errorCode: error.code };
+  }
+  return undefined;
+}
