@@ -21,6 +21,21 @@ const EnvSchema = z
     KIRO_SCIM_URL: optionalUrl,
     KIRO_SCIM_TOKEN: optionalText,
     KIRO_SCIM_SECRET_ID: optionalText,
+    DYNAMODB_ENDPOINT: optionalUrl,
+    EVENT_BUS_NAME: optionalText,
+    SYNC_GROUPS: optionalText,
+    REMOVAL_POLICY: z.enum(["deactivate", "delete"]).default("deactivate"),
+    OKTA_HOOK_SECRET: optionalText,
+    OKTA_ORG_URL: optionalUrl,
+    OKTA_API_TOKEN: optionalText,
+    OKTA_CLIENT_ID: optionalText,
+    OKTA_PRIVATE_KEY: optionalText,
+    OKTA_KEY_ID: optionalText,
+    OKTA_APP_ID: optionalText,
+    OKTA_SECRET_ID: optionalText,
+    STATUS_TOKEN: optionalText,
+    STATUS_TOKEN_SECRET_ID: optionalText,
+    MAX_HOOK_BODY_BYTES: integer(5 * 1024 * 1024, 1024),
     SCIM_REQUEST_TIMEOUT_MS: integer(10_000, 100),
     RETRY_BASE_DELAY_MS: integer(defaultRetryPolicy.baseDelayMs, 1),
     RETRY_MAX_DELAY_MS: integer(defaultRetryPolicy.maxDelayMs, 1),
@@ -30,6 +45,10 @@ const EnvSchema = z
     message: "set both KIRO_SCIM_URL and KIRO_SCIM_TOKEN, or neither",
     path: ["KIRO_SCIM_TOKEN"],
   })
+  .refine((env) => !env.OKTA_ORG_URL || env.OKTA_API_TOKEN || (env.OKTA_CLIENT_ID && env.OKTA_PRIVATE_KEY), {
+    message: "OKTA_ORG_URL needs OKTA_API_TOKEN, or OKTA_CLIENT_ID with OKTA_PRIVATE_KEY",
+    path: ["OKTA_ORG_URL"],
+  })
   .refine((env) => env.RETRY_MAX_DELAY_MS >= env.RETRY_BASE_DELAY_MS, {
     message: "must be at least RETRY_BASE_DELAY_MS",
     path: ["RETRY_MAX_DELAY_MS"],
@@ -38,6 +57,23 @@ const EnvSchema = z
 export interface ServiceConfig {
   port: number;
   ledgerTableName: string;
+  dynamoDbEndpoint: string | undefined;
+  eventBusName: string | undefined;
+  syncGroups: string | undefined;
+  removalPolicy: "deactivate" | "delete";
+  okta: {
+    hookSecret: string | undefined;
+    orgUrl: string | undefined;
+    apiToken: string | undefined;
+    clientId: string | undefined;
+    privateKey: string | undefined;
+    keyId: string | undefined;
+    appId: string | undefined;
+    secretId: string | undefined;
+  };
+  statusToken: string | undefined;
+  statusTokenSecretId: string | undefined;
+  maxHookBodyBytes: number;
   kiroScim: { url: string; token: string } | undefined;
   kiroScimSecretId: string | undefined;
   scimRequestTimeoutMs: number;
@@ -59,6 +95,23 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return {
     port: values.PORT,
     ledgerTableName: values.LEDGER_TABLE_NAME,
+    dynamoDbEndpoint: values.DYNAMODB_ENDPOINT,
+    eventBusName: values.EVENT_BUS_NAME,
+    syncGroups: values.SYNC_GROUPS,
+    removalPolicy: values.REMOVAL_POLICY,
+    okta: {
+      hookSecret: values.OKTA_HOOK_SECRET,
+      orgUrl: values.OKTA_ORG_URL,
+      apiToken: values.OKTA_API_TOKEN,
+      clientId: values.OKTA_CLIENT_ID,
+      privateKey: values.OKTA_PRIVATE_KEY,
+      keyId: values.OKTA_KEY_ID,
+      appId: values.OKTA_APP_ID,
+      secretId: values.OKTA_SECRET_ID,
+    },
+    statusToken: values.STATUS_TOKEN,
+    statusTokenSecretId: values.STATUS_TOKEN_SECRET_ID,
+    maxHookBodyBytes: values.MAX_HOOK_BODY_BYTES,
     kiroScim:
       values.KIRO_SCIM_URL && values.KIRO_SCIM_TOKEN
         ? { url: values.KIRO_SCIM_URL, token: values.KIRO_SCIM_TOKEN }

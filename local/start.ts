@@ -1,40 +1,59 @@
-import { loadConfig } from "../core/config";
+import { writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { asError } from "../core/domain/errors";
-import { startLocalStack } from "./local-stack";
+import { startLocalRuntime } from "./local-runtime";
+import { membershipEvent, oktaDelivery } from "./okta-org/okta-event-payloads";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+process.env.POWERTOOLS_LOG_LEVEL ??= "WARN";
+process.env.POWERTOOLS_METRICS_DISABLED ??= "true";
 
 /**
  * `npm start`: the whole service on this machine with no configuration. Ctrl-C (SIGINT) or SIGTERM
- * stops the emulator and DynamoDB Local before exiting, so no java process is left behind.
+ * stops every server and DynamoDB Local before exiting, so no java process is left behind.
  */
 async function main(): Promise<void> {
-  const config = loadConfig();
-  console.log("kiro-scim-sync: starting the local stack…");
-  const stack = await startLocalStack(config);
+  console.log("kiro-scim-sync: starting DynamoDB Local, the Kiro SCIM emulator and the sample Okta org…");
+  const runtime = await startLocalRuntime();
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(`\n${signal}: stopping the Kiro SCIM emulator and DynamoDB Local…`);
-    await stack.stop();
+    console.log(`\n${signal}: stopping the local runtime, the emulators and DynamoDB Local…`);
+    await runtime.stop();
     console.log("stopped.");
     process.exit(0);
   };
   process.on("SIGINT", () => void shutdown("SIGINT"));
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
 
-  const firstPage = await stack.scim.listUsers("");
-  const pending = await stack.ledger.countByStatus("okta", "USER", "pending");
-  const target = stack.emulator ? "Kiro SCIM emulator" : "Kiro SCIM (real profile)";
+  const { config, emulator, oktaOrg, sample } = runtime;
+  const hookUrl = `${runtime.url}/okta/events`;
   console.log(`
-  DynamoDB Local     ${stack.dynamo.endpoint}  (pid ${stack.dynamo.pid}, table ${config.ledgerTableName}, ${pending} pending users)
-  ${target.padEnd(18)} ${stack.kiroScim.url}  (${firstPage.items.length}${firstPage.nextCursor ? "+" : ""} users)`);
-  if (stack.emulator) {
-    console.log(`  emulator token     ${stack.kiroScim.token}
-  emulator control   ${stack.emulator.url}/_emulator/{profile,state,requests,faults,reset}
+  Okta hook URL      ${hookUrl}
+  Okta hook secret   ${config.okta.hookSecret}      (the Authorization header Okta must send)
+  Status             ${runtime.url}/status   (Authorization: Bearer ${config.statusToken})
+  DynamoDB Local     ${runtime.dynamo.endpoint}  (pid ${runtime.dynamo.pid}, table ${config.ledgerTableName})
+  ${emulator ? "Kiro SCIM emulator" : "Kiro SCIM (real)  "} ${config.kiroScim?.url}${emulator ? `  (token ${config.kiroScim?.token})` : ""}
+  ${oktaOrg ? "Sample Okta org   " : "Okta org (real)   "} ${config.okta.orgUrl}
+  Sync scope         ${runtime.dependencies.scope.describe()}, removal policy ${config.removalPolicy}`);
+  if (emulator) console.log(`  Emulator control   ${emulator.url}/_emulator/{state,requests,faults,reset}`);
+  if (sample) {
+    const { user, group } = sample.newcomer;
+    const payload = join(tmpdir(), "kiro-scim-sync-sample-event.json");
+    writeFileSync(
+      payload,
+      JSON.stringify(
+        oktaDelivery([membershipEvent("add", { id: user.id, login: user.profile.login }, group)]),
+      ),
+    );
+    console.log(`
+  Okta says ${user.profile.login} joined ${group.name}. Deliver that event hook:
 
-  Try:  curl -s -H "Authorization: Bearer ${stack.kiroScim.token}" '${stack.kiroScim.url}/Users?cursor'`);
+    curl -si -X POST ${hookUrl} -H 'Authorization: ${config.okta.hookSecret}' -H 'Content-Type: application/json' --data @${payload}
+
+  then see the member in Kiro:  curl -s ${emulator ? `${emulator.url}/_emulator/state` : `-H 'Authorization: Bearer ${config.statusToken}' ${runtime.url}/status`}`);
   }
   console.log("\nready. Ctrl-C to stop.");
 }

@@ -15,3 +15,7 @@ export interface IdentityDirectory {
   /** `undefined` when the IdP no longer has the user. */
   getUser(id: string): Promise<DirectoryUser | undefined>;
 }
+
+export type OktaCredentials =
+  | { orgUrl: string; token: string }
+  | { orgUrl: string; clientId: string; privateKey: string; keyId?: string | undefined };

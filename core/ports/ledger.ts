@@ -121,6 +121,8 @@ export interface Ledger {
 
   recordGroupName(source: IdentitySource, idpId: string, name: string, version: string): Promise<boolean>;
   getGroup(source: IdentitySource, idpId: string): Promise<GroupRecord | undefined>;
+  /** Groups of a source, up to `limit`, through the collection index. */
+  listGroups(source: IdentitySource, limit: number): Promise<GroupRecord[]>;
   /** Only applies to groups the ledger knows. */
   recordGroupDeleted(source: IdentitySource, idpId: string, version: string): Promise<boolean>;
   recordGroupApplied(

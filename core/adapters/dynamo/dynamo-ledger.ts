@@ -174,21 +174,8 @@ export class DynamoLedger implements Ledger {
   }
 
   async getUsers(source: IdentitySource, idpIds: readonly string[]): Promise<Map<string, UserRecord>> {
-    const found = new Map<string, UserRecord>();
-    const unique = [...new Set(idpIds)];
-    for (let start = 0; start < unique.length; start += 100) {
-      let keys: Item[] = unique.slice(start, start + 100).map((id) => key.user(source, id));
-      for (let round = 0; keys.length > 0; round++) {
-        if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** round)));
-        const result = await this.db.send(
-          new BatchGetCommand({ RequestItems: { [this.table]: { Keys: keys, ConsistentRead: true } } }),
-        );
-        for (const item of result.Responses?.[this.table] ?? [])
-          found.set(String(item.idpId), toUserRecord(item));
-        keys = (result.UnprocessedKeys?.[this.table]?.Keys as Item[] | undefined) ?? [];
-      }
-    }
-    return found;
+    const items = await this.batchGet([...new Set(idpIds)].map((id) => key.user(source, id)));
+    return new Map(items.map((item) => [String(item.idpId), toUserRecord(item)]));
   }
 
   async recordUserSynced(
@@ -275,6 +262,26 @@ export class DynamoLedger implements Ledger {
     );
     const item = result.Items?.[0];
     return item ? toGroupRecord(item) : undefined;
+  }
+
+  async listGroups(source: IdentitySource, limit: number): Promise<GroupRecord[]> {
+    const keys: Item[] = [];
+    let ExclusiveStartKey: Item | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: "byCollection",
+          KeyConditionExpression: "gsi2pk = :pk",
+          ExpressionAttributeValues: { ":pk": `${source}#GROUPS` },
+          Limit: limit - keys.length,
+          ExclusiveStartKey,
+        }),
+      );
+      keys.push(...(page.Items ?? []).map((item) => ({ pk: item.pk, sk: item.sk })));
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey && keys.length < limit);
+    return (await this.batchGet(keys)).map(toGroupRecord);
   }
 
   async recordGroupDeleted(source: IdentitySource, idpId: string, version: string): Promise<boolean> {
@@ -651,6 +658,23 @@ export class DynamoLedger implements Ledger {
         ":failedKey": failedKey,
       },
     });
+  }
+
+  /** BatchGetItem in chunks of 100, re-asking for unprocessed keys with a short backoff. */
+  private async batchGet(keys: readonly Item[]): Promise<Item[]> {
+    const found: Item[] = [];
+    for (let start = 0; start < keys.length; start += 100) {
+      let pending: Item[] = keys.slice(start, start + 100);
+      for (let round = 0; pending.length > 0; round++) {
+        if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** round)));
+        const result = await this.db.send(
+          new BatchGetCommand({ RequestItems: { [this.table]: { Keys: pending, ConsistentRead: true } } }),
+        );
+        found.push(...(result.Responses?.[this.table] ?? []));
+        pending = (result.UnprocessedKeys?.[this.table]?.Keys as Item[] | undefined) ?? [];
+      }
+    }
+    return found;
   }
 
   private async queryAll(input: QueryCommandInput): Promise<Item[]> {

@@ -1,11 +1,7 @@
 import { Client } from "@okta/okta-sdk-nodejs";
 import { SyncError } from "../../domain/errors";
 import type { KiroUserProfile } from "../../domain/kiro-user";
-import type { DirectoryUser, IdentityDirectory } from "../../ports/identity-directory";
-
-export type OktaCredentials =
-  | { orgUrl: string; token: string }
-  | { orgUrl: string; clientId: string; privateKey: string; keyId?: string | undefined };
+import type { DirectoryUser, IdentityDirectory, OktaCredentials } from "../../ports/identity-directory";
 
 /** Okta user statuses that still let a person sign in. */
 const activeStatuses = new Set(["ACTIVE", "PROVISIONED", "RECOVERY", "PASSWORD_EXPIRED", "LOCKED_OUT"]);

@@ -1,0 +1,86 @@
+import { secretsMatch } from "../domain/constant-time";
+import { OktaHookDeliverySchema } from "../domain/okta-events";
+import { type IngestSummary, ingestOktaEvents, type OktaIngestDependencies } from "./ingest-okta-events";
+
+/** The parts of an HTTP request a hook endpoint needs, whatever carried it (API Gateway, local server). */
+export interface HookRequest {
+  method: string;
+  /** Lower-case names. */
+  headers: Record<string, string | undefined>;
+  body: string | undefined;
+}
+
+export interface HookAnswer {
+  status: number;
+  body?: unknown;
+  /** Why the request was refused, for logs and metrics; never contains payload data. */
+  rejection?: "unauthenticated" | "too-large" | "unsupported-media-type" | "malformed" | "method";
+  summary?: IngestSummary;
+}
+
+export interface ReceiveOktaDependencies extends OktaIngestDependencies {
+  hookSecret: string;
+  maxBodyBytes: number;
+}
+
+/**
+ * Okta's event hook endpoint: the one-time verification GET, then authenticated deliveries.
+ * Checks run cheapest and most revealing last: authentication before size, type and parsing, so an
+ * unauthenticated caller learns nothing about what we accept, and nothing is stored unless the
+ * secret matched and the payload validated.
+ */
+export async function receiveOktaDelivery(
+  request: HookRequest,
+  deps: ReceiveOktaDependencies,
+): Promise<HookAnswer> {
+  if (request.method === "GET") {
+    const challenge = request.headers["x-okta-verification-challenge"];
+    if (!challenge)
+      return {
+        status: 400,
+        body: { message: "missing x-okta-verification-challenge header" },
+        rejection: "malformed",
+      };
+    return { status: 200, body: { verification: challenge } };
+  }
+  if (request.method !== "POST")
+    return { status: 405, body: { message: "use GET or POST" }, rejection: "method" };
+  if (!secretsMatch(request.headers.authorization, deps.hookSecret)) {
+    return { status: 401, body: { message: "unauthenticated" }, rejection: "unauthenticated" };
+  }
+  const body = request.body ?? "";
+  if (Buffer.byteLength(body, "utf8") > deps.maxBodyBytes) {
+    return {
+      status: 413,
+      body: { message: `body larger than ${deps.maxBodyBytes} bytes` },
+      rejection: "too-large",
+    };
+  }
+  const contentType = request.headers["content-type"]?.split(";")[0]?.trim().toLowerCase();
+  if (contentType !== "application/json") {
+    return {
+      status: 415,
+      body: { message: "content-type must be application/json" },
+      rejection: "unsupported-media-type",
+    };
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    return { status: 400, body: { message: "body is not valid JSON" }, rejection: "malformed" };
+  }
+  const parsed = OktaHookDeliverySchema.safeParse(json);
+  if (!parsed.success) {
+    const reasons = parsed.error.issues
+      .slice(0, 5)
+      .map((issue) => `${issue.path.join(".") || "body"}: ${issue.message}`);
+    return {
+      status: 400,
+      body: { message: "not an Okta event hook delivery", reasons },
+      rejection: "malformed",
+    };
+  }
+  const summary = await ingestOktaEvents(parsed.data, deps);
+  return { status: 204, summary };
+}

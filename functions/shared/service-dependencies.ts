@@ -1,0 +1,98 @@
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
+import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { DynamoLedger } from "../../core/adapters/dynamo/dynamo-ledger";
+import { EventBridgeBus } from "../../core/adapters/eventbridge/eventbridge-bus";
+import { OktaDirectory } from "../../core/adapters/okta/okta-directory";
+import { ScimHttpClient } from "../../core/adapters/scim/scim-http-client";
+import { SecretsManagerStore } from "../../core/adapters/secrets/secrets-manager-store";
+import { loadConfig, type ServiceConfig } from "../../core/config";
+import { SyncError } from "../../core/domain/errors";
+import { GroupScope } from "../../core/domain/group-scope";
+import type { EventBus } from "../../core/ports/event-bus";
+import type { IdentityDirectory } from "../../core/ports/identity-directory";
+import type { KiroScimPort } from "../../core/ports/kiro-scim";
+import type { Ledger } from "../../core/ports/ledger";
+import type { SecretStore } from "../../core/ports/secret-store";
+import {
+  resolveKiroCredentials,
+  resolveOktaCredentials,
+  resolveOktaHookSecret,
+  resolveStatusToken,
+} from "../../core/use-cases/resolve-secrets";
+
+/** Everything a handler needs, built once per container (or once per local runtime). */
+export interface ServiceDependencies {
+  config: ServiceConfig;
+  ledger: Ledger;
+  bus: EventBus;
+  scope: GroupScope;
+  oktaHookSecret(): Promise<string>;
+  statusToken(): Promise<string>;
+  /** Re-resolved on each call (the secret store caches), so a rotated Kiro token is picked up. */
+  kiroScim(): Promise<KiroScimPort>;
+  oktaDirectory(): Promise<IdentityDirectory>;
+}
+
+/**
+ * The one composition root. In AWS every adapter talks to the real service; the local runtime and
+ * the tests pass their own bus (in-process) and point DynamoDB at DynamoDB Local through the same
+ * configuration, so the handlers run unchanged.
+ */
+export function createServiceDependencies(
+  config: ServiceConfig,
+  overrides: { bus?: EventBus; secrets?: SecretStore; dynamo?: DynamoDBClient } = {},
+): ServiceDependencies {
+  const dynamo =
+    overrides.dynamo ??
+    new DynamoDBClient(config.dynamoDbEndpoint ? { endpoint: config.dynamoDbEndpoint } : {});
+  const secrets = overrides.secrets ?? new SecretsManagerStore(new SecretsManagerClient({}));
+  const bus = overrides.bus ?? eventBridgeBus(config);
+  let scim: { key: string; client: ScimHttpClient } | undefined;
+  let directory: IdentityDirectory | undefined;
+  return {
+    config,
+    ledger: new DynamoLedger({ client: dynamo, tableName: config.ledgerTableName }),
+    bus,
+    scope: new GroupScope(config.syncGroups),
+    oktaHookSecret: () => resolveOktaHookSecret(config, secrets),
+    statusToken: () => resolveStatusToken(config, secrets),
+    kiroScim: async () => {
+      const credentials = await resolveKiroCredentials(config, secrets);
+      const key = `${credentials.url} ${credentials.token}`;
+      if (scim?.key !== key) {
+        const client = new ScimHttpClient({
+          baseUrl: credentials.url,
+          token: credentials.token,
+          requestTimeoutMs: config.scimRequestTimeoutMs,
+          retryPolicy: config.retryPolicy,
+        });
+        scim = { key, client };
+      }
+      return scim.client;
+    },
+    oktaDirectory: async () => {
+      directory ??= new OktaDirectory(await resolveOktaCredentials(config, secrets));
+      return directory;
+    },
+  };
+}
+
+function eventBridgeBus(config: ServiceConfig): EventBus {
+  if (!config.eventBusName) {
+    return {
+      publish: async () => {
+        throw new SyncError("CONFIG.NO_BUS", "EVENT_BUS_NAME is not set", { retryable: false });
+      },
+    };
+  }
+  return new EventBridgeBus(new EventBridgeClient({}), config.eventBusName);
+}
+
+let aws: ServiceDependencies | undefined;
+
+/** Lazily built on first invocation, so importing a handler module has no side effects. */
+export function awsDependencies(): ServiceDependencies {
+  aws ??= createServiceDependencies(loadConfig());
+  return aws;
+}

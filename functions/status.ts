@@ -1,0 +1,32 @@
+import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import middy from "@middy/core";
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import { secretsMatch } from "../core/domain/constant-time";
+import { buildStatusReport } from "../core/use-cases/build-status-report";
+import { logger } from "./shared/powertools";
+import { awsDependencies, type ServiceDependencies } from "./shared/service-dependencies";
+
+/** `GET /status`: sync status JSON for dashboards, behind a bearer token. */
+export function createStatusHandler(dependencies: () => ServiceDependencies) {
+  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .handler(async (event): Promise<APIGatewayProxyStructuredResultV2> => {
+      const deps = dependencies();
+      const presented = /^Bearer (.+)$/i.exec(event.headers?.authorization ?? "")?.[1];
+      if (!secretsMatch(presented, await deps.statusToken())) {
+        return {
+          statusCode: 401,
+          headers: { "www-authenticate": "Bearer" },
+          body: '{"message":"unauthenticated"}',
+        };
+      }
+      const report = await buildStatusReport(deps.ledger, ["okta", "entra"]);
+      return {
+        statusCode: 200,
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(report),
+      };
+    });
+}
+
+export const handler = createStatusHandler(awsDependencies);

@@ -1,0 +1,113 @@
+import { randomUUID } from "node:crypto";
+import { SyncError } from "../core/domain/errors";
+import { hasAttemptsLeft, type RetryPolicy, retryDelayMs } from "../core/domain/retry-policy";
+import { eventSource, type SyncEvent, type SyncEventType, syncEvents } from "../core/domain/sync-events";
+import type { EventBus } from "../core/ports/event-bus";
+
+export interface EventBridgeShapedEvent {
+  version: "0";
+  id: string;
+  "detail-type": string;
+  source: string;
+  account: string;
+  time: string;
+  region: string;
+  resources: string[];
+  detail: Record<string, unknown>;
+}
+
+type Subscriber = (event: EventBridgeShapedEvent) => Promise<unknown>;
+
+/**
+ * The bus for `npm start` and the tests: same port and schemas as EventBridge, delivered in
+ * process with EventBridge's envelope. A subscriber that throws a retryable error is called again
+ * after the one retry policy's delay with `attempt + 1`, which is what the Scheduler does in AWS.
+ */
+export class LocalBus implements EventBus {
+  private readonly subscribers = new Map<SyncEventType, Subscriber>();
+  private inFlight = 0;
+  private idleWaiters: (() => void)[] = [];
+  private readonly timers = new Set<NodeJS.Timeout>();
+  readonly failures: { type: string; detail: unknown; error: string }[] = [];
+
+  constructor(
+    private readonly policy: RetryPolicy,
+    private readonly onFailure: (message: string, context: Record<string, unknown>) => void = () => {},
+  ) {}
+
+  subscribe(type: SyncEventType, subscriber: Subscriber): void {
+    this.subscribers.set(type, subscriber);
+  }
+
+  async publish(events: readonly SyncEvent[]): Promise<void> {
+    for (const event of events)
+      this.deliverLater({ type: event.type, detail: syncEvents[event.type].parse(event.detail) }, 0);
+  }
+
+  /** Resolves when nothing is queued, running or waiting for a retry. */
+  idle(): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  stop(): void {
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    this.inFlight = 0;
+    this.settle();
+  }
+
+  private deliverLater(event: SyncEvent, delayMs: number): void {
+    this.inFlight += 1;
+    const timer = setTimeout(async () => {
+      this.timers.delete(timer);
+      try {
+        await this.deliver(event);
+      } finally {
+        this.inFlight -= 1;
+        this.settle();
+      }
+    }, delayMs);
+    this.timers.add(timer);
+  }
+
+  private async deliver(event: SyncEvent): Promise<void> {
+    const subscriber = this.subscribers.get(event.type);
+    if (!subscriber) return;
+    const detail = syncEvents[event.type].parse(event.detail);
+    try {
+      await subscriber({
+        version: "0",
+        id: randomUUID(),
+        "detail-type": event.type,
+        source: eventSource,
+        account: "000000000000",
+        time: new Date().toISOString(),
+        region: "local",
+        resources: [],
+        detail,
+      });
+    } catch (error) {
+      const retryable = error instanceof SyncError && error.retryable;
+      if (retryable && hasAttemptsLeft(this.policy, detail.attempt)) {
+        const delay = retryDelayMs(
+          this.policy,
+          detail.attempt,
+          (error as { retryAfterMs?: number }).retryAfterMs,
+        );
+        this.deliverLater({ type: event.type, detail: { ...detail, attempt: detail.attempt + 1 } }, delay);
+        return;
+      }
+      const message = error instanceof Error ? error.message : String(error);
+      this.failures.push({ type: event.type, detail, error: message });
+      this.onFailure("event handler failed", { type: event.type, ...detail, error: message });
+    }
+  }
+
+  private settle(): void {
+    if (this.inFlight > 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}

@@ -1,0 +1,168 @@
+import { randomBytes } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
+import { createLedgerTable } from "../core/adapters/dynamo/create-ledger-table";
+import { loadConfig, type ServiceConfig } from "../core/config";
+import { SyncError } from "../core/domain/errors";
+import { createOktaEventsHandler } from "../functions/okta-events";
+import {
+  createServiceDependencies,
+  type ServiceDependencies,
+} from "../functions/shared/service-dependencies";
+import { createStatusHandler } from "../functions/status";
+import { createSyncGroupHandler } from "../functions/sync-group";
+import { type DynamoDbLocal, localAwsConfig, startDynamoDbLocal } from "./dynamodb-local";
+import { localContext, toApiGatewayEvent } from "./lambda-invoke";
+import { LocalBus } from "./local-bus";
+import { OktaOrgServer } from "./okta-org/okta-org-server";
+import { seedSampleOrg } from "./okta-org/sample-org";
+import { KiroScimEmulator } from "./scim-emulator/kiro-scim-emulator";
+
+export interface LocalRuntime {
+  url: string;
+  config: ServiceConfig;
+  dependencies: ServiceDependencies;
+  dynamo: DynamoDbLocal;
+  /** Absent when KIRO_SCIM_URL/KIRO_SCIM_TOKEN point at a real Kiro profile. */
+  emulator: KiroScimEmulator | undefined;
+  /** Absent when OKTA_ORG_URL points at a real Okta org. */
+  oktaOrg: OktaOrgServer | undefined;
+  sample: ReturnType<typeof seedSampleOrg> | undefined;
+  bus: LocalBus;
+  stop(): Promise<void>;
+}
+
+type HttpHandler = (
+  event: APIGatewayProxyEventV2,
+  context: Context,
+) => Promise<APIGatewayProxyStructuredResultV2>;
+
+const maxRequestBytes = 10 * 1024 * 1024;
+
+/**
+ * The whole service on one machine: DynamoDB Local with the ledger table, the Kiro SCIM emulator
+ * and the sample Okta org (unless real ones are configured), the in-process bus, and an HTTP server
+ * whose routes call the very handlers deployed to Lambda with API Gateway-shaped events.
+ */
+export async function startLocalRuntime(
+  env: Record<string, string | undefined> = process.env,
+): Promise<LocalRuntime> {
+  const base = loadConfig(env);
+  const dynamo = await startDynamoDbLocal();
+  const started: { stop(): Promise<void> }[] = [dynamo];
+  try {
+    await createLedgerTable(dynamo.client, base.ledgerTableName);
+    const emulator = base.kiroScim ? undefined : await KiroScimEmulator.start();
+    if (emulator) started.push(emulator);
+    const oktaOrg = base.okta.orgUrl ? undefined : await OktaOrgServer.start();
+    if (oktaOrg) started.push(oktaOrg);
+    const sample = oktaOrg ? seedSampleOrg(oktaOrg) : undefined;
+    const config: ServiceConfig = {
+      ...base,
+      dynamoDbEndpoint: dynamo.endpoint,
+      kiroScim: base.kiroScim ?? { url: emulator!.profile.scimUrl, token: emulator!.profile.token },
+      okta: {
+        ...base.okta,
+        orgUrl: base.okta.orgUrl ?? oktaOrg?.orgUrl,
+        apiToken: base.okta.orgUrl ? base.okta.apiToken : oktaOrg?.apiToken,
+        hookSecret: base.okta.hookSecret ?? `local-${randomBytes(18).toString("base64url")}`,
+      },
+      statusToken: base.statusToken ?? `local-${randomBytes(18).toString("base64url")}`,
+    };
+    const bus = new LocalBus(config.retryPolicy, (message, context) => console.error(message, context));
+    const noSecretsManager = {
+      getSecretJson: async () => {
+        throw new SyncError(
+          "CONFIG.LOCAL",
+          "Secrets Manager is not used locally: set the value in the environment",
+          {
+            retryable: false,
+          },
+        );
+      },
+    };
+    const dependencies = createServiceDependencies(config, {
+      bus,
+      secrets: noSecretsManager,
+      dynamo: dynamo.client,
+    });
+    /* The parser middleware types the handler by its parsed input; the bus hands it the raw
+       EventBridge envelope, exactly as Lambda does. */
+    const syncGroup = createSyncGroupHandler(() => dependencies) as unknown as (
+      event: unknown,
+      context: Context,
+    ) => Promise<unknown>;
+    bus.subscribe("GroupChanged", (event) => syncGroup(event, localContext("sync-group")));
+    const routes: Record<string, HttpHandler> = {
+      "GET /okta/events": createOktaEventsHandler(() => dependencies),
+      "POST /okta/events": createOktaEventsHandler(() => dependencies),
+      "GET /status": createStatusHandler(() => dependencies),
+    };
+    const server = await listen(config.port, routes);
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return {
+      url,
+      config,
+      dependencies,
+      dynamo,
+      emulator,
+      oktaOrg,
+      sample,
+      bus,
+      stop: async () => {
+        bus.stop();
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        for (const service of started.reverse()) await service.stop();
+      },
+    };
+  } catch (error) {
+    for (const service of started.reverse()) await service.stop();
+    throw error;
+  }
+}
+
+async function listen(port: number, routes: Record<string, HttpHandler>): Promise<Server> {
+  const server = createServer((req, res) => {
+    route(req, res, routes).catch((error: unknown) => {
+      if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
+      res.end(JSON.stringify({ message: `local runtime error: ${String(error)}` }));
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", () => resolve());
+  });
+  return server;
+}
+
+async function route(
+  req: IncomingMessage,
+  res: ServerResponse,
+  routes: Record<string, HttpHandler>,
+): Promise<void> {
+  const url = new URL(req.url ?? "/", "http://localhost");
+  const routeKey = `${req.method} ${url.pathname}`;
+  const handler = routes[routeKey];
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > maxRequestBytes) {
+      res
+        .writeHead(413, { "content-type": "application/json" })
+        .end('{"message":"Request Entity Too Large"}');
+      return;
+    }
+    chunks.push(chunk as Buffer);
+  }
+  if (!handler) {
+    res.writeHead(404, { "content-type": "application/json" }).end('{"message":"Not Found"}');
+    return;
+  }
+  const event = toApiGatewayEvent(req, url, Buffer.concat(chunks).toString("utf8"), routeKey);
+  const result = await handler(event, localContext(routeKey));
+  res.writeHead(result.statusCode ?? 200, result.headers as Record<string, string> | undefined);
+  res.end(result.body ?? "");
+}

@@ -1,0 +1,206 @@
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+export interface OktaUserState {
+  id: string;
+  status: "ACTIVE" | "SUSPENDED" | "DEPROVISIONED" | "STAGED" | "PROVISIONED";
+  profile: {
+    login: string;
+    email: string;
+    firstName: string | null;
+    lastName: string | null;
+    displayName?: string | null;
+    title?: string | null;
+    department?: string | null;
+  };
+}
+
+export interface OktaGroupState {
+  id: string;
+  name: string;
+}
+
+interface Outage {
+  kind: "throttle" | "unavailable";
+  remaining: number;
+}
+
+/**
+ * The part of Okta's Management API this service reads, served over HTTP so the real okta-sdk-nodejs
+ * client talks to it: SSWS auth, users by id or login, groups, group members with cursor paging in
+ * absolute `Link` headers, and Okta's 429 shape (X-Rate-Limit-* with a Date header, which the SDK
+ * needs to compute its wait). It can also build the event hook payload Okta would send for a change.
+ */
+export class OktaOrgServer {
+  readonly users = new Map<string, OktaUserState>();
+  readonly groups = new Map<string, OktaGroupState>();
+  readonly members = new Map<string, Set<string>>();
+  readonly requests: { method: string; path: string; status: number }[] = [];
+  private outages: Outage[] = [];
+  private server: Server | undefined;
+  private baseUrl = "";
+
+  constructor(readonly apiToken: string = `00${randomUUID().replaceAll("-", "")}`) {}
+
+  static async start(options: { port?: number; apiToken?: string } = {}): Promise<OktaOrgServer> {
+    const org = new OktaOrgServer(options.apiToken);
+    await org.listen(options.port ?? 0);
+    return org;
+  }
+
+  get orgUrl(): string {
+    return this.baseUrl;
+  }
+
+  addUser(user: OktaUserState): void {
+    this.users.set(user.id, structuredClone(user));
+  }
+
+  addGroup(group: OktaGroupState): void {
+    this.groups.set(group.id, { ...group });
+    if (!this.members.has(group.id)) this.members.set(group.id, new Set());
+  }
+
+  addMember(groupId: string, userId: string): void {
+    this.members.get(groupId)?.add(userId);
+  }
+
+  removeMember(groupId: string, userId: string): void {
+    this.members.get(groupId)?.delete(userId);
+  }
+
+  /** The next `count` API calls answer 429 (`throttle`) or 503 (`unavailable`). */
+  failNext(kind: Outage["kind"], count: number): void {
+    this.outages.push({ kind, remaining: count });
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private async listen(port: number): Promise<void> {
+    const server = createServer((req, res) => this.route(req, res));
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, "127.0.0.1", () => resolve());
+    });
+    this.server = server;
+    this.baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
+
+  private route(req: IncomingMessage, res: ServerResponse): void {
+    const url = new URL(req.url ?? "/", this.baseUrl);
+    const answer = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+      this.requests.push({ method: req.method ?? "GET", path: url.pathname + url.search, status });
+      res.writeHead(status, {
+        "content-type": "application/json",
+        date: new Date().toUTCString(),
+        ...headers,
+      });
+      res.end(JSON.stringify(body));
+    };
+    const error = (
+      status: number,
+      errorCode: string,
+      errorSummary: string,
+      headers: Record<string, string> = {},
+    ) =>
+      answer(
+        status,
+        { errorCode, errorSummary, errorLink: errorCode, errorId: randomUUID(), errorCauses: [] },
+        headers,
+      );
+
+    if (req.headers.authorization !== `SSWS ${this.apiToken}`) {
+      return error(401, "E0000011", "Invalid token provided");
+    }
+    const outage = this.outages[0];
+    if (outage) {
+      outage.remaining -= 1;
+      if (outage.remaining <= 0) this.outages.shift();
+      if (outage.kind === "throttle") {
+        const reset = String(Math.ceil(Date.now() / 1000) + 1);
+        return error(429, "E0000047", "API call exceeded rate limit due to too many requests.", {
+          "x-rate-limit-limit": "600",
+          "x-rate-limit-remaining": "0",
+          "x-rate-limit-reset": reset,
+        });
+      }
+      return error(503, "E0000009", "Internal Server Error");
+    }
+
+    const parts = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
+    if (req.method !== "GET" || parts[0] !== "api" || parts[1] !== "v1") {
+      return error(404, "E0000022", "The endpoint does not support the provided HTTP method");
+    }
+    const [, , collection, id, sub] = parts;
+    if (collection === "users" && id && !sub) {
+      const user =
+        this.users.get(id) ?? [...this.users.values()].find((candidate) => candidate.profile.login === id);
+      return user
+        ? answer(200, this.userJson(user))
+        : error(404, "E0000007", `Not found: Resource not found: ${id} (User)`);
+    }
+    if (collection === "groups" && id && !sub) {
+      const group = this.groups.get(id);
+      return group
+        ? answer(200, this.groupJson(group))
+        : error(404, "E0000007", `Not found: Resource not found: ${id} (UserGroup)`);
+    }
+    if (collection === "groups" && id && sub === "users") {
+      const memberIds = this.members.get(id);
+      if (!memberIds) return error(404, "E0000007", `Not found: Resource not found: ${id} (UserGroup)`);
+      const limit = Math.min(Number(url.searchParams.get("limit") ?? 1000), 1000);
+      const ids = [...memberIds].sort();
+      const after = url.searchParams.get("after");
+      const start = after ? ids.findIndex((candidate) => candidate > after) : 0;
+      const page = start < 0 ? [] : ids.slice(start, start + limit);
+      const links = [`<${this.baseUrl}${url.pathname}?limit=${limit}>; rel="self"`];
+      if (start >= 0 && start + limit < ids.length) {
+        links.push(`<${this.baseUrl}${url.pathname}?after=${page.at(-1)}&limit=${limit}>; rel="next"`);
+      }
+      return answer(
+        200,
+        page.map((userId) => this.userJson(this.users.get(userId)!)),
+        { link: links.join(", ") },
+      );
+    }
+    if (collection === "groups" && !id) {
+      return answer(
+        200,
+        [...this.groups.values()].map((group) => this.groupJson(group)),
+      );
+    }
+    return error(404, "E0000022", "The endpoint does not support the provided HTTP method");
+  }
+
+  private userJson(user: OktaUserState) {
+    const now = new Date().toISOString();
+    return {
+      id: user.id,
+      status: user.status,
+      created: now,
+      activated: now,
+      statusChanged: now,
+      lastUpdated: now,
+      type: { id: "oty1default" },
+      profile: user.profile,
+      credentials: { provider: { type: "OKTA", name: "OKTA" } },
+      _links: { self: { href: `${this.baseUrl}/api/v1/users/${user.id}` } },
+    };
+  }
+
+  private groupJson(group: OktaGroupState) {
+    return {
+      id: group.id,
+      type: "OKTA_GROUP",
+      profile: { name: group.name, description: null },
+      _links: { self: { href: `${this.baseUrl}/api/v1/groups/${group.id}` } },
+    };
+  }
+}
