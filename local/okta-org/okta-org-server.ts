@@ -21,6 +21,12 @@ export interface OktaGroupState {
   name: string;
 }
 
+interface OktaAnswer {
+  status: number;
+  body: unknown;
+  headers: Record<string, string>;
+}
+
 interface Outage {
   kind: "throttle" | "unavailable";
   remaining: number;
