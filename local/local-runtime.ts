@@ -12,7 +12,7 @@ import {
 } from "../functions/shared/service-dependencies";
 import { createStatusHandler } from "../functions/status";
 import { createSyncGroupHandler } from "../functions/sync-group";
-import { type DynamoDbLocal, localAwsConfig, startDynamoDbLocal } from "./dynamodb-local";
+import { type DynamoDbLocal, startDynamoDbLocal } from "./dynamodb-local";
 import { localContext, toApiGatewayEvent } from "./lambda-invoke";
 import { LocalBus } from "./local-bus";
 import { OktaOrgServer } from "./okta-org/okta-org-server";

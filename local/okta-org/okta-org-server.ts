@@ -101,15 +101,18 @@ export class OktaOrgServer {
 
   private route(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? "/", this.baseUrl);
-    const answer = (status: number, body: unknown, headers: Record<string, string> = {}) => {
-      this.requests.push({ method: req.method ?? "GET", path: url.pathname + url.search, status });
-      res.writeHead(status, {
-        "content-type": "application/json",
-        date: new Date().toUTCString(),
-        ...headers,
-      });
-      res.end(JSON.stringify(body));
-    };
+    const { status, body, headers } = this.answer(req, url);
+    this.requests.push({ method: req.method ?? "GET", path: url.pathname + url.search, status });
+    res.writeHead(status, { "content-type": "application/json", date: new Date().toUTCString(), ...headers });
+    res.end(JSON.stringify(body));
+  }
+
+  private answer(req: IncomingMessage, url: URL): OktaAnswer {
+    const answer = (status: number, body: unknown, headers: Record<string, string> = {}) => ({
+      status,
+      body,
+      headers,
+    });
     const error = (
       status: number,
       errorCode: string,

@@ -56,7 +56,7 @@ const userId = (index: number) => `00usample${String(index).padStart(11, "0")}`;
 export function seedSampleOrg(org: OktaOrgServer) {
   const users: OktaUserState[] = people.map((name, index) => {
     const [first, last] = name.split(" ") as [string, string];
-    const login = `${first}.${last}`.toLowerCase().replace(/[^a-z.]/g, "") + "@example.com";
+    const login = `${`${first}.${last}`.toLowerCase().replace(/[^a-z.]/g, "")}@example.com`;
     return {
       id: userId(index),
       status: "ACTIVE",
