@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import { createLedgerTable } from "../core/adapters/dynamo/create-ledger-table";
 import { loadConfig, type ServiceConfig } from "../core/config";
@@ -12,7 +13,7 @@ import {
 } from "../functions/shared/service-dependencies";
 import { createStatusHandler } from "../functions/status";
 import { createSyncGroupHandler } from "../functions/sync-group";
-import { type DynamoDbLocal, startDynamoDbLocal } from "./dynamodb-local";
+import { type DynamoDbLocal, localAwsConfig, startDynamoDbLocal } from "./dynamodb-local";
 import { localContext, toApiGatewayEvent } from "./lambda-invoke";
 import { LocalBus } from "./local-bus";
 import { OktaOrgServer } from "./okta-org/okta-org-server";
@@ -49,7 +50,7 @@ export async function startLocalRuntime(
   env: Record<string, string | undefined> = process.env,
 ): Promise<LocalRuntime> {
   const base = loadConfig(env);
-  const dynamo = await startDynamoDbLocal();
+  const dynamo = base.dynamoDbEndpoint ? externalDynamo(base.dynamoDbEndpoint) : await startDynamoDbLocal();
   const started: { stop(): Promise<void> }[] = [dynamo];
   try {
     await createLedgerTable(dynamo.client, base.ledgerTableName);
@@ -121,6 +122,18 @@ export async function startLocalRuntime(
     for (const service of started.reverse()) await service.stop();
     throw error;
   }
+}
+
+/** An already running DynamoDB (Local) named by DYNAMODB_ENDPOINT: used, never stopped. */
+function externalDynamo(endpoint: string): DynamoDbLocal {
+  const client = new DynamoDBClient({ ...localAwsConfig, endpoint });
+  return {
+    endpoint,
+    port: Number(new URL(endpoint).port),
+    pid: undefined,
+    client,
+    stop: async () => client.destroy(),
+  };
 }
 
 async function listen(port: number, routes: Record<string, HttpHandler>): Promise<Server> {

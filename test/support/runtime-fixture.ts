@@ -1,0 +1,41 @@
+import { randomUUID } from "node:crypto";
+import { inject } from "vitest";
+import { type LocalRuntime, startLocalRuntime } from "../../local/local-runtime";
+
+/** The local runtime on the run's DynamoDB Local, with its own table, on a free port. */
+export async function startTestRuntime(env: Record<string, string> = {}): Promise<LocalRuntime> {
+  return startLocalRuntime({
+    PORT: "0",
+    DYNAMODB_ENDPOINT: inject("dynamoEndpoint"),
+    LEDGER_TABLE_NAME: `ledger-${randomUUID()}`,
+    RETRY_BASE_DELAY_MS: "50",
+    RETRY_MAX_DELAY_MS: "500",
+    ...env,
+  });
+}
+
+export async function postOkta(
+  runtime: LocalRuntime,
+  body: unknown,
+  authorization = runtime.config.okta.hookSecret,
+) {
+  const response = await fetch(`${runtime.url}/okta/events`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(authorization ? { authorization } : {}) },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+  return { status: response.status, text: await response.text() };
+}
+
+/** Kiro's view of a group's members, by the users' externalIds (the Okta ids). */
+export function kiroMembersByExternalId(runtime: LocalRuntime, groupName: string): string[] {
+  const state = runtime.emulator!.directory.snapshot();
+  const group = state.groups.find((candidate) => candidate.displayName === groupName);
+  if (!group) return [];
+  const externalIdOf = new Map(state.users.map((user) => [String(user.id), String(user.externalId)]));
+  return group.members.map((id) => externalIdOf.get(id) ?? id).sort();
+}
+
+export function kiroUser(runtime: LocalRuntime, externalId: string): Record<string, unknown> | undefined {
+  return runtime.emulator!.directory.snapshot().users.find((user) => user.externalId === externalId);
+}
