@@ -1,8 +1,8 @@
-import { spawn } from "node:child_process";
+import { execSync, spawn } from "node:child_process";
 import { once } from "node:events";
 import { describe, expect, it } from "vitest";
 
-const env = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" };
+const env = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true", PORT: "0" };
 
 function isAlive(pid: number): boolean {
   try {
@@ -14,7 +14,7 @@ function isAlive(pid: number): boolean {
 }
 
 describe("npm start", () => {
-  it("prints the DynamoDB Local and emulator URLs, and Ctrl-C leaves no java behind", async () => {
+  it("prints the URLs and a curl that puts the newcomer into the Kiro group; Ctrl-C leaves no java behind", async () => {
     // Prepare
     const child = spawn("npm", ["start"], { detached: true, env, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
@@ -29,9 +29,27 @@ describe("npm start", () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     const javaPid = Number(/DynamoDB Local\s+\S+\s+\(pid (\d+)/.exec(output)?.[1]);
-    const scimUrl = /Kiro SCIM emulator\s+(\S+)/.exec(output)?.[1];
-    const token = /emulator token\s+(\S+)/.exec(output)?.[1];
-    const answer = await fetch(`${scimUrl}/Users?cursor`, { headers: { authorization: `Bearer ${token}` } });
+    const curl = /^\s*(curl -si -X POST .*)$/m.exec(output)?.[1] ?? "";
+    const stateUrl = /see the member in Kiro:\s+curl -s (\S+)/.exec(output)?.[1] ?? "";
+    const newcomer = /Okta says (\S+) joined (\S+)\./.exec(output);
+    const hookStatus = execSync(curl, { encoding: "utf8" }).split("\n")[0];
+    let state: {
+      users: { id: string; userName: string }[];
+      groups: { displayName: string; members: string[] }[];
+    } = {
+      users: [],
+      groups: [],
+    };
+    const isMember = () => {
+      const user = state.users.find((candidate) => candidate.userName === newcomer?.[1]);
+      return state.groups.some(
+        (group) => group.displayName === newcomer?.[2] && user && group.members.includes(user.id),
+      );
+    };
+    for (let poll = 0; poll < 50 && !isMember(); poll++) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      state = await (await fetch(stateUrl)).json();
+    }
 
     // Act
     const exited = once(child, "exit");
@@ -41,7 +59,8 @@ describe("npm start", () => {
 
     // Assess
     expect(output).toMatch(/DynamoDB Local\s+http:\/\/127\.0\.0\.1:\d+/);
-    expect(answer.status).toBe(200);
+    expect(hookStatus).toMatch(/^HTTP\/1\.1 204/);
+    expect(isMember()).toBe(true);
     expect(javaPid).toBeGreaterThan(0);
     expect(isAlive(javaPid)).toBe(false);
     expect(output).toContain("stopped.");
