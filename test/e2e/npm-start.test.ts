@@ -48,7 +48,7 @@ describe("npm start", () => {
     };
     for (let poll = 0; poll < 50 && !isMember(); poll++) {
       await new Promise((resolve) => setTimeout(resolve, 200));
-      state = await (await fetch(stateUrl)).json();
+      state = (await (await fetch(stateUrl)).json()) as typeof state;
     }
 
     // Act
