@@ -20,6 +20,16 @@ export default $config({
     });
     const storage = await import("./stacks/storage");
     const secrets = await import("./stacks/secrets");
-    return { ledgerTable: storage.ledger.name, kiroScimSecretArn: secrets.kiroScimSecret.arn };
+    await import("./stacks/events");
+    await import("./stacks/functions");
+    const { api } = await import("./stacks/api");
+    return {
+      oktaHookUrl: $interpolate`${api.url}/okta/events`,
+      statusUrl: $interpolate`${api.url}/status`,
+      ledgerTable: storage.ledger.name,
+      kiroScimSecretArn: secrets.kiroScimSecret.arn,
+      oktaSecretArn: secrets.oktaSecret.arn,
+      statusTokenSecretArn: secrets.statusTokenSecret.arn,
+    };
   },
 });

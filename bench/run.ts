@@ -1,10 +1,10 @@
+import "../local/quiet-defaults";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { startDynamoDbLocal } from "../local/dynamodb-local";
 import { benchEmulatorScale } from "./emulator-scale";
 import { benchLedger } from "./ledger-throughput";
+import { benchOktaPipeline } from "./okta-pipeline";
 import { benchScimRequests } from "./scim-requests";
-
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
 /**
  * `npm run bench [-- section…]`: figures, not pass/fail. Each section runs `BENCH_RUNS` times
@@ -12,6 +12,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
  * bench/results/ (git-ignored).
  */
 const sections: Record<string, () => Promise<unknown>> = {
+  "okta-pipeline": benchOktaPipeline,
   "scim-requests": benchScimRequests,
   "emulator-scale": benchEmulatorScale,
   ledger: async () => {

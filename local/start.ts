@@ -1,13 +1,10 @@
+import "./quiet-defaults";
 import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { asError } from "../core/domain/errors";
 import { startLocalRuntime } from "./local-runtime";
 import { membershipEvent, oktaDelivery } from "./okta-org/okta-event-payloads";
-
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
-process.env.POWERTOOLS_LOG_LEVEL ??= "WARN";
-process.env.POWERTOOLS_METRICS_DISABLED ??= "true";
 
 /**
  * `npm start`: the whole service on this machine with no configuration. Ctrl-C (SIGINT) or SIGTERM

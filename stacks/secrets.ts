@@ -1,18 +1,32 @@
 /**
- * Kiro's SCIM endpoint URL and bearer token live together in one Secrets Manager secret,
- * `{"url": "...", "token": "..."}`, so recreating a Kiro profile (new tenant URL and new token) is one
- * atomic change. The value is never in code or state: set it after the first deploy with
- * `aws secretsmanager put-secret-value --secret-id <KiroScimSecretArn> --secret-string '{"url":"…","token":"…"}'`.
- * Functions re-read it every few minutes, so a rotation needs no redeploy.
+ * Secrets live in Secrets Manager as JSON, never in code or state; set each one after the first
+ * deploy with `aws secretsmanager put-secret-value --secret-id <arn> --secret-string '…'`. Functions
+ * re-read them every five minutes, so a rotation needs no redeploy.
  */
-export const kiroScimSecret = new aws.secretsmanager.Secret("KiroScimCredentials", {
-  namePrefix: `${$app.name}-${$app.stage}-kiro-scim-`,
-  description: "Kiro SCIM endpoint and bearer token for kiro-scim-sync: JSON {url, token}",
-  recoveryWindowInDays: $app.stage === "production" ? 30 : 0,
-});
+const secret = (name: string, description: string) =>
+  new aws.secretsmanager.Secret(name, {
+    namePrefix: `${$app.name}-${$app.stage}-${name.toLowerCase()}-`,
+    description,
+    recoveryWindowInDays: $app.stage === "production" ? 30 : 0,
+  });
 
-/** IAM statement for functions that call Kiro: read this one secret, nothing else. */
-export const readKiroScimSecret = {
+/**
+ * Kiro's SCIM endpoint URL and bearer token together, `{"url": "...", "token": "..."}`, so recreating
+ * a Kiro profile (new tenant URL and new token) is one atomic change.
+ */
+export const kiroScimSecret = secret(
+  "KiroScim",
+  "kiro-scim-sync: Kiro SCIM endpoint and token, JSON {url, token}",
+);
+
+/** `{"hookSecret": "...", "apiToken": "..."}` or, for an OAuth service app, `clientId` + `privateKey` (+ `keyId`). */
+export const oktaSecret = secret("Okta", "kiro-scim-sync: Okta hook secret and API credentials");
+
+/** `{"token": "..."}`: the bearer token for `/status` and `/admin` (at least 16 characters). */
+export const statusTokenSecret = secret("StatusToken", "kiro-scim-sync: bearer token for /status and /admin");
+
+/** IAM statement for reading exactly the named secrets. */
+export const readSecrets = (...secrets: aws.secretsmanager.Secret[]) => ({
   actions: ["secretsmanager:GetSecretValue"],
-  resources: [kiroScimSecret.arn],
-};
+  resources: secrets.map((each) => each.arn),
+});

@@ -61,9 +61,10 @@ export async function ingestOktaEvents(
     groupsTouched: 0,
   };
   const touched = new Set<string>();
+  const newestNameEvent = newestMembershipEventPerGroup(delivery.data.events);
   const events = delivery.data.events;
   summary.events = events.length;
-  await forEachLimited(events, 8, async (event) => {
+  await forEachLimited(events, 16, async (event) => {
     if (!(handledOktaEventTypes as readonly string[]).includes(event.eventType)) {
       summary.unknownTypes[event.eventType] = (summary.unknownTypes[event.eventType] ?? 0) + 1;
       return;
@@ -72,7 +73,7 @@ export async function ingestOktaEvents(
       summary.duplicates += 1;
       return;
     }
-    const outcome = await recordOktaEvent(event, deps);
+    const outcome = await recordOktaEvent(event, deps, newestNameEvent);
     if ("ignored" in outcome) summary.ignored[outcome.ignored] = (summary.ignored[outcome.ignored] ?? 0) + 1;
     else {
       summary.recorded += 1;
@@ -87,7 +88,27 @@ export async function ingestOktaEvents(
   return summary;
 }
 
-async function recordOktaEvent(event: OktaLogEvent, deps: OktaIngestDependencies): Promise<Outcome> {
+/**
+ * Only the newest membership event of a group in a delivery can set its name, so only that one
+ * writes it: a delivery of 1,000 adds to one group makes one group-name write, not 1,000.
+ */
+function newestMembershipEventPerGroup(events: readonly OktaLogEvent[]): Map<string, string> {
+  const newest = new Map<string, string>();
+  for (const event of events) {
+    if (!event.eventType.startsWith("group.user_membership.")) continue;
+    const group = targetOfType(event, "UserGroup");
+    if (!group?.displayName) continue;
+    const version = changeVersion(event.published, event.uuid);
+    if ((newest.get(group.id) ?? "") < version) newest.set(group.id, version);
+  }
+  return newest;
+}
+
+async function recordOktaEvent(
+  event: OktaLogEvent,
+  deps: OktaIngestDependencies,
+  newestNameEvent: ReadonlyMap<string, string>,
+): Promise<Outcome> {
   const result = event.outcome?.result;
   if (result && result !== "SUCCESS") return { ignored: "not-success" };
   const version = changeVersion(event.published, event.uuid);
@@ -101,7 +122,9 @@ async function recordOktaEvent(event: OktaLogEvent, deps: OktaIngestDependencies
       if (!user || !group) return { ignored: "missing-target" };
       if (!deps.scope.includes({ id: group.id, name: group.displayName })) return { ignored: "out-of-scope" };
       const add = event.eventType.endsWith(".add");
-      if (group.displayName) await ledger.recordGroupName("okta", group.id, group.displayName, version);
+      if (group.displayName && newestNameEvent.get(group.id) === version) {
+        await ledger.recordGroupName("okta", group.id, group.displayName, version);
+      }
       if (add)
         await ledger.requestUserProfile("okta", user.id, version, {
           onlyIfKnown: false,

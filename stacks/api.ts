@@ -1,0 +1,7 @@
+import { oktaEvents, status } from "./functions";
+
+/** The public HTTP surface: the Okta hook and the protected status route. */
+export const api = new sst.aws.ApiGatewayV2("Api");
+api.route("GET /okta/events", oktaEvents.arn);
+api.route("POST /okta/events", oktaEvents.arn);
+api.route("GET /status", status.arn);

@@ -1,0 +1,5 @@
+/** The bus every trigger travels on (GroupChanged today; retries and reconcile chunks later). */
+export const bus = new sst.aws.Bus("SyncBus");
+
+/** IAM statement for publishing to our bus and no other. */
+export const publishToBus = { actions: ["events:PutEvents"], resources: [bus.arn] };

@@ -1,0 +1,72 @@
+import { eventSource } from "../core/domain/sync-events";
+import { bus, publishToBus } from "./events";
+import { kiroScimSecret, oktaSecret, readSecrets, statusTokenSecret } from "./secrets";
+import { ledger } from "./storage";
+
+/**
+ * The Lambda functions and their IAM, each limited to what it calls. Deploy-time settings come
+ * from the deploying shell's environment (SYNC_GROUPS, REMOVAL_POLICY, OKTA_ORG_URL, OKTA_APP_ID).
+ */
+const ledgerResources = [ledger.arn, $interpolate`${ledger.arn}/index/*`];
+const readLedger = {
+  actions: ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"],
+  resources: ledgerResources,
+};
+const writeLedger = {
+  actions: [
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:Query",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:ConditionCheckItem",
+  ],
+  resources: ledgerResources,
+};
+
+const environment = {
+  LEDGER_TABLE_NAME: ledger.name,
+  EVENT_BUS_NAME: bus.name,
+  KIRO_SCIM_SECRET_ID: kiroScimSecret.arn,
+  OKTA_SECRET_ID: oktaSecret.arn,
+  STATUS_TOKEN_SECRET_ID: statusTokenSecret.arn,
+  SYNC_GROUPS: process.env.SYNC_GROUPS ?? "",
+  REMOVAL_POLICY: process.env.REMOVAL_POLICY ?? "deactivate",
+  OKTA_ORG_URL: process.env.OKTA_ORG_URL ?? "",
+  OKTA_APP_ID: process.env.OKTA_APP_ID ?? "",
+  POWERTOOLS_SERVICE_NAME: "kiro-scim-sync",
+  POWERTOOLS_METRICS_NAMESPACE: "KiroScimSync",
+};
+
+/** Okta gives a hook 3 s; the function answers in milliseconds, so 10 s is only a ceiling. */
+export const oktaEvents = new sst.aws.Function("OktaEvents", {
+  handler: "functions/okta-events.handler",
+  timeout: "10 seconds",
+  memory: "512 MB",
+  environment,
+  permissions: [writeLedger, publishToBus, readSecrets(oktaSecret)],
+});
+
+export const status = new sst.aws.Function("Status", {
+  handler: "functions/status.handler",
+  timeout: "15 seconds",
+  environment,
+  permissions: [readLedger, readSecrets(statusTokenSecret)],
+});
+
+/**
+ * One group per invocation under a ledger lease. Reserved concurrency caps how hard a burst of
+ * groups can hit Kiro's SCIM endpoint at once.
+ */
+export const syncGroupSubscription = bus.subscribe(
+  "SyncGroup",
+  {
+    handler: "functions/sync-group.handler",
+    timeout: "5 minutes",
+    memory: "1024 MB",
+    concurrency: { reserved: 10 },
+    environment,
+    permissions: [writeLedger, readSecrets(kiroScimSecret, oktaSecret)],
+  },
+  { pattern: { source: [eventSource], detailType: ["GroupChanged"] } },
+);
