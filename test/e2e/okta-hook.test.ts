@@ -94,6 +94,15 @@ describe("verification and authentication", () => {
     expect(await ledgerItemCount()).toBe(before);
   });
 
+  it("protects /status with the bearer token", async () => {
+    // Act
+    const without = await fetch(`${runtime.url}/status`);
+    const wrong = await fetch(`${runtime.url}/status`, { headers: { authorization: "Bearer guess" } });
+
+    // Assess
+    expect([without.status, wrong.status]).toEqual([401, 401]);
+  });
+
   it("answers a malformed delivery with 400 and a reason", async () => {
     // Act
     const notJson = await postOkta(runtime, "{");
