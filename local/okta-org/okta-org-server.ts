@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createPublicKey, createVerify, type KeyObject, randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
@@ -44,6 +44,8 @@ export class OktaOrgServer {
   readonly members = new Map<string, Set<string>>();
   readonly requests: { method: string; path: string; status: number }[] = [];
   private outages: Outage[] = [];
+  private readonly serviceApps = new Map<string, KeyObject>();
+  private readonly issuedTokens = new Set<string>();
   private server: Server | undefined;
   private baseUrl = "";
 
@@ -76,6 +78,11 @@ export class OktaOrgServer {
     this.members.get(groupId)?.delete(userId);
   }
 
+  /** An OAuth service app whose `private_key_jwt` client assertions the token endpoint accepts. */
+  registerServiceApp(clientId: string, publicKeyPem: string): void {
+    this.serviceApps.set(clientId, createPublicKey(publicKeyPem));
+  }
+
   /** The next `count` API calls answer 429 (`throttle`) or 503 (`unavailable`). */
   failNext(kind: Outage["kind"], count: number): void {
     this.outages.push({ kind, remaining: count });
@@ -101,7 +108,23 @@ export class OktaOrgServer {
 
   private route(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? "/", this.baseUrl);
-    const { status, body, headers } = this.answer(req, url);
+    if (req.method === "POST" && url.pathname === "/oauth2/v1/token") {
+      let form = "";
+      req.on("data", (chunk: Buffer) => {
+        form += chunk.toString();
+      });
+      req.on("end", () => this.write(req, res, url, this.issueToken(new URLSearchParams(form))));
+      return;
+    }
+    this.write(req, res, url, this.answer(req, url));
+  }
+
+  private write(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    { status, body, headers }: OktaAnswer,
+  ): void {
     this.requests.push({ method: req.method ?? "GET", path: url.pathname + url.search, status });
     res.writeHead(status, { "content-type": "application/json", date: new Date().toUTCString(), ...headers });
     res.end(JSON.stringify(body));
@@ -125,7 +148,8 @@ export class OktaOrgServer {
         headers,
       );
 
-    if (req.headers.authorization !== `SSWS ${this.apiToken}`) {
+    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1];
+    if (req.headers.authorization !== `SSWS ${this.apiToken}` && !(bearer && this.issuedTokens.has(bearer))) {
       return error(401, "E0000011", "Invalid token provided");
     }
     const outage = this.outages[0];
@@ -186,6 +210,37 @@ export class OktaOrgServer {
       );
     }
     return error(404, "E0000022", "The endpoint does not support the provided HTTP method");
+  }
+
+  /**
+   * Okta's client-credentials grant with `private_key_jwt`: the assertion must be an RS256 JWT from a
+   * registered service app, with iss = sub = client id and aud = this token endpoint.
+   */
+  private issueToken(form: URLSearchParams): OktaAnswer {
+    const refuse = (description: string) => ({
+      status: 401,
+      body: { error: "invalid_client", error_description: description },
+      headers: {},
+    });
+    if (form.get("grant_type") !== "client_credentials") return refuse("unsupported grant_type");
+    const [header, payload, signature] = (form.get("client_assertion") ?? "").split(".");
+    if (!header || !payload || !signature) return refuse("client_assertion is not a JWT");
+    const claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as Record<string, unknown>;
+    const key = this.serviceApps.get(String(claims.iss));
+    if (!key || claims.sub !== claims.iss) return refuse("unknown client");
+    const verifier = createVerify("RSA-SHA256");
+    verifier.update(`${header}.${payload}`);
+    if (!verifier.verify(key, Buffer.from(signature, "base64url")))
+      return refuse("bad client_assertion signature");
+    if (claims.aud !== `${this.baseUrl}/oauth2/v1/token`) return refuse("wrong audience");
+    if (Number(claims.exp) * 1000 < Date.now()) return refuse("client_assertion expired");
+    const token = randomUUID();
+    this.issuedTokens.add(token);
+    return {
+      status: 200,
+      body: { token_type: "Bearer", expires_in: 3600, access_token: token, scope: form.get("scope") ?? "" },
+      headers: {},
+    };
   }
 
   private userJson(user: OktaUserState) {
