@@ -1,4 +1,9 @@
 import { defineConfig } from "vitest/config";
+import { ensureLocalTls, localCaBundle } from "./local/tls/local-tls";
+
+/* Test workers are forked after this runs, so they start trusting the local Graph tenant's CA. */
+await ensureLocalTls();
+process.env.NODE_EXTRA_CA_CERTS = localCaBundle;
 
 export default defineConfig({
   test: {

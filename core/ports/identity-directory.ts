@@ -14,8 +14,29 @@ export interface DirectoryUser {
 export interface IdentityDirectory {
   /** `undefined` when the IdP no longer has the user. */
   getUser(id: string): Promise<DirectoryUser | undefined>;
+  /**
+   * Everyone in the group, every page read: users through nested groups too (Kiro has no nested
+   * groups, so they are flattened), plus the nested groups met on the way. Throws rather than
+   * returning a partial list, because removals are computed from it.
+   */
+  listGroupMembers(groupId: string): Promise<GroupMembers | undefined>;
+}
+
+export interface GroupMembers {
+  userIds: string[];
+  nestedGroupIds: string[];
 }
 
 export type OktaCredentials =
   | { orgUrl: string; token: string }
   | { orgUrl: string; clientId: string; privateKey: string; keyId?: string | undefined };
+
+export interface GraphCredentials {
+  tenantId: string;
+  clientId: string;
+  clientSecret: string;
+  /** Token authority; only set for a local tenant (`https://login.microsoftonline.com` otherwise). */
+  authorityHost?: string | undefined;
+  /** Graph root; only set for a local tenant (`https://graph.microsoft.com/` otherwise). */
+  graphBaseUrl?: string | undefined;
+}

@@ -1,7 +1,12 @@
 import { Client } from "@okta/okta-sdk-nodejs";
 import { SyncError } from "../../domain/errors";
 import type { KiroUserProfile } from "../../domain/kiro-user";
-import type { DirectoryUser, IdentityDirectory, OktaCredentials } from "../../ports/identity-directory";
+import type {
+  DirectoryUser,
+  GroupMembers,
+  IdentityDirectory,
+  OktaCredentials,
+} from "../../ports/identity-directory";
 
 /** Okta user statuses that still let a person sign in. */
 const activeStatuses = new Set(["ACTIVE", "PROVISIONED", "RECOVERY", "PASSWORD_EXPIRED", "LOCKED_OUT"]);
@@ -33,6 +38,21 @@ export class OktaDirectory implements IdentityDirectory {
     try {
       const user = await this.client.userApi.getUser({ userId: id });
       return toDirectoryUser(String(user.id), String(user.status ?? ""), (user.profile ?? {}) as OktaProfile);
+    } catch (error) {
+      const status = (error as { status?: number }).status;
+      if (status === 404) return undefined;
+      throw oktaError(error, status);
+    }
+  }
+
+  /** Okta groups do not nest, so the member list is the whole answer. Pages of 200, as Okta advises. */
+  async listGroupMembers(groupId: string): Promise<GroupMembers | undefined> {
+    try {
+      const userIds: string[] = [];
+      for await (const user of await this.client.groupApi.listGroupUsers({ groupId, limit: 200 })) {
+        if (user?.id) userIds.push(user.id);
+      }
+      return { userIds, nestedGroupIds: [] };
     } catch (error) {
       const status = (error as { status?: number }).status;
       if (status === 404) return undefined;

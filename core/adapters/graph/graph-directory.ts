@@ -1,0 +1,236 @@
+import { ClientSecretCredential } from "@azure/identity";
+import { Client } from "@microsoft/microsoft-graph-client";
+import { TokenCredentialAuthenticationProvider } from "@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials";
+import { SyncError } from "../../domain/errors";
+import type { KiroUserProfile } from "../../domain/kiro-user";
+import type {
+  DirectoryUser,
+  GraphCredentials,
+  GroupMembers,
+  IdentityDirectory,
+} from "../../ports/identity-directory";
+
+const userFields =
+  "id,userPrincipalName,displayName,givenName,surname,mail,accountEnabled,jobTitle,department,employeeId,preferredLanguage";
+
+interface GraphPage<T> {
+  value: T[];
+  "@odata.nextLink"?: string;
+  "@odata.deltaLink"?: string;
+}
+
+/** One group's changes merged across every delta page it appeared on. */
+export interface GroupDelta {
+  id: string;
+  displayName?: string | undefined;
+  removed: boolean;
+  addedMembers: Set<string>;
+  removedMembers: Set<string>;
+}
+
+/**
+ * Microsoft Graph through @microsoft/microsoft-graph-client with app-only credentials from
+ * @azure/identity. The client's own middleware retries 429/503 honouring Retry-After; what still
+ * fails surfaces as `IDP.*` SyncErrors.
+ */
+export class GraphDirectory implements IdentityDirectory {
+  private readonly client: Client;
+
+  constructor(credentials: GraphCredentials) {
+    const credential = new ClientSecretCredential(
+      credentials.tenantId,
+      credentials.clientId,
+      credentials.clientSecret,
+      credentials.authorityHost
+        ? { authorityHost: credentials.authorityHost, disableInstanceDiscovery: true }
+        : {},
+    );
+    const authProvider = new TokenCredentialAuthenticationProvider(credential, {
+      scopes: ["https://graph.microsoft.com/.default"],
+    });
+    const baseUrl = credentials.graphBaseUrl ?? "https://graph.microsoft.com/";
+    this.client = Client.initWithMiddleware({
+      authProvider,
+      baseUrl,
+      customHosts: new Set([new URL(baseUrl).hostname]),
+    });
+  }
+
+  async getUser(id: string): Promise<DirectoryUser | undefined> {
+    try {
+      const user = (await this.client
+        .api(`/users/${encodeURIComponent(id)}`)
+        .select(userFields)
+        .get()) as EntraUser;
+      return toDirectoryUser(user);
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw graphError(error);
+    }
+  }
+
+  async listGroupMembers(groupId: string): Promise<GroupMembers | undefined> {
+    try {
+      const members = await this.readAll<{ "@odata.type"?: string; id: string }>(
+        this.client
+          .api(`/groups/${encodeURIComponent(groupId)}/transitiveMembers`)
+          .select("id")
+          .top(999),
+      );
+      const isGroup = (member: { "@odata.type"?: string }) =>
+        member["@odata.type"]?.toLowerCase() === "#microsoft.graph.group";
+      return {
+        userIds: members
+          .filter((member) => member["@odata.type"]?.toLowerCase() === "#microsoft.graph.user")
+          .map((member) => member.id),
+        nestedGroupIds: members.filter(isGroup).map((member) => member.id),
+      };
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw graphError(error);
+    }
+  }
+
+  /**
+   * One delta round over /groups with members, every page followed and merged per group (a large
+   * group arrives in slices). `deltaLink` undefined starts a full enumeration. An expired link
+   * (410 Gone, or a sync-state error) is reported as `IDP.DELTA_EXPIRED`: the caller resyncs in full.
+   */
+  async groupsDelta(
+    deltaLink: string | undefined,
+  ): Promise<{ groups: Map<string, GroupDelta>; deltaLink: string }> {
+    const groups = new Map<string, GroupDelta>();
+    try {
+      let page = (await (deltaLink
+        ? this.client.api(deltaLink)
+        : this.client.api("/groups/delta").select("displayName,members")
+      ).get()) as GraphPage<EntraDeltaGroup>;
+      for (;;) {
+        for (const entry of page.value) mergeDeltaEntry(groups, entry);
+        if (page["@odata.deltaLink"]) return { groups, deltaLink: page["@odata.deltaLink"] };
+        if (!page["@odata.nextLink"])
+          throw new SyncError("IDP.INCOMPLETE", "delta page without next or delta link", { retryable: true });
+        page = (await this.client.api(page["@odata.nextLink"]).get()) as GraphPage<EntraDeltaGroup>;
+      }
+    } catch (error) {
+      if (error instanceof SyncError) throw error;
+      const status = statusOf(error);
+      const code = (error as { code?: string }).code ?? "";
+      if (status === 410 || /syncStateNotFound|resyncRequired/i.test(code)) {
+        throw new SyncError("IDP.DELTA_EXPIRED", "the Graph delta link expired; a full resync is needed", {
+          retryable: false,
+          cause: error,
+        });
+      }
+      throw graphError(error);
+    }
+  }
+
+  private async readAll<T>(request: ReturnType<Client["api"]>): Promise<T[]> {
+    const items: T[] = [];
+    let page = (await request.get()) as GraphPage<T>;
+    for (;;) {
+      items.push(...page.value);
+      const next = page["@odata.nextLink"];
+      if (!next) return items;
+      page = (await this.client.api(next).get()) as GraphPage<T>;
+    }
+  }
+}
+
+interface EntraUser {
+  id: string;
+  userPrincipalName?: string | null;
+  displayName?: string | null;
+  givenName?: string | null;
+  surname?: string | null;
+  mail?: string | null;
+  accountEnabled?: boolean | null;
+  jobTitle?: string | null;
+  department?: string | null;
+  employeeId?: string | null;
+  preferredLanguage?: string | null;
+}
+
+interface EntraDeltaGroup {
+  id: string;
+  displayName?: string;
+  "@removed"?: { reason: string } | string;
+  "members@delta"?: { id: string; "@odata.type"?: string; "@removed"?: { reason: string } | string }[];
+}
+
+function mergeDeltaEntry(groups: Map<string, GroupDelta>, entry: EntraDeltaGroup): void {
+  const group = groups.get(entry.id) ?? {
+    id: entry.id,
+    removed: false,
+    addedMembers: new Set(),
+    removedMembers: new Set(),
+  };
+  if (entry.displayName) group.displayName = entry.displayName;
+  if (entry["@removed"]) group.removed = true;
+  for (const member of entry["members@delta"] ?? []) {
+    if (member["@removed"]) {
+      group.removedMembers.add(member.id);
+      group.addedMembers.delete(member.id);
+    } else {
+      group.addedMembers.add(member.id);
+      group.removedMembers.delete(member.id);
+    }
+  }
+  groups.set(entry.id, group);
+}
+
+/**
+ * Entra → Kiro. userName is the userPrincipalName, `externalId` the objectId. Entra users often
+ * lack givenName/surname (service and shared accounts): the fallback splits a displayName of two
+ * or more words ("Build Robot" → "Build" / "Robot"); with a one-word displayName the names stay
+ * empty and the user fails with "givenName is empty" rather than getting an invented name.
+ */
+export function toDirectoryUser(user: EntraUser): DirectoryUser {
+  const words = (user.displayName ?? "").trim().split(/\s+/).filter(Boolean);
+  const fallback =
+    words.length >= 2
+      ? { given: words.slice(0, -1).join(" "), family: words.at(-1) ?? "" }
+      : { given: "", family: "" };
+  const givenName = user.givenName?.trim() || fallback.given;
+  const familyName = user.surname?.trim() || fallback.family;
+  const active = user.accountEnabled !== false;
+  const profile: KiroUserProfile = {
+    externalId: user.id,
+    userName: user.userPrincipalName ?? "",
+    displayName: user.displayName?.trim() || `${givenName} ${familyName}`.trim(),
+    givenName,
+    familyName,
+    email: user.mail ?? undefined,
+    active,
+    title: user.jobTitle ?? undefined,
+    department: user.department ?? undefined,
+    employeeNumber: user.employeeId ?? undefined,
+    preferredLanguage: user.preferredLanguage ?? undefined,
+  };
+  return { id: user.id, profile, active };
+}
+
+function statusOf(error: unknown): number | undefined {
+  return (error as { statusCode?: number }).statusCode;
+}
+
+function graphError(error: unknown): SyncError {
+  const status = statusOf(error);
+  const message = (error as Error).message ?? String(error);
+  if (status === 401 || status === 403) {
+    return new SyncError("IDP.AUTH", `Graph refused our credentials (${status}): ${message}`, {
+      retryable: false,
+      cause: error,
+    });
+  }
+  if (status === 429)
+    return new SyncError("IDP.THROTTLED", `Graph throttled us: ${message}`, {
+      retryable: true,
+      cause: error,
+    });
+  return new SyncError("IDP.UNAVAILABLE", `Graph read failed (${status ?? "network"}): ${message}`, {
+    retryable: status === undefined || status >= 500 || status === -1,
+    cause: error,
+  });
+}
