@@ -23,6 +23,7 @@ export interface IdentityDirectory {
 }
 
 export interface GroupMembers {
+  displayName?: string | undefined;
   userIds: string[];
   nestedGroupIds: string[];
 }

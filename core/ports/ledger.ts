@@ -49,6 +49,11 @@ export interface GroupRecord extends ItemSyncState {
   scimId?: string | undefined;
   /** Only groups we created may ever be deleted from Kiro. */
   createdByUs: boolean;
+  /** Set when the IdP said "this group changed" without saying how: the worker re-reads it in full. */
+  refreshRequestedVersion?: string | undefined;
+  refreshedVersion?: string | undefined;
+  /** Groups nested inside this one at its last full read: their notifications refresh this group. */
+  nestedGroupCount: number;
   /** Bumped by every recorded change; the worker loops until it has synced this version. */
   dirtyVersion: number;
   syncedVersion: number;
@@ -131,6 +136,18 @@ export interface Ledger {
     applied: { scimId: string | undefined; createdByUs?: boolean; name?: string },
   ): Promise<void>;
   markGroupsDirty(source: IdentitySource, groupIds: readonly string[]): Promise<void>;
+  /** Asks the worker to re-read the group's members from the IdP (newer-wins on `version`). */
+  requestGroupRefresh(source: IdentitySource, groupId: string, version: string): Promise<boolean>;
+  recordGroupRefreshed(source: IdentitySource, groupId: string, seenVersion: string): Promise<void>;
+  /** Which groups are nested (at any depth) inside a synced group, as of its last full read. */
+  recordNestedGroups(source: IdentitySource, parentId: string, nestedIds: readonly string[]): Promise<void>;
+  listParentGroups(source: IdentitySource, nestedId: string): Promise<string[]>;
+
+  getSubscription(resource: string): Promise<SubscriptionRecord | undefined>;
+  recordSubscription(record: SubscriptionRecord): Promise<void>;
+  listSubscriptions(): Promise<SubscriptionRecord[]>;
+  getDeltaLink(name: string): Promise<string | undefined>;
+  recordDeltaLink(name: string, deltaLink: string | undefined): Promise<void>;
   recordGroupFailed(source: IdentitySource, idpId: string, failure: SyncFailure): Promise<void>;
 
   /** Sets the desired membership if `version` is newer, and marks the group dirty when it changed. */
@@ -183,4 +200,14 @@ export interface Ledger {
 export interface SyncFailure {
   reason: string;
   errorCode: string;
+}
+
+/** A Graph change-notification subscription we own, one per resource (`groups`, `users`). */
+export interface SubscriptionRecord {
+  resource: string;
+  subscriptionId: string;
+  expiresAt: string;
+  /** The last renewal failure, cleared by the next success. */
+  renewalError?: string | undefined;
+  renewalFailedAt?: string | undefined;
 }

@@ -1,22 +1,7 @@
 import { secretsMatch } from "../domain/constant-time";
 import { OktaHookDeliverySchema } from "../domain/okta-events";
-import { type IngestSummary, ingestOktaEvents, type OktaIngestDependencies } from "./ingest-okta-events";
-
-/** The parts of an HTTP request a hook endpoint needs, whatever carried it (API Gateway, local server). */
-export interface HookRequest {
-  method: string;
-  /** Lower-case names. */
-  headers: Record<string, string | undefined>;
-  body: string | undefined;
-}
-
-export interface HookAnswer {
-  status: number;
-  body?: unknown;
-  /** Why the request was refused, for logs and metrics; never contains payload data. */
-  rejection?: "unauthenticated" | "too-large" | "unsupported-media-type" | "malformed" | "method";
-  summary?: IngestSummary;
-}
+import { type HookAnswer, type HookRequest, malformed, readJsonBody } from "./hook-request";
+import { ingestOktaEvents, type OktaIngestDependencies } from "./ingest-okta-events";
 
 export interface ReceiveOktaDependencies extends OktaIngestDependencies {
   hookSecret: string;

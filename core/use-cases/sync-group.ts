@@ -73,12 +73,13 @@ export async function syncGroup(
         const group = await deps.ledger.getGroup(input.source, input.groupId);
         if (!group || group.dirtyVersion <= group.syncedVersion || result.passes >= maxPasses) break;
         result.passes += 1;
-        const groupOk = await syncPass(group, deps, result);
+        const current = needsRefresh(group) ? await refreshFromIdp(group, deps) : group;
+        const groupOk = await syncPass(current, deps, result);
         if (!groupOk) {
           result.outcome = "group-failed";
           return result;
         }
-        await deps.ledger.recordGroupSynced(input.source, input.groupId, group.dirtyVersion);
+        await deps.ledger.recordGroupSynced(input.source, input.groupId, current.dirtyVersion);
       }
     } finally {
       await deps.ledger.releaseGroupLease(input.source, input.groupId, worker);
@@ -87,6 +88,58 @@ export async function syncGroup(
     if (!after || after.dirtyVersion <= after.syncedVersion) break;
   }
   return result;
+}
+
+function needsRefresh(group: GroupRecord): boolean {
+  return (
+    group.refreshRequestedVersion !== undefined &&
+    (group.refreshedVersion ?? "") < group.refreshRequestedVersion
+  );
+}
+
+/**
+ * Re-reads the group in full from the IdP (users through nested groups included, so Kiro, which
+ * has no nested groups, gets the flattened list) and records the difference as desired state with
+ * the read's own version. Only a complete read gets here: the directory throws on any failed page,
+ * so a partial answer can never turn into removals.
+ */
+async function refreshFromIdp(group: GroupRecord, deps: SyncGroupDependencies): Promise<GroupRecord> {
+  const { ledger } = deps;
+  const source = group.source;
+  const readVersion = changeVersion((deps.now ?? (() => new Date()))(), `read-${randomUUID()}`);
+  const members = await deps.directory.listGroupMembers(group.idpId);
+  if (!members) {
+    await ledger.recordGroupDeleted(source, group.idpId, readVersion);
+  } else {
+    if (members.displayName)
+      await ledger.recordGroupName(source, group.idpId, members.displayName, readVersion);
+    const wanted = new Set(members.userIds);
+    const current = await ledger.listMemberships(source, group.idpId);
+    const desiredNow = new Set(
+      current.filter((membership) => membership.desired).map((membership) => membership.userId),
+    );
+    await forEachLimited(
+      [...wanted].filter((userId) => !desiredNow.has(userId)),
+      8,
+      async (userId) => {
+        await ledger.requestUserProfile(source, userId, readVersion, {
+          onlyIfKnown: false,
+          onlyIfNoProfile: true,
+        });
+        await ledger.recordDesiredMembership(source, group.idpId, userId, true, readVersion);
+      },
+    );
+    await forEachLimited(
+      [...desiredNow].filter((userId) => !wanted.has(userId)),
+      8,
+      async (userId) => {
+        await ledger.recordDesiredMembership(source, group.idpId, userId, false, readVersion);
+      },
+    );
+    await ledger.recordNestedGroups(source, group.idpId, members.nestedGroupIds);
+  }
+  await ledger.recordGroupRefreshed(source, group.idpId, group.refreshRequestedVersion ?? readVersion);
+  return (await ledger.getGroup(source, group.idpId)) ?? group;
 }
 
 async function syncPass(

@@ -1,6 +1,6 @@
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import type { HookAnswer, HookRequest } from "../../core/use-cases/receive-okta-delivery";
+import type { HookAnswer, HookRequest } from "../../core/use-cases/hook-request";
 import { logger, metrics } from "./powertools";
 
 /** API Gateway HTTP API (payload 2.0) → the transport-neutral request the use cases take. */
@@ -13,11 +13,23 @@ export function toHookRequest(event: APIGatewayProxyEventV2): HookRequest {
       : event.isBase64Encoded
         ? Buffer.from(event.body, "base64").toString("utf8")
         : event.body;
-  return { method: event.requestContext.http.method, headers, body };
+  return {
+    method: event.requestContext.http.method,
+    headers,
+    query: event.queryStringParameters ?? {},
+    body,
+  };
 }
 
 export function toHttpResult(answer: HookAnswer): APIGatewayProxyStructuredResultV2 {
   if (answer.body === undefined) return { statusCode: answer.status };
+  if (answer.contentType) {
+    return {
+      statusCode: answer.status,
+      headers: { "content-type": answer.contentType, "x-content-type-options": "nosniff" },
+      body: String(answer.body),
+    };
+  }
   return {
     statusCode: answer.status,
     headers: { "content-type": "application/json" },

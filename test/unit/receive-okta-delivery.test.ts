@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { GroupScope } from "../../core/domain/group-scope";
 import type { Ledger } from "../../core/ports/ledger";
-import { type HookRequest, receiveOktaDelivery } from "../../core/use-cases/receive-okta-delivery";
+import type { HookRequest } from "../../core/use-cases/hook-request";
+import { receiveOktaDelivery } from "../../core/use-cases/receive-okta-delivery";
 
 /** Any call at all fails the test: refused requests must not reach the ledger or the bus. */
 const untouchable = new Proxy({} as Ledger, {

@@ -23,6 +23,7 @@ import type {
   LedgerKind,
   MembershipRecord,
   StatusEntry,
+  SubscriptionRecord,
   SyncFailure,
   SyncStatus,
   UserLifecycle,
@@ -40,6 +41,12 @@ const key = {
     sk: `MEMBER#${userId}`,
   }),
   event: (source: IdentitySource, id: string) => ({ pk: `${source}#EVENT#${id}`, sk: "#EVENT" }),
+  nested: (source: IdentitySource, nestedId: string, parentId: string) => ({
+    pk: `${source}#NESTED#${nestedId}`,
+    sk: `PARENT#${parentId}`,
+  }),
+  subscription: (resource: string) => ({ pk: `entra#SUBSCRIPTION#${resource}`, sk: "#SUBSCRIPTION" }),
+  deltaLink: (name: string) => ({ pk: `entra#DELTA#${name}`, sk: "#DELTA" }),
 };
 
 const statusKey = (source: IdentitySource, kind: LedgerKind, status: SyncStatus) =>
@@ -262,6 +269,114 @@ export class DynamoLedger implements Ledger {
     );
     const item = result.Items?.[0];
     return item ? toGroupRecord(item) : undefined;
+  }
+
+  async requestGroupRefresh(source: IdentitySource, groupId: string, version: string): Promise<boolean> {
+    return this.unlessConditionFails(
+      this.db.send(
+        new UpdateCommand(
+          this.groupUpdate(source, groupId, {
+            set: "refreshRequestedVersion = :version",
+            condition: "attribute_not_exists(refreshRequestedVersion) OR refreshRequestedVersion < :version",
+            values: { ":version": version },
+          }),
+        ),
+      ),
+    );
+  }
+
+  async recordGroupRefreshed(source: IdentitySource, groupId: string, seenVersion: string): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: key.group(source, groupId),
+        UpdateExpression: "SET refreshedVersion = :seen",
+        ExpressionAttributeValues: { ":seen": seenVersion },
+      }),
+    );
+  }
+
+  async recordNestedGroups(
+    source: IdentitySource,
+    parentId: string,
+    nestedIds: readonly string[],
+  ): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: key.group(source, parentId),
+        UpdateExpression: "SET nestedGroupCount = :count",
+        ExpressionAttributeValues: { ":count": new Set(nestedIds).size },
+      }),
+    );
+    await forEachLimited([...new Set(nestedIds)], 16, async (nestedId) => {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { ...key.nested(source, nestedId, parentId), kind: "NESTED", parentId, seenAt: this.iso() },
+        }),
+      );
+    });
+  }
+
+  async listParentGroups(source: IdentitySource, nestedId: string): Promise<string[]> {
+    const items = await this.queryAll({
+      TableName: this.table,
+      KeyConditionExpression: "pk = :pk AND begins_with(sk, :parent)",
+      ExpressionAttributeValues: { ":pk": `${source}#NESTED#${nestedId}`, ":parent": "PARENT#" },
+    });
+    return items.map((item) => String(item.parentId));
+  }
+
+  async getSubscription(resource: string): Promise<SubscriptionRecord | undefined> {
+    const [item] = await this.batchGet([key.subscription(resource)]);
+    return item ? toSubscriptionRecord(item) : undefined;
+  }
+
+  async recordSubscription(record: SubscriptionRecord): Promise<void> {
+    await this.db.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: {
+          ...key.subscription(record.resource),
+          kind: "SUBSCRIPTION",
+          gsi2pk: "entra#SUBSCRIPTIONS",
+          gsi2sk: record.resource,
+          ...record,
+        },
+      }),
+    );
+  }
+
+  async listSubscriptions(): Promise<SubscriptionRecord[]> {
+    const keys = await this.queryAll({
+      TableName: this.table,
+      IndexName: "byCollection",
+      KeyConditionExpression: "gsi2pk = :pk",
+      ExpressionAttributeValues: { ":pk": "entra#SUBSCRIPTIONS" },
+    });
+    return (await this.batchGet(keys.map((item) => ({ pk: item.pk, sk: item.sk })))).map(
+      toSubscriptionRecord,
+    );
+  }
+
+  async getDeltaLink(name: string): Promise<string | undefined> {
+    const [item] = await this.batchGet([key.deltaLink(name)]);
+    return item?.deltaLink as string | undefined;
+  }
+
+  async recordDeltaLink(name: string, deltaLink: string | undefined): Promise<void> {
+    await this.db.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: {
+          ...key.deltaLink(name),
+          kind: "DELTA",
+          updatedAt: this.iso(),
+          ...(deltaLink ? { deltaLink } : {}),
+        },
+      }),
+    );
   }
 
   async listGroups(source: IdentitySource, limit: number): Promise<GroupRecord[]> {
@@ -738,12 +853,25 @@ function toGroupRecord(item: Item): GroupRecord {
     name: item.name as string | undefined,
     nameVersion: item.nameVersion as string | undefined,
     appliedName: item.appliedName as string | undefined,
+    refreshRequestedVersion: item.refreshRequestedVersion as string | undefined,
+    refreshedVersion: item.refreshedVersion as string | undefined,
+    nestedGroupCount: Number(item.nestedGroupCount ?? 0),
     deleted: item.deleted === true,
     scimId: item.scimId as string | undefined,
     createdByUs: item.createdByUs === true,
     dirtyVersion: Number(item.dirtyVersion ?? 0),
     syncedVersion: Number(item.syncedVersion ?? 0),
     lastSyncedAt: item.lastSyncedAt as string | undefined,
+  };
+}
+
+function toSubscriptionRecord(item: Item): SubscriptionRecord {
+  return {
+    resource: String(item.resource),
+    subscriptionId: String(item.subscriptionId),
+    expiresAt: String(item.expiresAt),
+    renewalError: item.renewalError as string | undefined,
+    renewalFailedAt: item.renewalFailedAt as string | undefined,
   };
 }
 

@@ -71,6 +71,12 @@ export class GraphDirectory implements IdentityDirectory {
 
   async listGroupMembers(groupId: string): Promise<GroupMembers | undefined> {
     try {
+      const group = (await this.client
+        .api(`/groups/${encodeURIComponent(groupId)}`)
+        .select("id,displayName")
+        .get()) as {
+        displayName?: string;
+      };
       const members = await this.readAll<{ "@odata.type"?: string; id: string }>(
         this.client
           .api(`/groups/${encodeURIComponent(groupId)}/transitiveMembers`)
@@ -80,6 +86,7 @@ export class GraphDirectory implements IdentityDirectory {
       const isGroup = (member: { "@odata.type"?: string }) =>
         member["@odata.type"]?.toLowerCase() === "#microsoft.graph.group";
       return {
+        displayName: group.displayName,
         userIds: members
           .filter((member) => member["@odata.type"]?.toLowerCase() === "#microsoft.graph.user")
           .map((member) => member.id),

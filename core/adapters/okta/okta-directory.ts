@@ -48,11 +48,12 @@ export class OktaDirectory implements IdentityDirectory {
   /** Okta groups do not nest, so the member list is the whole answer. Pages of 200, as Okta advises. */
   async listGroupMembers(groupId: string): Promise<GroupMembers | undefined> {
     try {
+      const group = await this.client.groupApi.getGroup({ groupId });
       const userIds: string[] = [];
       for await (const user of await this.client.groupApi.listGroupUsers({ groupId, limit: 200 })) {
         if (user?.id) userIds.push(user.id);
       }
-      return { userIds, nestedGroupIds: [] };
+      return { displayName: group.profile?.name ?? undefined, userIds, nestedGroupIds: [] };
     } catch (error) {
       const status = (error as { status?: number }).status;
       if (status === 404) return undefined;

@@ -1,0 +1,12 @@
+/** Graph change-notification subscriptions, as far as this service manages them. */
+export interface SubscriptionClient {
+  create(request: {
+    resource: string;
+    notificationUrl: string;
+    lifecycleNotificationUrl: string;
+    clientState: string;
+    expiresAt: Date;
+  }): Promise<{ id: string; expiresAt: string }>;
+  /** Renewing also reauthorizes. `undefined` when Graph no longer has the subscription. */
+  renew(subscriptionId: string, expiresAt: Date): Promise<{ expiresAt: string } | undefined>;
+}

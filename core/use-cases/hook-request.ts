@@ -1,0 +1,59 @@
+import type { IngestSummary } from "./ingest-okta-events";
+
+/** The parts of an HTTP request a hook endpoint needs, whatever carried it (API Gateway, local server). */
+export interface HookRequest {
+  method: string;
+  /** Lower-case names. */
+  headers: Record<string, string | undefined>;
+  query?: Record<string, string | undefined>;
+  body: string | undefined;
+}
+
+export interface HookAnswer {
+  status: number;
+  body?: unknown;
+  /** Set for answers that are not JSON (Graph's validation echo is text/plain). */
+  contentType?: string;
+  /** Why the request was refused, for logs and metrics; never contains payload data. */
+  rejection?: "unauthenticated" | "too-large" | "unsupported-media-type" | "malformed" | "method";
+  summary?: IngestSummary;
+}
+
+/**
+ * The checks every hook body goes through after authentication: size, content type, JSON. Returns
+ * the parsed JSON, or the refusal to send.
+ */
+export function readJsonBody(
+  request: HookRequest,
+  maxBodyBytes: number,
+): { json: unknown } | { refusal: HookAnswer } {
+  const body = request.body ?? "";
+  if (Buffer.byteLength(body, "utf8") > maxBodyBytes) {
+    return {
+      refusal: {
+        status: 413,
+        body: { message: `body larger than ${maxBodyBytes} bytes` },
+        rejection: "too-large",
+      },
+    };
+  }
+  const contentType = request.headers["content-type"]?.split(";")[0]?.trim().toLowerCase();
+  if (contentType !== "application/json") {
+    return {
+      refusal: {
+        status: 415,
+        body: { message: "content-type must be application/json" },
+        rejection: "unsupported-media-type",
+      },
+    };
+  }
+  try {
+    return { json: JSON.parse(body) };
+  } catch {
+    return { refusal: { status: 400, body: { message: "body is not valid JSON" }, rejection: "malformed" } };
+  }
+}
+
+export function malformed(reasons: string[], message: string): HookAnswer {
+  return { status: 400, body: { message, reasons }, rejection: "malformed" };
+}

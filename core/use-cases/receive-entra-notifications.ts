@@ -1,0 +1,207 @@
+import { randomUUID } from "node:crypto";
+import { forEachLimited } from "../domain/concurrency";
+import { secretsMatch } from "../domain/constant-time";
+import {
+  type ChangeNotification,
+  ChangeNotificationSchema,
+  LifecycleNotificationSchema,
+  NotificationBatchSchema,
+  notifiedResource,
+} from "../domain/graph-notifications";
+import type { GroupScope } from "../domain/group-scope";
+import { changeVersion } from "../domain/identity-source";
+import type { EventBus } from "../ports/event-bus";
+import type { Ledger } from "../ports/ledger";
+import { type HookAnswer, type HookRequest, malformed, readJsonBody } from "./hook-request";
+import type { IngestSummary } from "./ingest-okta-events";
+
+export interface EntraNotificationDependencies {
+  ledger: Ledger;
+  bus: EventBus;
+  scope: GroupScope;
+  clientState: string;
+  maxBodyBytes: number;
+}
+
+/**
+ * Graph's validation handshake: a POST with `validationToken` in the query, answered 200 with the
+ * decoded token as text/plain and nothing else, before any other check (it carries no body and no
+ * clientState). Served as text/plain with nosniff, so a reflected token can never run as script.
+ */
+export function validationEcho(request: HookRequest): HookAnswer | undefined {
+  const token = request.query?.validationToken;
+  if (token === undefined) return undefined;
+  return { status: 200, body: token, contentType: "text/plain; charset=utf-8" };
+}
+
+type Parsed<T> = { items: T[]; summary: IngestSummary } | { refusal: HookAnswer };
+
+function parseBatch<T>(
+  request: HookRequest,
+  deps: { clientState: string; maxBodyBytes: number },
+  schema: { safeParse(value: unknown): { success: true; data: T } | { success: false } },
+): Parsed<T & { clientState?: string | null }> {
+  if (request.method !== "POST")
+    return { refusal: { status: 405, body: { message: "use POST" }, rejection: "method" } };
+  const read = readJsonBody(request, deps.maxBodyBytes);
+  if ("refusal" in read) return { refusal: read.refusal };
+  const batch = NotificationBatchSchema.safeParse(read.json);
+  if (!batch.success)
+    return { refusal: malformed(["value: expected a non-empty array"], "not a Graph notification batch") };
+  const summary: IngestSummary = {
+    events: batch.data.value.length,
+    recorded: 0,
+    duplicates: 0,
+    ignored: {},
+    unknownTypes: {},
+    groupsTouched: 0,
+  };
+  const items: (T & { clientState?: string | null })[] = [];
+  for (const raw of batch.data.value) {
+    const item = schema.safeParse(raw);
+    if (!item.success) {
+      summary.ignored.malformed = (summary.ignored.malformed ?? 0) + 1;
+      continue;
+    }
+    const parsed = item.data as T & { clientState?: string | null };
+    if (!secretsMatch(parsed.clientState ?? undefined, deps.clientState)) {
+      summary.ignored["bad-client-state"] = (summary.ignored["bad-client-state"] ?? 0) + 1;
+      continue;
+    }
+    items.push(parsed);
+  }
+  return { items, summary };
+}
+
+/**
+ * `POST /entra/notifications`. Every item's clientState is checked in constant time; items with a
+ * wrong one are dropped and counted, and the request still gets 202 (Graph would only retry).
+ * Membership deltas are recorded for synced groups; a notification without member detail, or for a
+ * group with nested groups, marks the group for a full re-read, and groups nested inside synced
+ * groups refresh those parents. Answers 202 once recorded.
+ */
+export async function receiveEntraNotifications(
+  request: HookRequest,
+  deps: EntraNotificationDependencies,
+): Promise<HookAnswer> {
+  const echo = validationEcho(request);
+  if (echo) return echo;
+  const parsed = parseBatch(request, deps, ChangeNotificationSchema);
+  if ("refusal" in parsed) return parsed.refusal;
+  const { items, summary } = parsed;
+  const touched = new Set<string>();
+  await forEachLimited(items, 8, async (notification) => {
+    const dedupeKey = notificationKey(notification);
+    if (dedupeKey && (await deps.ledger.hasProcessedEvent("entra", dedupeKey))) {
+      summary.duplicates += 1;
+      return;
+    }
+    const outcome = await recordNotification(notification, deps);
+    if ("ignored" in outcome) summary.ignored[outcome.ignored] = (summary.ignored[outcome.ignored] ?? 0) + 1;
+    else {
+      summary.recorded += 1;
+      for (const groupId of outcome.touched) touched.add(groupId);
+    }
+    if (dedupeKey) await deps.ledger.markEventProcessed("entra", dedupeKey);
+  });
+  summary.groupsTouched = touched.size;
+  await deps.bus.publish(
+    [...touched].map((groupId) => ({ type: "GroupChanged", detail: { source: "entra", groupId } })),
+  );
+  return { status: 202, summary };
+}
+
+function notificationKey(notification: ChangeNotification): string | undefined {
+  const sequence = notification.resourceData?.sequenceNumber;
+  return sequence === undefined
+    ? undefined
+    : `${notification.subscriptionId}/${notification.resourceData?.id}/${sequence}`;
+}
+
+async function recordNotification(
+  notification: ChangeNotification,
+  deps: EntraNotificationDependencies,
+): Promise<{ touched: string[] } | { ignored: string }> {
+  const { ledger } = deps;
+  const { kind, id } = notifiedResource(notification);
+  const eventTime = notification.resourceData?.eventTime;
+  const when = eventTime && !Number.isNaN(Date.parse(eventTime)) ? eventTime : new Date().toISOString();
+  const version = changeVersion(when, `${notification.resourceData?.sequenceNumber ?? randomUUID()}`);
+  if (kind === "user") {
+    if (!(await ledger.requestUserProfile("entra", id, version, { onlyIfKnown: true })))
+      return { ignored: "unknown-user" };
+    const groupIds = await ledger.listGroupIdsOfUser("entra", id);
+    await ledger.markGroupsDirty("entra", groupIds);
+    return { touched: groupIds };
+  }
+  if (kind !== "group") return { ignored: "other-resource" };
+
+  const touched: string[] = [];
+  const known = await ledger.getGroup("entra", id);
+  if (known || deps.scope.includes({ id })) {
+    const delta = notification.resourceData?.["members@delta"];
+    const memberIsGroup = async (memberId: string) =>
+      (await ledger.getGroup("entra", memberId)) !== undefined ||
+      (await ledger.listParentGroups("entra", memberId)).length > 0;
+    let refresh = !delta || (known?.nestedGroupCount ?? 0) > 0;
+    for (const member of delta ?? []) if (!refresh && (await memberIsGroup(member.id))) refresh = true;
+    if (refresh) {
+      await ledger.requestGroupRefresh("entra", id, version);
+    } else {
+      for (const member of delta ?? []) {
+        const removed = member["@removed"] !== undefined;
+        if (!removed)
+          await ledger.requestUserProfile("entra", member.id, version, {
+            onlyIfKnown: false,
+            onlyIfNoProfile: true,
+          });
+        await ledger.recordDesiredMembership("entra", id, member.id, !removed, version);
+      }
+    }
+    touched.push(id);
+  }
+  for (const parentId of await ledger.listParentGroups("entra", id)) {
+    await ledger.requestGroupRefresh("entra", parentId, version);
+    touched.push(parentId);
+  }
+  return touched.length > 0 ? { touched } : { ignored: "out-of-scope" };
+}
+
+export interface EntraLifecycleDependencies extends EntraNotificationDependencies {
+  subscriptions: SubscriptionManager;
+}
+
+/** What the lifecycle endpoint needs from the subscription manager. */
+export interface SubscriptionManager {
+  renew(subscriptionId: string): Promise<void>;
+  /** Recreate the subscription and resync what it covered. */
+  recover(subscriptionId: string): Promise<void>;
+}
+
+/**
+ * `POST /entra/lifecycle`. For users and groups Graph only sends `reauthorizationRequired` (renewing
+ * also reauthorizes); `subscriptionRemoved` and `missed` are handled too, by recreating the
+ * subscription and resyncing, in case Graph ever sends them. Unknown events are counted.
+ */
+export async function receiveEntraLifecycle(
+  request: HookRequest,
+  deps: EntraLifecycleDependencies,
+): Promise<HookAnswer> {
+  const echo = validationEcho(request);
+  if (echo) return echo;
+  const parsed = parseBatch(request, deps, LifecycleNotificationSchema);
+  if ("refusal" in parsed) return parsed.refusal;
+  const { items, summary } = parsed;
+  for (const item of items) {
+    if (item.lifecycleEvent === "reauthorizationRequired")
+      await deps.subscriptions.renew(item.subscriptionId);
+    else if (item.lifecycleEvent === "subscriptionRemoved" || item.lifecycleEvent === "missed") {
+      await deps.subscriptions.recover(item.subscriptionId);
+    } else {
+      summary.unknownTypes[item.lifecycleEvent] = (summary.unknownTypes[item.lifecycleEvent] ?? 0) + 1;
+      continue;
+    }
+    summary.recorded += 1;
+  }
+  return { status: 202, summary };
+}
