@@ -26,6 +26,26 @@ export interface GroupDelta {
   removed: boolean;
   addedMembers: Set<string>;
   removedMembers: Set<string>;
+  /** Groups added or removed as members: nesting changed, so the group must be re-read in full. */
+  nestedGroupChanges: Set<string>;
+}
+
+/**
+ * The Graph client with app-only credentials. `customHosts` lets the client send the token to a
+ * local tenant; against Graph itself it is graph.microsoft.com, which the client trusts anyway.
+ */
+export function createGraphClient(credentials: GraphCredentials): Client {
+  const credential = new ClientSecretCredential(
+    credentials.tenantId,
+    credentials.clientId,
+    credentials.clientSecret,
+    credentials.authorityHost ? { authorityHost: credentials.authorityHost, disableInstanceDiscovery: true } : {},
+  );
+  const authProvider = new TokenCredentialAuthenticationProvider(credential, {
+    scopes: ["https://graph.microsoft.com/.default"],
+  });
+  const baseUrl = credentials.graphBaseUrl ?? "https://graph.microsoft.com/";
+  return Client.initWithMiddleware({ authProvider, baseUrl, customHosts: new Set([new URL(baseUrl).hostname]) });
 }
 
 /**
@@ -167,16 +187,19 @@ interface EntraDeltaGroup {
 }
 
 function mergeDeltaEntry(groups: Map<string, GroupDelta>, entry: EntraDeltaGroup): void {
-  const group = groups.get(entry.id) ?? {
+  const group: GroupDelta = groups.get(entry.id) ?? {
     id: entry.id,
     removed: false,
-    addedMembers: new Set(),
-    removedMembers: new Set(),
+    addedMembers: new Set<string>(),
+    removedMembers: new Set<string>(),
+    nestedGroupChanges: new Set<string>(),
   };
   if (entry.displayName) group.displayName = entry.displayName;
   if (entry["@removed"]) group.removed = true;
   for (const member of entry["members@delta"] ?? []) {
-    if (member["@removed"]) {
+    if (member["@odata.type"]?.toLowerCase() === "#microsoft.graph.group") {
+      group.nestedGroupChanges.add(member.id);
+    } else if (member["@removed"]) {
       group.removedMembers.add(member.id);
       group.addedMembers.delete(member.id);
     } else {

@@ -1,0 +1,51 @@
+import type { Client } from "@microsoft/microsoft-graph-client";
+import { SyncError } from "../../domain/errors";
+import type { SubscriptionClient } from "../../ports/subscription-client";
+
+/** Graph /subscriptions for users and groups: `updated,deleted` only, TLS 1.2, lifecycle URL set at creation. */
+export class GraphSubscriptions implements SubscriptionClient {
+  constructor(private readonly client: Client) {}
+
+  async create(request: {
+    resource: string;
+    notificationUrl: string;
+    lifecycleNotificationUrl: string;
+    clientState: string;
+    expiresAt: Date;
+  }): Promise<{ id: string; expiresAt: string }> {
+    try {
+      const created = (await this.client.api("/subscriptions").post({
+        changeType: "updated,deleted",
+        resource: request.resource,
+        notificationUrl: request.notificationUrl,
+        lifecycleNotificationUrl: request.lifecycleNotificationUrl,
+        clientState: request.clientState,
+        expirationDateTime: request.expiresAt.toISOString(),
+        latestSupportedTlsVersion: "v1_2",
+      })) as { id: string; expirationDateTime: string };
+      return { id: created.id, expiresAt: created.expirationDateTime };
+    } catch (error) {
+      throw subscriptionError("create", error);
+    }
+  }
+
+  async renew(subscriptionId: string, expiresAt: Date): Promise<{ expiresAt: string } | undefined> {
+    try {
+      const renewed = (await this.client
+        .api(`/subscriptions/${encodeURIComponent(subscriptionId)}`)
+        .patch({ expirationDateTime: expiresAt.toISOString() })) as { expirationDateTime: string };
+      return { expiresAt: renewed.expirationDateTime };
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 404) return undefined;
+      throw subscriptionError("renew", error);
+    }
+  }
+}
+
+function subscriptionError(action: string, error: unknown): SyncError {
+  const status = (error as { statusCode?: number }).statusCode;
+  return new SyncError("IDP.SUBSCRIPTION", `Graph refused to ${action} the subscription (${status ?? "network"}): ${(error as Error).message}`, {
+    retryable: status === undefined || status === 429 || status >= 500,
+    cause: error,
+  });
+}

@@ -1,0 +1,98 @@
+import { asError } from "../domain/errors";
+import type { Ledger, SubscriptionRecord } from "../ports/ledger";
+import type { SubscriptionClient } from "../ports/subscription-client";
+import type { SubscriptionManager } from "./receive-entra-notifications";
+
+export interface SubscriptionSettings {
+  notificationUrl: string;
+  lifecycleNotificationUrl: string;
+  clientState: string;
+  /** One subscription per resource, never per group: 100 per app per tenant is Graph's cap. */
+  resources?: readonly string[];
+  /** Graph allows 41,760 minutes for directory objects; a little less leaves room for clock skew. */
+  lifetimeMinutes?: number;
+  /** Renew when less than this is left, so several failed runs still fit before expiry. */
+  renewWithinHours?: number;
+}
+
+export interface SubscriptionRun {
+  created: string[];
+  renewed: string[];
+  failed: { resource: string; error: string }[];
+}
+
+/**
+ * Keeps one /groups and one /users subscription alive: creates what is missing (or what Graph
+ * forgot, a renewal answering 404), renews well before expiry, and records every failure on the
+ * subscription so `/status` can raise "expires in < 24 h and renewal failed" before it lapses.
+ */
+export class EntraSubscriptionManager implements SubscriptionManager {
+  constructor(
+    private readonly ledger: Ledger,
+    private readonly client: SubscriptionClient,
+    private readonly settings: SubscriptionSettings,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async ensure(): Promise<SubscriptionRun> {
+    const run: SubscriptionRun = { created: [], renewed: [], failed: [] };
+    const renewWithinMs = (this.settings.renewWithinHours ?? 72) * 3_600_000;
+    for (const resource of this.settings.resources ?? ["groups", "users"]) {
+      const record = await this.ledger.getSubscription(resource);
+      try {
+        if (!record) {
+          await this.create(resource);
+          run.created.push(resource);
+        } else if (Date.parse(record.expiresAt) - this.now().getTime() < renewWithinMs) {
+          run[(await this.renewRecord(record)) ? "renewed" : "created"].push(resource);
+        }
+      } catch (error) {
+        run.failed.push({ resource, error: asError(error).message });
+        if (record) {
+          await this.ledger.recordSubscription({
+            ...record,
+            renewalError: asError(error).message.slice(0, 500),
+            renewalFailedAt: this.now().toISOString(),
+          });
+        }
+      }
+    }
+    return run;
+  }
+
+  async renew(subscriptionId: string): Promise<void> {
+    const record = (await this.ledger.listSubscriptions()).find((candidate) => candidate.subscriptionId === subscriptionId);
+    if (record) await this.renewRecord(record);
+  }
+
+  async recover(subscriptionId: string): Promise<void> {
+    const record = (await this.ledger.listSubscriptions()).find((candidate) => candidate.subscriptionId === subscriptionId);
+    if (record) await this.create(record.resource);
+  }
+
+  /** Renews, or recreates when Graph no longer has it; true when it was a renewal. */
+  private async renewRecord(record: SubscriptionRecord): Promise<boolean> {
+    const renewed = await this.client.renew(record.subscriptionId, this.expiry());
+    if (!renewed) {
+      await this.create(record.resource);
+      return false;
+    }
+    await this.ledger.recordSubscription({ resource: record.resource, subscriptionId: record.subscriptionId, expiresAt: renewed.expiresAt });
+    return true;
+  }
+
+  private async create(resource: string): Promise<void> {
+    const created = await this.client.create({
+      resource,
+      notificationUrl: this.settings.notificationUrl,
+      lifecycleNotificationUrl: this.settings.lifecycleNotificationUrl,
+      clientState: this.settings.clientState,
+      expiresAt: this.expiry(),
+    });
+    await this.ledger.recordSubscription({ resource, subscriptionId: created.id, expiresAt: created.expiresAt });
+  }
+
+  private expiry(): Date {
+    return new Date(this.now().getTime() + (this.settings.lifetimeMinutes ?? 41_000) * 60_000);
+  }
+}
