@@ -1,5 +1,5 @@
 import { defineConfig } from "vitest/config";
-import { ensureLocalTls, localCaBundle } from "./local/tls/local-tls";
+import { ensureLocalTls, localCaBundle } from "./local/tls/local-tls.ts";
 
 /* Test workers are forked after this runs, so they start trusting the local Graph tenant's CA. */
 await ensureLocalTls();

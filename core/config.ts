@@ -33,6 +33,14 @@ const EnvSchema = z
     OKTA_KEY_ID: optionalText,
     OKTA_APP_ID: optionalText,
     OKTA_SECRET_ID: optionalText,
+    ENTRA_TENANT_ID: optionalText,
+    ENTRA_CLIENT_ID: optionalText,
+    ENTRA_CLIENT_SECRET: optionalText,
+    ENTRA_CLIENT_STATE: optionalText.pipe(z.string().max(128).optional()),
+    ENTRA_SECRET_ID: optionalText,
+    ENTRA_NOTIFICATION_BASE_URL: optionalUrl,
+    ENTRA_AUTHORITY_HOST: optionalUrl,
+    ENTRA_GRAPH_URL: optionalUrl,
     STATUS_TOKEN: optionalText,
     STATUS_TOKEN_SECRET_ID: optionalText,
     MAX_HOOK_BODY_BYTES: integer(5 * 1024 * 1024, 1024),
@@ -71,6 +79,16 @@ export interface ServiceConfig {
     appId: string | undefined;
     secretId: string | undefined;
   };
+  entra: {
+    tenantId: string | undefined;
+    clientId: string | undefined;
+    clientSecret: string | undefined;
+    clientState: string | undefined;
+    secretId: string | undefined;
+    notificationBaseUrl: string | undefined;
+    authorityHost: string | undefined;
+    graphUrl: string | undefined;
+  };
   statusToken: string | undefined;
   statusTokenSecretId: string | undefined;
   maxHookBodyBytes: number;
@@ -108,6 +126,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       keyId: values.OKTA_KEY_ID,
       appId: values.OKTA_APP_ID,
       secretId: values.OKTA_SECRET_ID,
+    },
+    entra: {
+      tenantId: values.ENTRA_TENANT_ID,
+      clientId: values.ENTRA_CLIENT_ID,
+      clientSecret: values.ENTRA_CLIENT_SECRET,
+      clientState: values.ENTRA_CLIENT_STATE,
+      secretId: values.ENTRA_SECRET_ID,
+      notificationBaseUrl: values.ENTRA_NOTIFICATION_BASE_URL,
+      authorityHost: values.ENTRA_AUTHORITY_HOST,
+      graphUrl: values.ENTRA_GRAPH_URL,
     },
     statusToken: values.STATUS_TOKEN,
     statusTokenSecretId: values.STATUS_TOKEN_SECRET_ID,

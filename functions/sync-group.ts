@@ -25,7 +25,7 @@ export function createSyncGroupHandler(dependencies: () => ServiceDependencies) 
       const result = await syncGroup(event, {
         ledger: deps.ledger,
         scim: await deps.kiroScim(),
-        directory: await deps.oktaDirectory(),
+        directory: await deps.directoryFor(event.source),
         removalPolicy: deps.config.removalPolicy,
       });
       metrics.addMetric("MembersAdded", MetricUnit.Count, result.membersAdded);

@@ -6,6 +6,9 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { createLedgerTable } from "../core/adapters/dynamo/create-ledger-table";
 import { loadConfig, type ServiceConfig } from "../core/config";
 import { SyncError } from "../core/domain/errors";
+import { createEntraLifecycleHandler } from "../functions/entra-lifecycle";
+import { createEntraNotifyHandler } from "../functions/entra-notify";
+import { createEntraSubscriptionsHandler } from "../functions/entra-subscriptions";
 import { createOktaEventsHandler } from "../functions/okta-events";
 import {
   createServiceDependencies,
@@ -14,11 +17,14 @@ import {
 import { createStatusHandler } from "../functions/status";
 import { createSyncGroupHandler } from "../functions/sync-group";
 import { type DynamoDbLocal, localAwsConfig, startDynamoDbLocal } from "./dynamodb-local";
+import { GraphTenantServer } from "./graph/graph-tenant-server";
+import { seedSampleTenant } from "./graph/sample-tenant";
 import { localContext, toApiGatewayEvent } from "./lambda-invoke";
 import { LocalBus } from "./local-bus";
 import { OktaOrgServer } from "./okta-org/okta-org-server";
 import { seedSampleOrg } from "./okta-org/sample-org";
 import { KiroScimEmulator } from "./scim-emulator/kiro-scim-emulator";
+import { ensureLocalTls, trustsLocalTls } from "./tls/local-tls";
 
 export interface LocalRuntime {
   url: string;
@@ -30,6 +36,10 @@ export interface LocalRuntime {
   /** Absent when OKTA_ORG_URL points at a real Okta org. */
   oktaOrg: OktaOrgServer | undefined;
   sample: ReturnType<typeof seedSampleOrg> | undefined;
+  /** The local Graph tenant; absent with real Entra settings, or when the process does not trust the local CA. */
+  graphTenant: GraphTenantServer | undefined;
+  /** The scheduled Entra job (subscriptions, then one delta round), run on demand. */
+  runEntraMaintenance(): Promise<unknown>;
   bus: LocalBus;
   stop(): Promise<void>;
 }
@@ -59,6 +69,14 @@ export async function startLocalRuntime(
     const oktaOrg = base.okta.orgUrl ? undefined : await OktaOrgServer.start();
     if (oktaOrg) started.push(oktaOrg);
     const sample = oktaOrg ? seedSampleOrg(oktaOrg) : undefined;
+    const graphTenant =
+      !base.entra.tenantId && !base.entra.secretId && trustsLocalTls()
+        ? await GraphTenantServer.start(await ensureLocalTls())
+        : undefined;
+    if (graphTenant) {
+      started.push(graphTenant);
+      seedSampleTenant(graphTenant);
+    }
     const config: ServiceConfig = {
       ...base,
       dynamoDbEndpoint: dynamo.endpoint,
@@ -70,6 +88,17 @@ export async function startLocalRuntime(
         hookSecret: base.okta.hookSecret ?? `local-${randomBytes(18).toString("base64url")}`,
       },
       statusToken: base.statusToken ?? `local-${randomBytes(18).toString("base64url")}`,
+      entra: graphTenant
+        ? {
+            ...base.entra,
+            tenantId: graphTenant.tenantId,
+            clientId: graphTenant.clientId,
+            clientSecret: graphTenant.clientSecret,
+            clientState: `local-${randomBytes(24).toString("base64url")}`,
+            authorityHost: graphTenant.url,
+            graphUrl: `${graphTenant.url}/`,
+          }
+        : base.entra,
     };
     const bus = new LocalBus(config.retryPolicy, (message, context) => console.error(message, context));
     const noSecretsManager = {
@@ -98,10 +127,23 @@ export async function startLocalRuntime(
     const routes: Record<string, HttpHandler> = {
       "GET /okta/events": createOktaEventsHandler(() => dependencies),
       "POST /okta/events": createOktaEventsHandler(() => dependencies),
+      "POST /entra/notifications": createEntraNotifyHandler(() => dependencies),
+      "POST /entra/lifecycle": createEntraLifecycleHandler(() => dependencies),
       "GET /status": createStatusHandler(() => dependencies),
     };
     const server = await listen(config.port, routes);
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    if (graphTenant) config.entra.notificationBaseUrl ??= url;
+    const entraJob = createEntraSubscriptionsHandler(() => dependencies) as unknown as (
+      event: unknown,
+      context: Context,
+    ) => Promise<unknown>;
+    const runEntraMaintenance = async () => {
+      const result = await entraJob({}, localContext("entra-subscriptions"));
+      await bus.idle();
+      return result;
+    };
+    if (graphTenant) await runEntraMaintenance();
     return {
       url,
       config,
@@ -110,6 +152,8 @@ export async function startLocalRuntime(
       emulator,
       oktaOrg,
       sample,
+      graphTenant,
+      runEntraMaintenance,
       bus,
       stop: async () => {
         bus.stop();

@@ -15,6 +15,16 @@ export interface StatusReport {
   oldestPending: (StatusEntry & { ageSeconds: number }) | null;
   /** The last error of failing items, newest failures not first but oldest changes first. */
   failures: StatusEntry[];
+  /** Graph subscriptions with their expiry; renewal errors stay until a renewal succeeds. */
+  subscriptions: {
+    resource: string;
+    subscriptionId: string;
+    expiresAt: string;
+    expiresInHours: number;
+    renewalError?: string | undefined;
+  }[];
+  /** Conditions that need a human now, in words. */
+  alerts: string[];
   groups: {
     source: IdentitySource;
     id: string;
@@ -44,8 +54,20 @@ export async function buildStatusReport(
     counts: {},
     oldestPending: null,
     failures: [],
+    subscriptions: [],
+    alerts: [],
     groups: [],
   };
+  for (const subscription of await ledger.listSubscriptions()) {
+    const expiresInHours =
+      Math.round(((Date.parse(subscription.expiresAt) - now.getTime()) / 3_600_000) * 10) / 10;
+    report.subscriptions.push({ ...subscription, expiresInHours });
+    if (subscription.renewalError && expiresInHours < 24) {
+      report.alerts.push(
+        `Graph subscription for ${subscription.resource} expires in ${expiresInHours} h and renewal failed: ${subscription.renewalError}`,
+      );
+    }
+  }
   for (const source of sources) {
     const count = (kind: LedgerKind, status: SyncStatus) => ledger.countByStatus(source, kind, status);
     const [users, groups, memberships] = await Promise.all([

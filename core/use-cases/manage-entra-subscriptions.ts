@@ -61,12 +61,16 @@ export class EntraSubscriptionManager implements SubscriptionManager {
   }
 
   async renew(subscriptionId: string): Promise<void> {
-    const record = (await this.ledger.listSubscriptions()).find((candidate) => candidate.subscriptionId === subscriptionId);
+    const record = (await this.ledger.listSubscriptions()).find(
+      (candidate) => candidate.subscriptionId === subscriptionId,
+    );
     if (record) await this.renewRecord(record);
   }
 
   async recover(subscriptionId: string): Promise<void> {
-    const record = (await this.ledger.listSubscriptions()).find((candidate) => candidate.subscriptionId === subscriptionId);
+    const record = (await this.ledger.listSubscriptions()).find(
+      (candidate) => candidate.subscriptionId === subscriptionId,
+    );
     if (record) await this.create(record.resource);
   }
 
@@ -77,7 +81,11 @@ export class EntraSubscriptionManager implements SubscriptionManager {
       await this.create(record.resource);
       return false;
     }
-    await this.ledger.recordSubscription({ resource: record.resource, subscriptionId: record.subscriptionId, expiresAt: renewed.expiresAt });
+    await this.ledger.recordSubscription({
+      resource: record.resource,
+      subscriptionId: record.subscriptionId,
+      expiresAt: renewed.expiresAt,
+    });
     return true;
   }
 
@@ -89,7 +97,11 @@ export class EntraSubscriptionManager implements SubscriptionManager {
       clientState: this.settings.clientState,
       expiresAt: this.expiry(),
     });
-    await this.ledger.recordSubscription({ resource, subscriptionId: created.id, expiresAt: created.expiresAt });
+    await this.ledger.recordSubscription({
+      resource,
+      subscriptionId: created.id,
+      expiresAt: created.expiresAt,
+    });
   }
 
   private expiry(): Date {

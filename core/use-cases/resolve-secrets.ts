@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { ServiceConfig } from "../config";
 import { SyncError } from "../domain/errors";
-import type { OktaCredentials } from "../ports/identity-directory";
+import type { GraphCredentials, OktaCredentials } from "../ports/identity-directory";
 import type { SecretStore } from "../ports/secret-store";
 
 const OktaSecretSchema = z.object({
@@ -75,4 +75,49 @@ export async function resolveKiroCredentials(
   if (config.kiroScim) return config.kiroScim;
   if (!config.kiroScimSecretId) throw missing("KIRO_SCIM_URL and KIRO_SCIM_TOKEN (or KIRO_SCIM_SECRET_ID)");
   return readSecret(secrets, config.kiroScimSecretId, KiroCredentialsSchema);
+}
+
+const EntraSecretSchema = z.object({
+  tenantId: z.string().min(1),
+  clientId: z.string().min(1),
+  clientSecret: z.string().min(1),
+  clientState: z.string().min(16).max(128),
+});
+
+export interface EntraSettings {
+  credentials: GraphCredentials;
+  clientState: string;
+}
+
+/** Entra app credentials and the subscriptions' clientState: env first (local), then Secrets Manager. */
+export async function resolveEntraSettings(
+  config: ServiceConfig,
+  secrets: SecretStore,
+): Promise<EntraSettings> {
+  const { entra } = config;
+  const fromEnv =
+    entra.tenantId && entra.clientId && entra.clientSecret && entra.clientState
+      ? {
+          tenantId: entra.tenantId,
+          clientId: entra.clientId,
+          clientSecret: entra.clientSecret,
+          clientState: entra.clientState,
+        }
+      : undefined;
+  const settings =
+    fromEnv ?? (entra.secretId ? await readSecret(secrets, entra.secretId, EntraSecretSchema) : undefined);
+  if (!settings)
+    throw missing(
+      "ENTRA_TENANT_ID, ENTRA_CLIENT_ID, ENTRA_CLIENT_SECRET and ENTRA_CLIENT_STATE (or ENTRA_SECRET_ID)",
+    );
+  return {
+    credentials: {
+      tenantId: settings.tenantId,
+      clientId: settings.clientId,
+      clientSecret: settings.clientSecret,
+      authorityHost: entra.authorityHost,
+      graphBaseUrl: entra.graphUrl,
+    },
+    clientState: settings.clientState,
+  };
 }

@@ -21,7 +21,9 @@ export interface EntraDeltaDependencies {
  * enumeration's direct-member lists. Versions are the read's own time, so a change that arrived
  * both by notification and by delta is applied once: the second write finds nothing new to do.
  */
-export async function syncEntraDelta(deps: EntraDeltaDependencies): Promise<{ groupsTouched: number; fullResync: boolean }> {
+export async function syncEntraDelta(
+  deps: EntraDeltaDependencies,
+): Promise<{ groupsTouched: number; fullResync: boolean }> {
   const { ledger } = deps;
   const stored = await ledger.getDeltaLink("groups");
   let fullResync = stored === undefined;
@@ -45,10 +47,14 @@ export async function syncEntraDelta(deps: EntraDeltaDependencies): Promise<{ gr
         await ledger.requestGroupRefresh("entra", group.id, version);
       } else {
         for (const userId of group.addedMembers) {
-          await ledger.requestUserProfile("entra", userId, version, { onlyIfKnown: false, onlyIfNoProfile: true });
+          await ledger.requestUserProfile("entra", userId, version, {
+            onlyIfKnown: false,
+            onlyIfNoProfile: true,
+          });
           await ledger.recordDesiredMembership("entra", group.id, userId, true, version);
         }
-        for (const userId of group.removedMembers) await ledger.recordDesiredMembership("entra", group.id, userId, false, version);
+        for (const userId of group.removedMembers)
+          await ledger.recordDesiredMembership("entra", group.id, userId, false, version);
       }
       touched.add(group.id);
     }
@@ -57,7 +63,9 @@ export async function syncEntraDelta(deps: EntraDeltaDependencies): Promise<{ gr
       touched.add(parentId);
     }
   }
-  await deps.bus.publish([...touched].map((groupId) => ({ type: "GroupChanged", detail: { source: "entra", groupId } })));
+  await deps.bus.publish(
+    [...touched].map((groupId) => ({ type: "GroupChanged", detail: { source: "entra", groupId } })),
+  );
   await ledger.recordDeltaLink("groups", round.deltaLink);
   return { groupsTouched: touched.size, fullResync };
 }

@@ -3,18 +3,23 @@ import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { DynamoLedger } from "../../core/adapters/dynamo/dynamo-ledger";
 import { EventBridgeBus } from "../../core/adapters/eventbridge/eventbridge-bus";
+import { createGraphClient, GraphDirectory } from "../../core/adapters/graph/graph-directory";
+import { GraphSubscriptions } from "../../core/adapters/graph/graph-subscriptions";
 import { OktaDirectory } from "../../core/adapters/okta/okta-directory";
 import { ScimHttpClient } from "../../core/adapters/scim/scim-http-client";
 import { SecretsManagerStore } from "../../core/adapters/secrets/secrets-manager-store";
 import { loadConfig, type ServiceConfig } from "../../core/config";
 import { SyncError } from "../../core/domain/errors";
 import { GroupScope } from "../../core/domain/group-scope";
+import type { IdentitySource } from "../../core/domain/identity-source";
 import type { EventBus } from "../../core/ports/event-bus";
 import type { IdentityDirectory } from "../../core/ports/identity-directory";
 import type { KiroScimPort } from "../../core/ports/kiro-scim";
 import type { Ledger } from "../../core/ports/ledger";
 import type { SecretStore } from "../../core/ports/secret-store";
+import { EntraSubscriptionManager } from "../../core/use-cases/manage-entra-subscriptions";
 import {
+  resolveEntraSettings,
   resolveKiroCredentials,
   resolveOktaCredentials,
   resolveOktaHookSecret,
@@ -32,6 +37,10 @@ export interface ServiceDependencies {
   /** Re-resolved on each call (the secret store caches), so a rotated Kiro token is picked up. */
   kiroScim(): Promise<KiroScimPort>;
   oktaDirectory(): Promise<IdentityDirectory>;
+  entraDirectory(): Promise<GraphDirectory>;
+  entraClientState(): Promise<string>;
+  entraSubscriptions(): Promise<EntraSubscriptionManager>;
+  directoryFor(source: IdentitySource): Promise<IdentityDirectory>;
 }
 
 /**
@@ -50,9 +59,38 @@ export function createServiceDependencies(
   const bus = overrides.bus ?? eventBridgeBus(config);
   let scim: { key: string; client: ScimHttpClient } | undefined;
   let directory: IdentityDirectory | undefined;
+  let graph:
+    | { directory: GraphDirectory; subscriptions: EntraSubscriptionManager; clientState: string }
+    | undefined;
+  const ledger = new DynamoLedger({ client: dynamo, tableName: config.ledgerTableName });
+  const entra = async () => {
+    if (!graph) {
+      const settings = await resolveEntraSettings(config, secrets);
+      const base = config.entra.notificationBaseUrl;
+      if (!base)
+        throw new SyncError("CONFIG.MISSING", "ENTRA_NOTIFICATION_BASE_URL is not configured", {
+          retryable: false,
+        });
+      const client = createGraphClient(settings.credentials);
+      graph = {
+        directory: new GraphDirectory(settings.credentials),
+        clientState: settings.clientState,
+        subscriptions: new EntraSubscriptionManager(ledger, new GraphSubscriptions(client), {
+          notificationUrl: `${base.replace(/\/$/, "")}/entra/notifications`,
+          lifecycleNotificationUrl: `${base.replace(/\/$/, "")}/entra/lifecycle`,
+          clientState: settings.clientState,
+        }),
+      };
+    }
+    return graph;
+  };
+  const oktaDirectory = async () => {
+    directory ??= new OktaDirectory(await resolveOktaCredentials(config, secrets));
+    return directory;
+  };
   return {
     config,
-    ledger: new DynamoLedger({ client: dynamo, tableName: config.ledgerTableName }),
+    ledger,
     bus,
     scope: new GroupScope(config.syncGroups),
     oktaHookSecret: () => resolveOktaHookSecret(config, secrets),
@@ -71,10 +109,11 @@ export function createServiceDependencies(
       }
       return scim.client;
     },
-    oktaDirectory: async () => {
-      directory ??= new OktaDirectory(await resolveOktaCredentials(config, secrets));
-      return directory;
-    },
+    oktaDirectory,
+    entraDirectory: async () => (await entra()).directory,
+    entraClientState: async () => (await entra()).clientState,
+    entraSubscriptions: async () => (await entra()).subscriptions,
+    directoryFor: async (source) => (source === "okta" ? oktaDirectory() : (await entra()).directory),
   };
 }
 

@@ -39,13 +39,19 @@ export function createGraphClient(credentials: GraphCredentials): Client {
     credentials.tenantId,
     credentials.clientId,
     credentials.clientSecret,
-    credentials.authorityHost ? { authorityHost: credentials.authorityHost, disableInstanceDiscovery: true } : {},
+    credentials.authorityHost
+      ? { authorityHost: credentials.authorityHost, disableInstanceDiscovery: true }
+      : {},
   );
   const authProvider = new TokenCredentialAuthenticationProvider(credential, {
     scopes: ["https://graph.microsoft.com/.default"],
   });
   const baseUrl = credentials.graphBaseUrl ?? "https://graph.microsoft.com/";
-  return Client.initWithMiddleware({ authProvider, baseUrl, customHosts: new Set([new URL(baseUrl).hostname]) });
+  return Client.initWithMiddleware({
+    authProvider,
+    baseUrl,
+    customHosts: new Set([new URL(baseUrl).hostname]),
+  });
 }
 
 /**

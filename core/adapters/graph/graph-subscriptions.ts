@@ -44,8 +44,12 @@ export class GraphSubscriptions implements SubscriptionClient {
 
 function subscriptionError(action: string, error: unknown): SyncError {
   const status = (error as { statusCode?: number }).statusCode;
-  return new SyncError("IDP.SUBSCRIPTION", `Graph refused to ${action} the subscription (${status ?? "network"}): ${(error as Error).message}`, {
-    retryable: status === undefined || status === 429 || status >= 500,
-    cause: error,
-  });
+  return new SyncError(
+    "IDP.SUBSCRIPTION",
+    `Graph refused to ${action} the subscription (${status ?? "network"}): ${(error as Error).message}`,
+    {
+      retryable: status === undefined || status === 429 || status >= 500,
+      cause: error,
+    },
+  );
 }

@@ -1,0 +1,266 @@
+import { DeleteTableCommand, ScanCommand } from "@aws-sdk/client-dynamodb";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { GraphUserState } from "../../local/graph/graph-tenant-server";
+import { sampleEntraGroups } from "../../local/graph/sample-tenant";
+import type { LocalRuntime } from "../../local/local-runtime";
+import { kiroMembersByExternalId, startTestRuntime } from "../support/runtime-fixture";
+
+let runtime: LocalRuntime;
+let serial = 0;
+const { developers, platform, sre } = sampleEntraGroups;
+
+beforeAll(async () => {
+  runtime = await startTestRuntime({ SYNC_GROUPS: "Kiro-*" });
+});
+afterAll(async () => {
+  await runtime.dynamo.client.send(new DeleteTableCommand({ TableName: runtime.config.ledgerTableName }));
+  await runtime.stop();
+});
+
+const tenant = () => runtime.graphTenant!;
+const sampleUser = (index: number) => `e0a1f9d2-0000-4000-9000-${String(index).padStart(12, "0")}`;
+
+function entraUser(): GraphUserState {
+  serial += 1;
+  const user: GraphUserState = {
+    id: `e0a1f9d2-1111-4000-9000-${String(serial).padStart(12, "0")}`,
+    userPrincipalName: `person${serial}@contoso.example`,
+    displayName: `Person ${serial}`,
+    givenName: "Person",
+    surname: `${serial}`,
+    mail: `person${serial}@contoso.example`,
+    accountEnabled: true,
+  };
+  tenant().addUser(user);
+  return user;
+}
+
+async function notify(
+  groupId: string,
+  delta?: { added?: string[]; removed?: string[] },
+  clientState?: string,
+) {
+  const status = await tenant().notifyGroupChange(groupId, delta, clientState ? { clientState } : {});
+  await runtime.bus.idle();
+  return status;
+}
+
+async function ledgerItemCount(): Promise<number> {
+  const result = await runtime.dynamo.client.send(
+    new ScanCommand({ TableName: runtime.config.ledgerTableName, Select: "COUNT", ConsistentRead: true }),
+  );
+  return result.Count ?? 0;
+}
+
+describe("handshake and authenticity", () => {
+  it("echoes exactly the decoded validation token as text/plain", async () => {
+    // Prepare
+    const token = "Validation: Testing client application reachability <script>alert(1)</script> & more";
+
+    // Act
+    const response = await fetch(
+      `${runtime.url}/entra/notifications?validationToken=${encodeURIComponent(token)}`,
+      {
+        method: "POST",
+        headers: { "content-type": "text/plain; charset=utf-8" },
+      },
+    );
+
+    // Assess
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toBe("text/plain; charset=utf-8");
+    expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(await response.text()).toBe(token);
+  });
+
+  it("drops a notification with the wrong clientState, answers 202 and changes nothing", async () => {
+    // Prepare
+    const stranger = entraUser();
+    const before = await ledgerItemCount();
+
+    // Act
+    const status = await notify(developers.id, { added: [stranger.id] }, "forged-client-state");
+
+    // Assess
+    expect(status).toBe(202);
+    expect(await ledgerItemCount()).toBe(before);
+    expect(kiroMembersByExternalId(runtime, developers.displayName)).not.toContain(stranger.id);
+  });
+});
+
+describe("nested groups, flattened", () => {
+  it("starts with every transitive member of Kiro-Developers in the Kiro group, and the nested groups not synced", () => {
+    // Assess
+    expect(kiroMembersByExternalId(runtime, developers.displayName)).toEqual(
+      [0, 1, 2, 3, 4].map(sampleUser).sort(),
+    );
+    expect(runtime.emulator!.directory.snapshot().groups.map((group) => group.displayName)).not.toContain(
+      platform.displayName,
+    );
+  });
+
+  it("adds a user who joins a nested subgroup to the Kiro group", async () => {
+    // Prepare
+    const joiner = entraUser();
+    tenant().addMember(sre.id, joiner.id);
+
+    // Act
+    await notify(sre.id, { added: [joiner.id] });
+
+    // Assess
+    expect(kiroMembersByExternalId(runtime, developers.displayName)).toContain(joiner.id);
+  });
+
+  it("removes a user who leaves the subgroup, unless still a member through another path", async () => {
+    // Prepare
+    const [leaver, stayer] = [sampleUser(2), sampleUser(4)];
+    tenant().addMember(developers.id, stayer);
+    await notify(developers.id, { added: [stayer] });
+
+    // Act
+    tenant().removeMember(platform.id, leaver);
+    await notify(platform.id, { removed: [leaver] });
+    tenant().removeMember(sre.id, stayer);
+    await notify(sre.id, { removed: [stayer] });
+
+    // Assess
+    const members = kiroMembersByExternalId(runtime, developers.displayName);
+    expect(members).not.toContain(leaver);
+    expect(members).toContain(stayer);
+    expect(members).toEqual(tenant().transitiveUserIds(developers.id).sort());
+  });
+
+  it("refreshes a group whose notification has no member detail and converges to Graph", async () => {
+    // Prepare
+    const quiet = entraUser();
+    tenant().addMember(developers.id, quiet.id);
+    tenant().removeMember(developers.id, sampleUser(0));
+
+    // Act
+    await notify(developers.id, undefined);
+
+    // Assess
+    expect(kiroMembersByExternalId(runtime, developers.displayName)).toEqual(
+      tenant().transitiveUserIds(developers.id).sort(),
+    );
+  });
+});
+
+describe("delta query", () => {
+  it("merges a large new group delivered over several delta pages", async () => {
+    // Prepare
+    const big = { id: "e0a1f9d2-2222-4000-8000-000000000001", displayName: "Kiro-Big" };
+    tenant().addGroup(big);
+    const people = Array.from({ length: 120 }, () => entraUser());
+    for (const person of people) tenant().addMember(big.id, person.id);
+
+    // Act
+    await runtime.runEntraMaintenance();
+
+    // Assess
+    expect(kiroMembersByExternalId(runtime, big.displayName)).toEqual(
+      people.map((person) => person.id).sort(),
+    );
+  }, 60_000);
+
+  it("applies a change that arrives both by notification and by delta once", async () => {
+    // Prepare
+    const big = "e0a1f9d2-2222-4000-8000-000000000001";
+    const newcomer = entraUser();
+    tenant().addMember(big, newcomer.id);
+    runtime.emulator!.clearRequests();
+
+    // Act
+    await notify(big, { added: [newcomer.id] });
+    await runtime.runEntraMaintenance();
+
+    // Assess
+    const patches = runtime
+      .emulator!.requests()
+      .filter((entry) => entry.method === "PATCH" && entry.path.startsWith("/Groups/"));
+    expect(kiroMembersByExternalId(runtime, "Kiro-Big")).toContain(newcomer.id);
+    expect(patches.map((entry) => entry.memberChanges)).toEqual([1]);
+  });
+
+  it("resyncs in full when the deltaLink has expired, and converges", async () => {
+    // Prepare
+    const late = entraUser();
+    tenant().addMember(platform.id, late.id);
+    tenant().expireDeltaTokens();
+
+    // Act
+    const result = (await runtime.runEntraMaintenance()) as { fullResync: boolean };
+
+    // Assess
+    expect(result.fullResync).toBe(true);
+    expect(kiroMembersByExternalId(runtime, developers.displayName)).toEqual(
+      tenant().transitiveUserIds(developers.id).sort(),
+    );
+  });
+});
+
+describe("subscriptions", () => {
+  it("created one subscription each for /groups and /users at start", () => {
+    // Assess
+    expect([...tenant().subscriptions.values()].map((subscription) => subscription.resource).sort()).toEqual([
+      "groups",
+      "users",
+    ]);
+  });
+
+  it("renews a subscription 12 h from expiry", async () => {
+    // Prepare
+    const ledger = runtime.dependencies.ledger;
+    const record = (await ledger.getSubscription("groups"))!;
+    const soon = new Date(Date.now() + 12 * 3_600_000).toISOString();
+    await ledger.recordSubscription({ ...record, expiresAt: soon });
+
+    // Act
+    const run = (await runtime.runEntraMaintenance()) as { renewed: string[] };
+
+    // Assess
+    expect(run.renewed).toEqual(["groups"]);
+    expect(Date.parse((await ledger.getSubscription("groups"))!.expiresAt)).toBeGreaterThan(
+      Date.now() + 20 * 24 * 3_600_000,
+    );
+  });
+
+  it("shows a failing renewal of a subscription that expires within a day in /status", async () => {
+    // Prepare
+    const ledger = runtime.dependencies.ledger;
+    const record = (await ledger.getSubscription("users"))!;
+    await ledger.recordSubscription({
+      ...record,
+      expiresAt: new Date(Date.now() + 12 * 3_600_000).toISOString(),
+    });
+    tenant().failNext("renewal", 1);
+
+    // Act
+    await runtime.runEntraMaintenance();
+    const response = await fetch(`${runtime.url}/status`, {
+      headers: { authorization: `Bearer ${runtime.config.statusToken}` },
+    });
+    const report = (await response.json()) as { alerts: string[] };
+
+    // Assess
+    expect(report.alerts).toEqual([
+      expect.stringMatching(/^Graph subscription for users expires in 1[12](\.\d)? h and renewal failed: /),
+    ]);
+  });
+
+  it("renews on reauthorizationRequired", async () => {
+    // Prepare
+    const ledger = runtime.dependencies.ledger;
+    const record = (await ledger.getSubscription("groups"))!;
+    await ledger.recordSubscription({ ...record, expiresAt: new Date(Date.now() + 3_600_000).toISOString() });
+
+    // Act
+    const status = await tenant().notifyLifecycle(record.subscriptionId, "reauthorizationRequired");
+
+    // Assess
+    expect(status).toBe(202);
+    expect(Date.parse((await ledger.getSubscription("groups"))!.expiresAt)).toBeGreaterThan(
+      Date.now() + 20 * 24 * 3_600_000,
+    );
+  });
+});
