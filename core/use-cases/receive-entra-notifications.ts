@@ -192,16 +192,32 @@ export async function receiveEntraLifecycle(
   const parsed = parseBatch(request, deps, LifecycleNotificationSchema);
   if ("refusal" in parsed) return parsed.refusal;
   const { items, summary } = parsed;
+  let resync = false;
   for (const item of items) {
-    if (item.lifecycleEvent === "reauthorizationRequired")
+    if (item.lifecycleEvent === "reauthorizationRequired") {
       await deps.subscriptions.renew(item.subscriptionId);
-    else if (item.lifecycleEvent === "subscriptionRemoved" || item.lifecycleEvent === "missed") {
+    } else if (item.lifecycleEvent === "subscriptionRemoved" || item.lifecycleEvent === "missed") {
       await deps.subscriptions.recover(item.subscriptionId);
+      resync = true;
     } else {
       summary.unknownTypes[item.lifecycleEvent] = (summary.unknownTypes[item.lifecycleEvent] ?? 0) + 1;
       continue;
     }
     summary.recorded += 1;
   }
+  if (resync) summary.groupsTouched = await resyncKnownGroups(deps);
   return { status: 202, summary };
+}
+
+/** Notifications may have been lost: every synced Entra group is re-read in full. */
+async function resyncKnownGroups(deps: EntraNotificationDependencies): Promise<number> {
+  const version = changeVersion(new Date(), `resync-${randomUUID()}`);
+  const groups = await deps.ledger.listGroups("entra", 100_000);
+  await forEachLimited(groups, 8, async (group) => {
+    await deps.ledger.requestGroupRefresh("entra", group.idpId, version);
+  });
+  await deps.bus.publish(
+    groups.map((group) => ({ type: "GroupChanged", detail: { source: "entra", groupId: group.idpId } })),
+  );
+  return groups.length;
 }

@@ -1,6 +1,6 @@
 import { secretsMatch } from "../domain/constant-time";
 import { OktaHookDeliverySchema } from "../domain/okta-events";
-import { type HookAnswer, type HookRequest, malformed, readJsonBody } from "./hook-request";
+import type { HookAnswer, HookRequest } from "./hook-request";
 import { ingestOktaEvents, type OktaIngestDependencies } from "./ingest-okta-events";
 
 export interface ReceiveOktaDependencies extends OktaIngestDependencies {

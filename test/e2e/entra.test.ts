@@ -248,6 +248,29 @@ describe("subscriptions", () => {
     ]);
   });
 
+  it("recreates a removed subscription and resyncs the synced groups", async () => {
+    // Prepare
+    const ledger = runtime.dependencies.ledger;
+    const removed = (await ledger.getSubscription("groups"))!;
+    tenant().subscriptions.delete(removed.subscriptionId);
+    tenant().subscriptions.set(removed.subscriptionId, {
+      ...[...tenant().subscriptions.values()][0]!,
+      id: removed.subscriptionId,
+      resource: "groups-removed",
+    });
+    const missedMember = entraUser();
+    tenant().addMember(developers.id, missedMember.id);
+
+    // Act
+    const status = await tenant().notifyLifecycle(removed.subscriptionId, "subscriptionRemoved");
+    await runtime.bus.idle();
+
+    // Assess
+    expect(status).toBe(202);
+    expect((await ledger.getSubscription("groups"))!.subscriptionId).not.toBe(removed.subscriptionId);
+    expect(kiroMembersByExternalId(runtime, developers.displayName)).toContain(missedMember.id);
+  });
+
   it("renews on reauthorizationRequired", async () => {
     // Prepare
     const ledger = runtime.dependencies.ledger;
