@@ -23,9 +23,12 @@ export default $config({
     await import("./stacks/events");
     await import("./stacks/functions");
     const { api } = await import("./stacks/api");
+    await import("./stacks/schedules");
     return {
       oktaHookUrl: $interpolate`${api.url}/okta/events`,
       statusUrl: $interpolate`${api.url}/status`,
+      entraNotificationUrl: $interpolate`${api.url}/entra/notifications`,
+      entraSecretArn: secrets.entraSecret.arn,
       ledgerTable: storage.ledger.name,
       kiroScimSecretArn: secrets.kiroScimSecret.arn,
       oktaSecretArn: secrets.oktaSecret.arn,

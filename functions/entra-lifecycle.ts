@@ -22,7 +22,7 @@ export function createEntraLifecycleHandler(dependencies: () => ServiceDependenc
           ...deps,
           clientState: await deps.entraClientState(),
           maxBodyBytes: deps.config.maxHookBodyBytes,
-          subscriptions: await deps.entraSubscriptions(),
+          subscriptions: await deps.entraSubscriptions(`https://${event.requestContext.domainName}`),
         });
         recordHookAnswer("entra-lifecycle", answer);
         return toHttpResult(answer);

@@ -1,6 +1,6 @@
 import { eventSource } from "../core/domain/sync-events";
 import { bus, publishToBus } from "./events";
-import { kiroScimSecret, oktaSecret, readSecrets, statusTokenSecret } from "./secrets";
+import { entraSecret, kiroScimSecret, oktaSecret, readSecrets, statusTokenSecret } from "./secrets";
 import { ledger } from "./storage";
 
 /**
@@ -12,7 +12,7 @@ const readLedger = {
   actions: ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"],
   resources: ledgerResources,
 };
-const writeLedger = {
+export const writeLedger = {
   actions: [
     "dynamodb:GetItem",
     "dynamodb:BatchGetItem",
@@ -24,12 +24,13 @@ const writeLedger = {
   resources: ledgerResources,
 };
 
-const environment = {
+export const environment = {
   LEDGER_TABLE_NAME: ledger.name,
   EVENT_BUS_NAME: bus.name,
   KIRO_SCIM_SECRET_ID: kiroScimSecret.arn,
   OKTA_SECRET_ID: oktaSecret.arn,
   STATUS_TOKEN_SECRET_ID: statusTokenSecret.arn,
+  ENTRA_SECRET_ID: entraSecret.arn,
   SYNC_GROUPS: process.env.SYNC_GROUPS ?? "",
   REMOVAL_POLICY: process.env.REMOVAL_POLICY ?? "deactivate",
   OKTA_ORG_URL: process.env.OKTA_ORG_URL ?? "",
@@ -66,7 +67,24 @@ export const syncGroupSubscription = bus.subscribe(
     memory: "1024 MB",
     concurrency: { reserved: 10 },
     environment,
-    permissions: [writeLedger, readSecrets(kiroScimSecret, oktaSecret)],
+    permissions: [writeLedger, readSecrets(kiroScimSecret, oktaSecret, entraSecret)],
   },
   { pattern: { source: [eventSource], detailType: ["GroupChanged"] } },
 );
+
+/** Graph counts answers after 2.9 s as slow and drops notifications for slow endpoints. */
+export const entraNotify = new sst.aws.Function("EntraNotify", {
+  handler: "functions/entra-notify.handler",
+  timeout: "10 seconds",
+  memory: "512 MB",
+  environment,
+  permissions: [writeLedger, publishToBus, readSecrets(entraSecret)],
+});
+
+/** Renewing or recreating a subscription calls Graph, hence the Entra secret. */
+export const entraLifecycle = new sst.aws.Function("EntraLifecycle", {
+  handler: "functions/entra-lifecycle.handler",
+  timeout: "20 seconds",
+  environment,
+  permissions: [writeLedger, publishToBus, readSecrets(entraSecret)],
+});

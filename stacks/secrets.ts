@@ -30,3 +30,12 @@ export const readSecrets = (...secrets: aws.secretsmanager.Secret[]) => ({
   actions: ["secretsmanager:GetSecretValue"],
   resources: secrets.map((each) => each.arn),
 });
+
+/**
+ * `{"tenantId", "clientId", "clientSecret", "clientState"}`: the Entra app (application permissions
+ * Group.Read.All and User.Read.All) and the secret Graph echoes in every notification (16–128 chars).
+ */
+export const entraSecret = secret(
+  "Entra",
+  "kiro-scim-sync: Entra app credentials and notification clientState",
+);

@@ -39,7 +39,8 @@ export interface ServiceDependencies {
   oktaDirectory(): Promise<IdentityDirectory>;
   entraDirectory(): Promise<GraphDirectory>;
   entraClientState(): Promise<string>;
-  entraSubscriptions(): Promise<EntraSubscriptionManager>;
+  /** `notificationBaseUrl` stands in when ENTRA_NOTIFICATION_BASE_URL is unset (the API's own URL). */
+  entraSubscriptions(notificationBaseUrl?: string): Promise<EntraSubscriptionManager>;
   directoryFor(source: IdentitySource): Promise<IdentityDirectory>;
 }
 
@@ -59,30 +60,22 @@ export function createServiceDependencies(
   const bus = overrides.bus ?? eventBridgeBus(config);
   let scim: { key: string; client: ScimHttpClient } | undefined;
   let directory: IdentityDirectory | undefined;
-  let graph:
-    | { directory: GraphDirectory; subscriptions: EntraSubscriptionManager; clientState: string }
-    | undefined;
   const ledger = new DynamoLedger({ client: dynamo, tableName: config.ledgerTableName });
-  const entra = async () => {
-    if (!graph) {
-      const settings = await resolveEntraSettings(config, secrets);
-      const base = config.entra.notificationBaseUrl;
-      if (!base)
-        throw new SyncError("CONFIG.MISSING", "ENTRA_NOTIFICATION_BASE_URL is not configured", {
-          retryable: false,
-        });
-      const client = createGraphClient(settings.credentials);
+  let graph: { key: string; directory: GraphDirectory; subscriptions: GraphSubscriptions } | undefined;
+  const subscriptionManagers = new Map<string, EntraSubscriptionManager>();
+  /** Rebuilt when the secret's credentials change, so a rotated client secret needs no redeploy. */
+  const entraClients = async () => {
+    const settings = await resolveEntraSettings(config, secrets);
+    const key = JSON.stringify(settings.credentials);
+    if (graph?.key !== key) {
       graph = {
+        key,
         directory: new GraphDirectory(settings.credentials),
-        clientState: settings.clientState,
-        subscriptions: new EntraSubscriptionManager(ledger, new GraphSubscriptions(client), {
-          notificationUrl: `${base.replace(/\/$/, "")}/entra/notifications`,
-          lifecycleNotificationUrl: `${base.replace(/\/$/, "")}/entra/lifecycle`,
-          clientState: settings.clientState,
-        }),
+        subscriptions: new GraphSubscriptions(createGraphClient(settings.credentials)),
       };
+      subscriptionManagers.clear();
     }
-    return graph;
+    return { ...graph, clientState: settings.clientState };
   };
   const oktaDirectory = async () => {
     directory ??= new OktaDirectory(await resolveOktaCredentials(config, secrets));
@@ -110,10 +103,27 @@ export function createServiceDependencies(
       return scim.client;
     },
     oktaDirectory,
-    entraDirectory: async () => (await entra()).directory,
-    entraClientState: async () => (await entra()).clientState,
-    entraSubscriptions: async () => (await entra()).subscriptions,
-    directoryFor: async (source) => (source === "okta" ? oktaDirectory() : (await entra()).directory),
+    entraDirectory: async () => (await entraClients()).directory,
+    entraClientState: async () => (await entraClients()).clientState,
+    entraSubscriptions: async (fallbackBaseUrl) => {
+      const clients = await entraClients();
+      const base = (config.entra.notificationBaseUrl ?? fallbackBaseUrl)?.replace(/\/$/, "");
+      if (!base)
+        throw new SyncError("CONFIG.MISSING", "ENTRA_NOTIFICATION_BASE_URL is not configured", {
+          retryable: false,
+        });
+      let manager = subscriptionManagers.get(base);
+      if (!manager) {
+        manager = new EntraSubscriptionManager(ledger, clients.subscriptions, {
+          notificationUrl: `${base}/entra/notifications`,
+          lifecycleNotificationUrl: `${base}/entra/lifecycle`,
+          clientState: clients.clientState,
+        });
+        subscriptionManagers.set(base, manager);
+      }
+      return manager;
+    },
+    directoryFor: async (source) => (source === "okta" ? oktaDirectory() : (await entraClients()).directory),
   };
 }
 

@@ -1,0 +1,22 @@
+import { api } from "./api";
+import { publishToBus } from "./events";
+import { environment, writeLedger } from "./functions";
+import { entraSecret, readSecrets } from "./secrets";
+
+/**
+ * Every 30 minutes: keep the Graph subscriptions alive (renewed days before their 29-day limit, so
+ * a failure has time to be fixed) and run one delta round for what notifications missed. Delta
+ * links expire after 7 days, so this also keeps them fresh. Deployed when ENTRA_ENABLED=true.
+ */
+export const entraSubscriptions =
+  process.env.ENTRA_ENABLED === "true"
+    ? new sst.aws.CronV2("EntraSubscriptions", {
+        schedule: "rate(30 minutes)",
+        function: {
+          handler: "functions/entra-subscriptions.handler",
+          timeout: "5 minutes",
+          environment: { ...environment, ENTRA_NOTIFICATION_BASE_URL: api.url },
+          permissions: [writeLedger, publishToBus, readSecrets(entraSecret)],
+        },
+      })
+    : undefined;
