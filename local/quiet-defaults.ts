@@ -3,5 +3,5 @@
  * and ESM evaluates imports before the importing module's body.
  */
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
-process.env.POWERTOOLS_LOG_LEVEL ??= "WARN";
+process.env.POWERTOOLS_LOG_LEVEL ??= "ERROR";
 process.env.POWERTOOLS_METRICS_DISABLED ??= "true";

@@ -7,4 +7,5 @@ import { Metrics } from "@aws-lambda-powertools/metrics";
  * passed to the logger: only ids, counts and error codes.
  */
 export const logger = new Logger({ serviceName: "kiro-scim-sync" });
-export const metrics = new Metrics({ namespace: "KiroScimSync", serviceName: "kiro-scim-sync" });
+/** Its own warnings (e.g. an invocation that recorded no metric) go through the structured logger. */
+export const metrics = new Metrics({ namespace: "KiroScimSync", serviceName: "kiro-scim-sync", logger });
