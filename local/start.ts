@@ -37,11 +37,15 @@ async function main(): Promise<void> {
   Sync scope         ${runtime.dependencies.scope.describe()}, removal policy ${config.removalPolicy}`);
   if (emulator) console.log(`  Emulator control   ${emulator.url}/_emulator/{state,requests,faults,reset}`);
   if (runtime.graphTenant) {
-    const developers = emulator?.directory.snapshot().groups.find((group) => group.displayName === "Kiro-Developers");
+    const developers = emulator?.directory
+      .snapshot()
+      .groups.find((group) => group.displayName === "Kiro-Developers");
     console.log(`  Entra (local)      ${runtime.url}/entra/notifications, /entra/lifecycle  (Graph tenant ${runtime.graphTenant.url})
                      Kiro-Developers synced with ${developers?.members.length ?? 0} members: its nested groups Platform Team and SRE On-Call flattened`);
   } else if (!config.entra.tenantId && !config.entra.secretId) {
-    console.log("  Entra              off (start with `npm start` so the local Graph tenant's certificate is trusted)");
+    console.log(
+      "  Entra              off (start with `npm start` so the local Graph tenant's certificate is trusted)",
+    );
   }
   if (sample) {
     const { user, group } = sample.newcomer;

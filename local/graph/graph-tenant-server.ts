@@ -157,6 +157,32 @@ export class GraphTenantServer {
     });
   }
 
+  /** A /users notification: ids only, like Graph's basic notifications for directory objects. */
+  async notifyUserChange(userId: string): Promise<number> {
+    const subscription = [...this.subscriptions.values()].find((candidate) => candidate.resource === "users");
+    if (!subscription) throw new Error("no /users subscription");
+    return this.post(subscription.notificationUrl, {
+      value: [
+        {
+          subscriptionId: subscription.id,
+          subscriptionExpirationDateTime: subscription.expirationDateTime,
+          clientState: subscription.clientState,
+          changeType: "updated",
+          resource: `Users/${userId}`,
+          tenantId: this.tenantId,
+          resourceData: {
+            "@odata.type": "#Microsoft.Graph.User",
+            "@odata.id": `Users/${userId}`,
+            id: userId,
+            organizationId: this.tenantId,
+            eventTime: new Date().toISOString(),
+            sequenceNumber: Date.now() * 10_000,
+          },
+        },
+      ],
+    });
+  }
+
   async notifyLifecycle(subscriptionId: string, lifecycleEvent: string): Promise<number> {
     const subscription = this.subscriptions.get(subscriptionId);
     if (!subscription?.lifecycleNotificationUrl) throw new Error("no lifecycle URL");

@@ -146,6 +146,26 @@ describe("nested groups, flattened", () => {
   });
 });
 
+describe("users", () => {
+  it("re-reads a user named in a /users notification and updates Kiro, including accountEnabled", async () => {
+    // Prepare
+    const user = tenant().users.get(sampleUser(1))!;
+    user.displayName = "Annie J. Easley";
+    user.jobTitle = "Rocket Scientist";
+    user.accountEnabled = false;
+
+    // Act
+    await tenant().notifyUserChange(user.id);
+    await runtime.bus.idle();
+
+    // Assess
+    const kiro = runtime
+      .emulator!.directory.snapshot()
+      .users.find((candidate) => candidate.externalId === user.id);
+    expect(kiro).toMatchObject({ displayName: "Annie J. Easley", title: "Rocket Scientist", active: false });
+  });
+});
+
 describe("delta query", () => {
   it("merges a large new group delivered over several delta pages", async () => {
     // Prepare

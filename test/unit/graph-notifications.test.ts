@@ -1,0 +1,67 @@
+import { describe, expect, it } from "vitest";
+import { ChangeNotificationSchema, notifiedResource } from "../../core/domain/graph-notifications";
+
+/** protocols.md C3-1: a membership add and a removal with the string form of @removed. */
+const membershipChange = {
+  subscriptionId: "092ba742-89d2-4417-a4c7-c120db062842",
+  clientState: "b3f1c0d2-secret-client-state",
+  changeType: "updated",
+  resource: "Groups/0bc7d487-fd6f-41a0-8362-71ec81074f11",
+  tenantId: "7d96d549-841b-4092-9c09-89abae4c860c",
+  resourceData: {
+    "@odata.type": "#Microsoft.Graph.Group",
+    id: "0bc7d487-fd6f-41a0-8362-71ec81074f11",
+    eventTime: "2025-03-04T10:20:00.2455823Z",
+    sequenceNumber: 638766456002455800,
+    "members@delta": [
+      { id: "4d147cc8-10cb-4158-ac52-90ee8ff9d846" },
+      { id: "9a1e2b3c-4d5e-4f60-8a7b-1c2d3e4f5a6b", "@removed": "deleted" },
+    ],
+  },
+};
+
+describe("Graph change notifications", () => {
+  it("reads members@delta with the string @removed of notifications and the object form of delta", () => {
+    // Prepare
+    const objectForm = structuredClone(membershipChange);
+    objectForm.resourceData["members@delta"][1] = {
+      id: "9a1e2b3c-4d5e-4f60-8a7b-1c2d3e4f5a6b",
+      "@removed": { reason: "deleted" },
+    } as never;
+
+    // Act
+    const asString = ChangeNotificationSchema.parse(membershipChange);
+    const asObject = ChangeNotificationSchema.parse(objectForm);
+
+    // Assess
+    for (const parsed of [asString, asObject]) {
+      expect(
+        parsed.resourceData?.["members@delta"]?.map((member) => member["@removed"] !== undefined),
+      ).toEqual([false, true]);
+    }
+  });
+
+  it("tells groups from users by @odata.type or by the resource path", () => {
+    // Act
+    const group = notifiedResource(ChangeNotificationSchema.parse(membershipChange));
+    const user = notifiedResource(
+      ChangeNotificationSchema.parse({
+        ...membershipChange,
+        resource: "Users/693acd06",
+        resourceData: { id: "693acd06" },
+      }),
+    );
+
+    // Assess
+    expect(group).toEqual({ kind: "group", id: "0bc7d487-fd6f-41a0-8362-71ec81074f11" });
+    expect(user).toEqual({ kind: "user", id: "693acd06" });
+  });
+
+  it("parses Graph's seven-digit fractional eventTime", () => {
+    // Act
+    const time = Date.parse(membershipChange.resourceData.eventTime);
+
+    // Assess
+    expect(new Date(time).toISOString()).toBe("2025-03-04T10:20:00.245Z");
+  });
+});
