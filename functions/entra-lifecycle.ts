@@ -1,35 +1,25 @@
-import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
-import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
-import middy from "@middy/core";
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { receiveEntraLifecycle, validationEcho } from "../core/use-cases/receive-entra-notifications";
-import { internalError, recordHookAnswer, toHookRequest, toHttpResult } from "./shared/http";
-import { logger, metrics } from "./shared/powertools";
+import { createHookHandler } from "./shared/hook-handler";
 import { awsDependencies, type ServiceDependencies } from "./shared/service-dependencies";
 
-/** `POST /entra/lifecycle`: reauthorizationRequired → renew; subscriptionRemoved / missed → recreate. */
+/**
+ * `POST /entra/lifecycle`: reauthorizationRequired → renew; subscriptionRemoved / missed → recreate
+ * and resync. The API's own URL stands in for the notification base URL, which this function cannot
+ * be given at deploy time without a cycle between it and the API.
+ */
 export function createEntraLifecycleHandler(dependencies: () => ServiceDependencies) {
-  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
-    .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(logMetrics(metrics))
-    .handler(async (event) => {
-      const deps = dependencies();
-      const request = toHookRequest(event);
-      try {
-        const echo = validationEcho(request);
-        if (echo) return toHttpResult(echo);
-        const answer = await receiveEntraLifecycle(request, {
-          ...deps,
-          clientState: await deps.entraClientState(),
-          maxBodyBytes: deps.config.maxHookBodyBytes,
-          subscriptions: await deps.entraSubscriptions(`https://${event.requestContext.domainName}`),
-        });
-        recordHookAnswer("entra-lifecycle", answer);
-        return toHttpResult(answer);
-      } catch (error) {
-        return internalError("entra-lifecycle", error);
-      }
-    });
+  return createHookHandler(
+    "entra-lifecycle",
+    dependencies,
+    async (request, deps, event) =>
+      validationEcho(request) ??
+      receiveEntraLifecycle(request, {
+        ...deps,
+        clientState: await deps.entraClientState(),
+        maxBodyBytes: deps.config.maxHookBodyBytes,
+        subscriptions: await deps.entraSubscriptions(`https://${event.requestContext.domainName}`),
+      }),
+  );
 }
 
 export const handler = createEntraLifecycleHandler(awsDependencies);

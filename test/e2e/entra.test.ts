@@ -1,9 +1,13 @@
-import { DeleteTableCommand, ScanCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { GraphUserState } from "../../local/graph/graph-tenant-server";
 import { sampleEntraGroups } from "../../local/graph/sample-tenant";
 import type { LocalRuntime } from "../../local/local-runtime";
-import { kiroMembersByExternalId, startTestRuntime } from "../support/runtime-fixture";
+import {
+  kiroMembersByExternalId,
+  ledgerItemCount,
+  startTestRuntime,
+  stopTestRuntime,
+} from "../support/runtime-fixture";
 
 let runtime: LocalRuntime;
 let serial = 0;
@@ -12,10 +16,7 @@ const { developers, platform, sre } = sampleEntraGroups;
 beforeAll(async () => {
   runtime = await startTestRuntime({ SYNC_GROUPS: "Kiro-*" });
 });
-afterAll(async () => {
-  await runtime.dynamo.client.send(new DeleteTableCommand({ TableName: runtime.config.ledgerTableName }));
-  await runtime.stop();
-});
+afterAll(() => stopTestRuntime(runtime));
 
 const tenant = () => runtime.graphTenant!;
 const sampleUser = (index: number) => `e0a1f9d2-0000-4000-9000-${String(index).padStart(12, "0")}`;
@@ -45,13 +46,6 @@ async function notify(
   return status;
 }
 
-async function ledgerItemCount(): Promise<number> {
-  const result = await runtime.dynamo.client.send(
-    new ScanCommand({ TableName: runtime.config.ledgerTableName, Select: "COUNT", ConsistentRead: true }),
-  );
-  return result.Count ?? 0;
-}
-
 describe("handshake and authenticity", () => {
   it("echoes exactly the decoded validation token as text/plain", async () => {
     // Prepare
@@ -76,14 +70,14 @@ describe("handshake and authenticity", () => {
   it("drops a notification with the wrong clientState, answers 202 and changes nothing", async () => {
     // Prepare
     const stranger = entraUser();
-    const before = await ledgerItemCount();
+    const before = await ledgerItemCount(runtime);
 
     // Act
     const status = await notify(developers.id, { added: [stranger.id] }, "forged-client-state");
 
     // Assess
     expect(status).toBe(202);
-    expect(await ledgerItemCount()).toBe(before);
+    expect(await ledgerItemCount(runtime)).toBe(before);
     expect(kiroMembersByExternalId(runtime, developers.displayName)).not.toContain(stranger.id);
   });
 });

@@ -1,9 +1,15 @@
-import { DeleteTableCommand, ScanCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LocalRuntime } from "../../local/local-runtime";
 import { membershipEvent, oktaDelivery, oktaLogEvent } from "../../local/okta-org/okta-event-payloads";
 import type { OktaUserState } from "../../local/okta-org/okta-org-server";
-import { kiroMembersByExternalId, kiroUser, postOkta, startTestRuntime } from "../support/runtime-fixture";
+import {
+  kiroMembersByExternalId,
+  kiroUser,
+  ledgerItemCount,
+  postOkta,
+  startTestRuntime,
+  stopTestRuntime,
+} from "../support/runtime-fixture";
 
 let runtime: LocalRuntime;
 let serial = 0;
@@ -11,10 +17,7 @@ let serial = 0;
 beforeAll(async () => {
   runtime = await startTestRuntime();
 });
-afterAll(async () => {
-  await runtime.dynamo.client.send(new DeleteTableCommand({ TableName: runtime.config.ledgerTableName }));
-  await runtime.stop();
-});
+afterAll(() => stopTestRuntime(runtime));
 
 function oktaUser(overrides: Partial<OktaUserState["profile"]> = {}): OktaUserState {
   serial += 1;
@@ -41,13 +44,6 @@ async function deliver(events: Record<string, unknown>[]) {
   const answer = await postOkta(runtime, oktaDelivery(events));
   await runtime.bus.idle();
   return answer;
-}
-
-async function ledgerItemCount(): Promise<number> {
-  const result = await runtime.dynamo.client.send(
-    new ScanCommand({ TableName: runtime.config.ledgerTableName, Select: "COUNT", ConsistentRead: true }),
-  );
-  return result.Count ?? 0;
 }
 
 async function status() {
@@ -77,7 +73,7 @@ describe("verification and authentication", () => {
     ["no secret", undefined],
   ])("answers 401 to %s and stores nothing", async (_case, authorization) => {
     // Prepare
-    const before = await ledgerItemCount();
+    const before = await ledgerItemCount(runtime);
     const group = oktaGroup("Unauth");
     const user = oktaUser();
 
@@ -91,7 +87,7 @@ describe("verification and authentication", () => {
 
     // Assess
     expect(response.status).toBe(401);
-    expect(await ledgerItemCount()).toBe(before);
+    expect(await ledgerItemCount(runtime)).toBe(before);
   });
 
   it("protects /status with the bearer token", async () => {
@@ -279,7 +275,7 @@ describe("lifecycle", () => {
 
   it("counts and ignores event types it does not handle", async () => {
     // Prepare
-    const before = await ledgerItemCount();
+    const before = await ledgerItemCount(runtime);
 
     // Act
     const answer = await deliver([
@@ -288,6 +284,6 @@ describe("lifecycle", () => {
 
     // Assess
     expect(answer.status).toBe(204);
-    expect(await ledgerItemCount()).toBe(before);
+    expect(await ledgerItemCount(runtime)).toBe(before);
   });
 });

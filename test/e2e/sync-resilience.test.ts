@@ -1,9 +1,13 @@
-import { DeleteTableCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LocalRuntime } from "../../local/local-runtime";
 import { membershipEvent, oktaDelivery } from "../../local/okta-org/okta-event-payloads";
 import type { OktaUserState } from "../../local/okta-org/okta-org-server";
-import { kiroMembersByExternalId, postOkta, startTestRuntime } from "../support/runtime-fixture";
+import {
+  kiroMembersByExternalId,
+  postOkta,
+  startTestRuntime,
+  stopTestRuntime,
+} from "../support/runtime-fixture";
 
 let runtime: LocalRuntime;
 let serial = 0;
@@ -11,10 +15,7 @@ let serial = 0;
 beforeAll(async () => {
   runtime = await startTestRuntime();
 });
-afterAll(async () => {
-  await runtime.dynamo.client.send(new DeleteTableCommand({ TableName: runtime.config.ledgerTableName }));
-  await runtime.stop();
-});
+afterAll(() => stopTestRuntime(runtime));
 
 function users(count: number): OktaUserState[] {
   return Array.from({ length: count }, () => {

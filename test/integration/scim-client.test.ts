@@ -259,6 +259,24 @@ describe("error handling", () => {
     expect(retried!.at - throttled!.at).toBeGreaterThanOrEqual(1000);
   });
 
+  it("holds every request through the client until a Retry-After has passed, not just the throttled one", async () => {
+    // Prepare
+    const scim = client();
+    emulator.addFault({ kind: "throttle", count: 1, retryAfterSeconds: 1, method: "POST" });
+
+    // Act
+    await Promise.all([
+      scim.createUser(profile()),
+      new Promise((resolve) => setTimeout(resolve, 50)).then(() => scim.listUsers("")),
+    ]);
+
+    // Assess
+    const [throttled, ...after] = emulator.requests();
+    expect(throttled?.status).toBe(429);
+    for (const entry of after) expect(entry.at - throttled!.at).toBeGreaterThanOrEqual(1000);
+    expect(after.map((entry) => entry.method).sort()).toEqual(["GET", "POST"]);
+  });
+
   it("hands a Retry-After longer than the in-process budget back to the caller", async () => {
     // Prepare
     emulator.addFault({ kind: "throttle", count: 1, retryAfterSeconds: 30 });

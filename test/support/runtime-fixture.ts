@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { DeleteTableCommand, ScanCommand } from "@aws-sdk/client-dynamodb";
 import { inject } from "vitest";
 import { type LocalRuntime, startLocalRuntime } from "../../local/local-runtime";
 
@@ -38,4 +39,18 @@ export function kiroMembersByExternalId(runtime: LocalRuntime, groupName: string
 
 export function kiroUser(runtime: LocalRuntime, externalId: string): Record<string, unknown> | undefined {
   return runtime.emulator!.directory.snapshot().users.find((user) => user.externalId === externalId);
+}
+
+/** Stops the runtime and drops its table, so a run leaves DynamoDB Local as it found it. */
+export async function stopTestRuntime(runtime: LocalRuntime): Promise<void> {
+  await runtime.dynamo.client.send(new DeleteTableCommand({ TableName: runtime.config.ledgerTableName }));
+  await runtime.stop();
+}
+
+/** Every item in the runtime's ledger table: for "nothing was stored" checks only (a Scan, in a test). */
+export async function ledgerItemCount(runtime: LocalRuntime): Promise<number> {
+  const result = await runtime.dynamo.client.send(
+    new ScanCommand({ TableName: runtime.config.ledgerTableName, Select: "COUNT", ConsistentRead: true }),
+  );
+  return result.Count ?? 0;
 }

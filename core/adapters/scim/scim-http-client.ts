@@ -39,6 +39,11 @@ export class ScimHttpClient implements KiroScimPort {
   private readonly maxWaitMs: number;
   private readonly maxAttempts: number;
   private readonly sleep: (ms: number) => Promise<void>;
+  /**
+   * Kiro throttles the tenant, not one request: after a 429 with Retry-After, nothing goes out
+   * through this client before that time, whichever request asks.
+   */
+  private notBefore = 0;
 
   constructor(options: ScimHttpClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, "");
@@ -201,6 +206,11 @@ export class ScimHttpClient implements KiroScimPort {
   }
 
   private async sendOnce(method: string, path: string, body?: unknown): Promise<JsonObject> {
+    const wait = this.notBefore - Date.now();
+    if (wait > this.maxWaitMs) {
+      throw new ScimError("throttled", "Kiro asked us to wait before sending again", { retryAfterMs: wait });
+    }
+    if (wait > 0) await this.sleep(wait);
     let response: Response;
     try {
       response = await fetch(`${this.baseUrl}${path}`, {
@@ -220,7 +230,10 @@ export class ScimHttpClient implements KiroScimPort {
       throw transportError(error, method, path);
     });
     if (response.ok) return text ? (JSON.parse(text) as JsonObject) : {};
-    throw httpError(response, text, method, path);
+    const error = httpError(response, text, method, path);
+    if (error.retryAfterMs !== undefined)
+      this.notBefore = Math.max(this.notBefore, Date.now() + error.retryAfterMs);
+    throw error;
   }
 }
 
