@@ -62,6 +62,7 @@ export class GraphTenantServer {
   deltaPageSize = 50;
   private changes: MemberChange[] = [];
   private seq = 0;
+  private notificationSeq = 0;
   private deltaValidFrom = 0;
   private readonly issuedTokens = new Set<string>();
   private readonly pagedResults = new Map<string, unknown[]>();
@@ -124,37 +125,47 @@ export class GraphTenantServer {
     delta: { added?: string[]; removed?: string[] } | undefined,
     options: { clientState?: string } = {},
   ): Promise<number> {
-    const subscription = [...this.subscriptions.values()].find((candidate) =>
-      candidate.resource.includes("groups"),
+    return this.notifyGroupChanges([{ groupId, delta, ...options }]);
+  }
+
+  /** Several group changes in one POST, as Graph batches notifications. */
+  async notifyGroupChanges(
+    changes: {
+      groupId: string;
+      delta: { added?: string[]; removed?: string[] } | undefined;
+      clientState?: string;
+    }[],
+  ): Promise<number> {
+    const subscription = [...this.subscriptions.values()].find(
+      (candidate) => candidate.resource === "groups",
     );
     if (!subscription) throw new Error("no /groups subscription");
-    const resourceData: Record<string, unknown> = {
-      "@odata.type": "#Microsoft.Graph.Group",
-      "@odata.id": `Groups/${groupId}`,
-      id: groupId,
-      organizationId: this.tenantId,
-      eventTime: new Date().toISOString(),
-      sequenceNumber: Date.now() * 10_000,
-    };
-    if (delta) {
-      resourceData["members@delta"] = [
-        ...(delta.added ?? []).map((id) => ({ id })),
-        ...(delta.removed ?? []).map((id) => ({ id, "@removed": "deleted" })),
-      ];
-    }
-    return this.post(subscription.notificationUrl, {
-      value: [
-        {
-          subscriptionId: subscription.id,
-          subscriptionExpirationDateTime: subscription.expirationDateTime,
-          clientState: options.clientState ?? subscription.clientState,
-          changeType: "updated",
-          resource: `Groups/${groupId}`,
-          tenantId: this.tenantId,
-          resourceData,
-        },
-      ],
+    const value = changes.map(({ groupId, delta, clientState }) => {
+      const resourceData: Record<string, unknown> = {
+        "@odata.type": "#Microsoft.Graph.Group",
+        "@odata.id": `Groups/${groupId}`,
+        id: groupId,
+        organizationId: this.tenantId,
+        eventTime: new Date().toISOString(),
+        sequenceNumber: Date.now() * 10_000 + ++this.notificationSeq,
+      };
+      if (delta) {
+        resourceData["members@delta"] = [
+          ...(delta.added ?? []).map((id) => ({ id })),
+          ...(delta.removed ?? []).map((id) => ({ id, "@removed": "deleted" })),
+        ];
+      }
+      return {
+        subscriptionId: subscription.id,
+        subscriptionExpirationDateTime: subscription.expirationDateTime,
+        clientState: clientState ?? subscription.clientState,
+        changeType: "updated",
+        resource: `Groups/${groupId}`,
+        tenantId: this.tenantId,
+        resourceData,
+      };
     });
+    return this.post(subscription.notificationUrl, { value });
   }
 
   /** A /users notification: ids only, like Graph's basic notifications for directory objects. */

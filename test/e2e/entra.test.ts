@@ -82,6 +82,33 @@ describe("handshake and authenticity", () => {
   });
 });
 
+describe("batched notifications", () => {
+  it("applies the genuine items of a batch and drops only the forged one", async () => {
+    // Prepare
+    const [genuine, forged] = [entraUser(), entraUser()];
+    tenant().addMember(developers.id, genuine.id);
+
+    // Act
+    const status = await tenant().notifyGroupChanges([
+      {
+        groupId: "e0a1f9d2-9999-4000-8000-000000000000",
+        delta: { added: [forged.id] },
+        clientState: "forged",
+      },
+      { groupId: developers.id, delta: undefined },
+    ]);
+    await runtime.bus.idle();
+
+    // Assess
+    expect(status).toBe(202);
+    const members = kiroMembersByExternalId(runtime, developers.displayName);
+    expect(members).toContain(genuine.id);
+    expect(members).not.toContain(forged.id);
+    tenant().removeMember(developers.id, genuine.id);
+    await notify(developers.id, undefined);
+  });
+});
+
 describe("nested groups, flattened", () => {
   it("starts with every transitive member of Kiro-Developers in the Kiro group, and the nested groups not synced", () => {
     // Assess
