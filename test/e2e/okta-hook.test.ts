@@ -3,6 +3,8 @@ import type { LocalRuntime } from "../../local/local-runtime";
 import { membershipEvent, oktaDelivery, oktaLogEvent } from "../../local/okta-org/okta-event-payloads";
 import type { OktaUserState } from "../../local/okta-org/okta-org-server";
 import {
+  addOktaGroup,
+  addOktaUser,
   kiroMembersByExternalId,
   kiroUser,
   ledgerItemCount,
@@ -12,31 +14,14 @@ import {
 } from "../support/runtime-fixture";
 
 let runtime: LocalRuntime;
-let serial = 0;
 
 beforeAll(async () => {
   runtime = await startTestRuntime();
 });
 afterAll(() => stopTestRuntime(runtime));
 
-function oktaUser(overrides: Partial<OktaUserState["profile"]> = {}): OktaUserState {
-  serial += 1;
-  const login = `person${serial}@example.com`;
-  const user: OktaUserState = {
-    id: `00utest${String(serial).padStart(13, "0")}`,
-    status: "ACTIVE",
-    profile: { login, email: login, firstName: "Person", lastName: `Number${serial}`, ...overrides },
-  };
-  runtime.oktaOrg!.addUser(user);
-  return user;
-}
-
-function oktaGroup(name: string) {
-  serial += 1;
-  const group = { id: `00gtest${String(serial).padStart(13, "0")}`, name: `${name}-${serial}` };
-  runtime.oktaOrg!.addGroup(group);
-  return group;
-}
+const oktaUser = (overrides: Partial<OktaUserState["profile"]> = {}) => addOktaUser(runtime, overrides);
+const oktaGroup = (name: string) => addOktaGroup(runtime, name);
 
 const member = (user: OktaUserState) => ({ id: user.id, login: user.profile.login });
 

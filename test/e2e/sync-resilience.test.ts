@@ -3,6 +3,8 @@ import type { LocalRuntime } from "../../local/local-runtime";
 import { membershipEvent, oktaDelivery } from "../../local/okta-org/okta-event-payloads";
 import type { OktaUserState } from "../../local/okta-org/okta-org-server";
 import {
+  addOktaGroup,
+  addOktaUser,
   kiroMembersByExternalId,
   postOkta,
   startTestRuntime,
@@ -10,33 +12,14 @@ import {
 } from "../support/runtime-fixture";
 
 let runtime: LocalRuntime;
-let serial = 0;
 
 beforeAll(async () => {
   runtime = await startTestRuntime();
 });
 afterAll(() => stopTestRuntime(runtime));
 
-function users(count: number): OktaUserState[] {
-  return Array.from({ length: count }, () => {
-    serial += 1;
-    const login = `resilient${serial}@example.com`;
-    const user: OktaUserState = {
-      id: `00ures${String(serial).padStart(14, "0")}`,
-      status: "ACTIVE",
-      profile: { login, email: login, firstName: "Resilient", lastName: `User${serial}` },
-    };
-    runtime.oktaOrg!.addUser(user);
-    return user;
-  });
-}
-
-function group(name: string) {
-  serial += 1;
-  const created = { id: `00gres${String(serial).padStart(14, "0")}`, name: `${name}-${serial}` };
-  runtime.oktaOrg!.addGroup(created);
-  return created;
-}
+const users = (count: number): OktaUserState[] => Array.from({ length: count }, () => addOktaUser(runtime));
+const group = (name: string) => addOktaGroup(runtime, name);
 
 const adds = (people: OktaUserState[], target: { id: string; name: string }) =>
   people.map((user) => membershipEvent("add", { id: user.id, login: user.profile.login }, target));

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { DeleteTableCommand, ScanCommand } from "@aws-sdk/client-dynamodb";
 import { inject } from "vitest";
 import { type LocalRuntime, startLocalRuntime } from "../../local/local-runtime";
+import type { OktaUserState } from "../../local/okta-org/okta-org-server";
 
 /** The local runtime on the run's DynamoDB Local, with its own table, on a free port. */
 export async function startTestRuntime(env: Record<string, string> = {}): Promise<LocalRuntime> {
@@ -53,4 +54,30 @@ export async function ledgerItemCount(runtime: LocalRuntime): Promise<number> {
     new ScanCommand({ TableName: runtime.config.ledgerTableName, Select: "COUNT", ConsistentRead: true }),
   );
   return result.Count ?? 0;
+}
+
+let serial = 0;
+
+/** A new, unique active user in the runtime's sample Okta org. */
+export function addOktaUser(
+  runtime: LocalRuntime,
+  overrides: Partial<OktaUserState["profile"]> = {},
+): OktaUserState {
+  serial += 1;
+  const login = `person${serial}@example.com`;
+  const user: OktaUserState = {
+    id: `00utest${String(serial).padStart(13, "0")}`,
+    status: "ACTIVE",
+    profile: { login, email: login, firstName: "Person", lastName: `Number${serial}`, ...overrides },
+  };
+  runtime.oktaOrg!.addUser(user);
+  return user;
+}
+
+/** A new, uniquely named group in the runtime's sample Okta org. */
+export function addOktaGroup(runtime: LocalRuntime, name: string): { id: string; name: string } {
+  serial += 1;
+  const group = { id: `00gtest${String(serial).padStart(13, "0")}`, name: `${name}-${serial}` };
+  runtime.oktaOrg!.addGroup(group);
+  return group;
 }
