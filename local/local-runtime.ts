@@ -6,6 +6,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { createLedgerTable } from "../core/adapters/dynamo/create-ledger-table";
 import { loadConfig, type ServiceConfig } from "../core/config";
 import { SyncError } from "../core/domain/errors";
+import { createAdminHandler } from "../functions/admin";
 import { createEntraLifecycleHandler } from "../functions/entra-lifecycle";
 import { createEntraNotifyHandler } from "../functions/entra-notify";
 import { createEntraSubscriptionsHandler } from "../functions/entra-subscriptions";
@@ -130,6 +131,7 @@ export async function startLocalRuntime(
       "POST /entra/notifications": createEntraNotifyHandler(() => dependencies),
       "POST /entra/lifecycle": createEntraLifecycleHandler(() => dependencies),
       "GET /status": createStatusHandler(() => dependencies),
+      "POST /admin/reconcile": createAdminHandler(() => dependencies),
     };
     const server = await listen(config.port, routes);
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -1,4 +1,4 @@
-import { entraLifecycle, entraNotify, oktaEvents, status } from "./functions";
+import { admin, entraLifecycle, entraNotify, oktaEvents, status } from "./functions";
 
 /** The public HTTP surface: the Okta hook and the protected status route. */
 export const api = new sst.aws.ApiGatewayV2("Api");
@@ -7,3 +7,4 @@ api.route("POST /entra/lifecycle", entraLifecycle.arn);
 api.route("GET /okta/events", oktaEvents.arn);
 api.route("POST /okta/events", oktaEvents.arn);
 api.route("GET /status", status.arn);
+api.route("POST /admin/reconcile", admin.arn);

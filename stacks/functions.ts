@@ -88,3 +88,11 @@ export const entraLifecycle = new sst.aws.Function("EntraLifecycle", {
   environment,
   permissions: [writeLedger, publishToBus, readSecrets(entraSecret)],
 });
+
+/** The operator routes; they share the status token. Reconcile only marks and triggers, so it is quick. */
+export const admin = new sst.aws.Function("Admin", {
+  handler: "functions/admin.handler",
+  timeout: "60 seconds",
+  environment,
+  permissions: [writeLedger, publishToBus, readSecrets(statusTokenSecret, oktaSecret, entraSecret)],
+});

@@ -1,7 +1,7 @@
 import { api } from "./api";
 import { publishToBus } from "./events";
 import { environment, writeLedger } from "./functions";
-import { entraSecret, readSecrets } from "./secrets";
+import { entraSecret, oktaSecret, readSecrets } from "./secrets";
 
 /**
  * Every 30 minutes: keep the Graph subscriptions alive (renewed days before their 29-day limit, so
@@ -20,3 +20,14 @@ export const entraSubscriptions =
         },
       })
     : undefined;
+
+/** Hourly: re-read every synced and in-scope group, because neither Okta nor Graph guarantees delivery. */
+export const reconcile = new sst.aws.CronV2("Reconcile", {
+  schedule: "rate(1 hour)",
+  function: {
+    handler: "functions/reconcile.handler",
+    timeout: "5 minutes",
+    environment,
+    permissions: [writeLedger, publishToBus, readSecrets(oktaSecret, entraSecret)],
+  },
+});

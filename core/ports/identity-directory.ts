@@ -15,17 +15,25 @@ export interface IdentityDirectory {
   /** `undefined` when the IdP no longer has the user. */
   getUser(id: string): Promise<DirectoryUser | undefined>;
   /**
-   * Everyone in the group, every page read: users through nested groups too (Kiro has no nested
-   * groups, so they are flattened), plus the nested groups met on the way. Throws rather than
-   * returning a partial list, because removals are computed from it.
+   * Everyone in the group: users through nested groups too (Kiro has no nested groups, so they are
+   * flattened), plus the nested groups met on the way. A failure on the first page throws; a later
+   * one returns what was read with `complete: false`.
    */
   listGroupMembers(groupId: string): Promise<GroupMembers | undefined>;
+  /** Every group of the directory, for reconcile to find in-scope groups it has never heard of. */
+  listGroups(): Promise<{ id: string; name: string }[]>;
 }
 
 export interface GroupMembers {
   displayName?: string | undefined;
   userIds: string[];
   nestedGroupIds: string[];
+  /**
+   * False when a page after the first failed: the ids read so far are real members (safe to add),
+   * but the list cannot prove anyone left (never compute removals from it).
+   */
+  complete: boolean;
+  failure?: string | undefined;
 }
 
 export type OktaCredentials =

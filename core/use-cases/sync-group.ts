@@ -71,23 +71,38 @@ export async function syncGroup(
     try {
       for (;;) {
         const group = await deps.ledger.getGroup(input.source, input.groupId);
-        if (!group || group.dirtyVersion <= group.syncedVersion || result.passes >= maxPasses) break;
+        if (!group || !hasWork(group) || result.passes >= maxPasses) break;
         result.passes += 1;
-        const current = needsRefresh(group) ? await refreshFromIdp(group, deps) : group;
+        const refreshed = needsRefresh(group)
+          ? await refreshFromIdp(group, deps)
+          : { group, incomplete: undefined };
+        const current = refreshed.group;
         const groupOk = await syncPass(current, deps, result);
         if (!groupOk) {
           result.outcome = "group-failed";
           return result;
         }
         await deps.ledger.recordGroupSynced(input.source, input.groupId, current.dirtyVersion);
+        if (refreshed.incomplete) {
+          const failure = {
+            reason: `IdP read incomplete, removals held: ${refreshed.incomplete}`,
+            errorCode: "IDP.INCOMPLETE",
+          };
+          await deps.ledger.recordGroupFailed(input.source, input.groupId, failure);
+          throw new SyncError(failure.errorCode, failure.reason, { retryable: true });
+        }
       }
     } finally {
       await deps.ledger.releaseGroupLease(input.source, input.groupId, worker);
     }
     const after = await deps.ledger.getGroup(input.source, input.groupId);
-    if (!after || after.dirtyVersion <= after.syncedVersion) break;
+    if (!after || !hasWork(after)) break;
   }
   return result;
+}
+
+function hasWork(group: GroupRecord): boolean {
+  return group.dirtyVersion > group.syncedVersion || needsRefresh(group);
 }
 
 function needsRefresh(group: GroupRecord): boolean {
@@ -100,10 +115,13 @@ function needsRefresh(group: GroupRecord): boolean {
 /**
  * Re-reads the group in full from the IdP (users through nested groups included, so Kiro, which
  * has no nested groups, gets the flattened list) and records the difference as desired state with
- * the read's own version. Only a complete read gets here: the directory throws on any failed page,
- * so a partial answer can never turn into removals.
+ * the read's own version. Removals come only from a complete read: when a later page failed, the
+ * members read so far are added, nothing is removed, and the group stays marked for a re-read.
  */
-async function refreshFromIdp(group: GroupRecord, deps: SyncGroupDependencies): Promise<GroupRecord> {
+async function refreshFromIdp(
+  group: GroupRecord,
+  deps: SyncGroupDependencies,
+): Promise<{ group: GroupRecord; incomplete: string | undefined }> {
   const { ledger } = deps;
   const source = group.source;
   const readVersion = changeVersion((deps.now ?? (() => new Date()))(), `read-${randomUUID()}`);
@@ -129,6 +147,12 @@ async function refreshFromIdp(group: GroupRecord, deps: SyncGroupDependencies): 
         await ledger.recordDesiredMembership(source, group.idpId, userId, true, readVersion);
       },
     );
+    if (!members.complete) {
+      return {
+        group: (await ledger.getGroup(source, group.idpId)) ?? group,
+        incomplete: members.failure ?? "unknown",
+      };
+    }
     await forEachLimited(
       [...desiredNow].filter((userId) => !wanted.has(userId)),
       8,
@@ -139,7 +163,7 @@ async function refreshFromIdp(group: GroupRecord, deps: SyncGroupDependencies): 
     await ledger.recordNestedGroups(source, group.idpId, members.nestedGroupIds);
   }
   await ledger.recordGroupRefreshed(source, group.idpId, group.refreshRequestedVersion ?? readVersion);
-  return (await ledger.getGroup(source, group.idpId)) ?? group;
+  return { group: (await ledger.getGroup(source, group.idpId)) ?? group, incomplete: undefined };
 }
 
 async function syncPass(

@@ -42,6 +42,8 @@ export interface ServiceDependencies {
   /** `notificationBaseUrl` stands in when ENTRA_NOTIFICATION_BASE_URL is unset (the API's own URL). */
   entraSubscriptions(notificationBaseUrl?: string): Promise<EntraSubscriptionManager>;
   directoryFor(source: IdentitySource): Promise<IdentityDirectory>;
+  /** The directories of the identity sources this deployment is configured for. */
+  configuredDirectories(): Promise<Partial<Record<IdentitySource, IdentityDirectory>>>;
 }
 
 /**
@@ -124,6 +126,13 @@ export function createServiceDependencies(
       return manager;
     },
     directoryFor: async (source) => (source === "okta" ? oktaDirectory() : (await entraClients()).directory),
+    configuredDirectories: async () => {
+      const directories: Partial<Record<IdentitySource, IdentityDirectory>> = {};
+      if (config.okta.orgUrl) directories.okta = await oktaDirectory();
+      if (config.entra.tenantId || config.entra.secretId)
+        directories.entra = (await entraClients()).directory;
+      return directories;
+    },
   };
 }
 

@@ -291,6 +291,8 @@ export class GraphTenantServer {
         : graphError(404, "Request_ResourceNotFound", `Resource '${id}' does not exist`);
     }
     if (collection === "groups" && id === "delta" && method === "GET") return this.delta(url);
+    if (collection === "groups" && !id && method === "GET")
+      return this.page(url, () => [...this.groups.values()]);
     if (collection === "groups" && id && relation === "transitiveMembers" && method === "GET") {
       if (!this.groups.has(id))
         return graphError(404, "Request_ResourceNotFound", `Resource '${id}' does not exist`);

@@ -30,6 +30,9 @@ interface OktaAnswer {
 interface Outage {
   kind: "throttle" | "unavailable";
   remaining: number;
+  /** Only calls whose path matches fail, after this many matching calls went through. */
+  path: RegExp | undefined;
+  skip: number;
 }
 
 /**
@@ -84,8 +87,13 @@ export class OktaOrgServer {
   }
 
   /** The next `count` API calls answer 429 (`throttle`) or 503 (`unavailable`). */
-  failNext(kind: Outage["kind"], count: number): void {
-    this.outages.push({ kind, remaining: count });
+  failNext(kind: Outage["kind"], count: number, options: { path?: RegExp; skip?: number } = {}): void {
+    this.outages.push({ kind, remaining: count, path: options.path, skip: options.skip ?? 0 });
+  }
+
+  /** Ends every injected outage. */
+  recover(): void {
+    this.outages = [];
   }
 
   async stop(): Promise<void> {
@@ -152,10 +160,13 @@ export class OktaOrgServer {
     if (req.headers.authorization !== `SSWS ${this.apiToken}` && !(bearer && this.issuedTokens.has(bearer))) {
       return error(401, "E0000011", "Invalid token provided");
     }
-    const outage = this.outages[0];
-    if (outage) {
+    const outage = this.outages.find(
+      (candidate) => !candidate.path || candidate.path.test(url.pathname + url.search),
+    );
+    if (outage && outage.skip > 0) outage.skip -= 1;
+    else if (outage) {
       outage.remaining -= 1;
-      if (outage.remaining <= 0) this.outages.shift();
+      if (outage.remaining <= 0) this.outages = this.outages.filter((candidate) => candidate !== outage);
       if (outage.kind === "throttle") {
         const reset = String(Math.ceil(Date.now() / 1000) + 1);
         return error(429, "E0000047", "API call exceeded rate limit due to too many requests.", {

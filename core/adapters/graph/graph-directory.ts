@@ -103,7 +103,7 @@ export class GraphDirectory implements IdentityDirectory {
         .get()) as {
         displayName?: string;
       };
-      const members = await this.readAll<{ "@odata.type"?: string; id: string }>(
+      const { items: members, failure } = await this.readAll<{ "@odata.type"?: string; id: string }>(
         this.client
           .api(`/groups/${encodeURIComponent(groupId)}/transitiveMembers`)
           .select("id")
@@ -117,6 +117,8 @@ export class GraphDirectory implements IdentityDirectory {
           .filter((member) => member["@odata.type"]?.toLowerCase() === "#microsoft.graph.user")
           .map((member) => member.id),
         nestedGroupIds: members.filter(isGroup).map((member) => member.id),
+        complete: failure === undefined,
+        failure,
       };
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
@@ -159,14 +161,35 @@ export class GraphDirectory implements IdentityDirectory {
     }
   }
 
-  private async readAll<T>(request: ReturnType<Client["api"]>): Promise<T[]> {
+  async listGroups(): Promise<{ id: string; name: string }[]> {
+    try {
+      const { items, failure } = await this.readAll<{ id: string; displayName?: string }>(
+        this.client.api("/groups").select("id,displayName").top(999),
+      );
+      if (failure)
+        throw new SyncError("IDP.INCOMPLETE", `group listing stopped part-way: ${failure}`, {
+          retryable: true,
+        });
+      return items.map((group) => ({ id: group.id, name: group.displayName ?? group.id }));
+    } catch (error) {
+      if (error instanceof SyncError) throw error;
+      throw graphError(error);
+    }
+  }
+
+  /** Follows nextLinks; a failure on the first page throws, a later one ends the read as incomplete. */
+  private async readAll<T>(request: ReturnType<Client["api"]>): Promise<{ items: T[]; failure?: string }> {
     const items: T[] = [];
     let page = (await request.get()) as GraphPage<T>;
     for (;;) {
       items.push(...page.value);
       const next = page["@odata.nextLink"];
-      if (!next) return items;
-      page = (await this.client.api(next).get()) as GraphPage<T>;
+      if (!next) return { items };
+      try {
+        page = (await this.client.api(next).get()) as GraphPage<T>;
+      } catch (error) {
+        return { items, failure: graphError(error).message };
+      }
     }
   }
 }

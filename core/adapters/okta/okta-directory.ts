@@ -45,15 +45,39 @@ export class OktaDirectory implements IdentityDirectory {
     }
   }
 
+  async listGroups(): Promise<{ id: string; name: string }[]> {
+    try {
+      const groups: { id: string; name: string }[] = [];
+      for await (const group of await this.client.groupApi.listGroups({ limit: 200 })) {
+        if (group?.id) groups.push({ id: group.id, name: group.profile?.name ?? group.id });
+      }
+      return groups;
+    } catch (error) {
+      throw oktaError(error, (error as { status?: number }).status);
+    }
+  }
+
   /** Okta groups do not nest, so the member list is the whole answer. Pages of 200, as Okta advises. */
   async listGroupMembers(groupId: string): Promise<GroupMembers | undefined> {
     try {
       const group = await this.client.groupApi.getGroup({ groupId });
       const userIds: string[] = [];
-      for await (const user of await this.client.groupApi.listGroupUsers({ groupId, limit: 200 })) {
-        if (user?.id) userIds.push(user.id);
+      try {
+        for await (const user of await this.client.groupApi.listGroupUsers({ groupId, limit: 200 })) {
+          if (user?.id) userIds.push(user.id);
+        }
+      } catch (error) {
+        if (userIds.length === 0) throw error;
+        const failure = oktaError(error, (error as { status?: number }).status).message;
+        return {
+          displayName: group.profile?.name ?? undefined,
+          userIds,
+          nestedGroupIds: [],
+          complete: false,
+          failure,
+        };
       }
-      return { displayName: group.profile?.name ?? undefined, userIds, nestedGroupIds: [] };
+      return { displayName: group.profile?.name ?? undefined, userIds, nestedGroupIds: [], complete: true };
     } catch (error) {
       const status = (error as { status?: number }).status;
       if (status === 404) return undefined;

@@ -1,0 +1,50 @@
+import { randomUUID } from "node:crypto";
+import { forEachLimited } from "../domain/concurrency";
+import type { GroupScope } from "../domain/group-scope";
+import { changeVersion, type IdentitySource } from "../domain/identity-source";
+import type { EventBus } from "../ports/event-bus";
+import type { IdentityDirectory } from "../ports/identity-directory";
+import type { Ledger } from "../ports/ledger";
+
+export interface ReconcileDependencies {
+  ledger: Ledger;
+  bus: EventBus;
+  scope: GroupScope;
+  directories: Partial<Record<IdentitySource, IdentityDirectory>>;
+  now?: () => Date;
+}
+
+export interface ReconcileReport {
+  startedAt: string;
+  groups: Partial<Record<IdentitySource, number>>;
+}
+
+/**
+ * Repairs what events missed (Okta retries a hook once, Graph drops notifications after 4 h): every
+ * group the ledger syncs, plus every in-scope group the IdP has that the ledger never heard of, is
+ * marked for a full re-read and triggered. The worker then reads membership from the IdP and sends
+ * Kiro only the difference, so a reconcile with nothing changed makes no SCIM write at all.
+ */
+export async function reconcileGroups(deps: ReconcileDependencies): Promise<ReconcileReport> {
+  const now = (deps.now ?? (() => new Date()))();
+  const report: ReconcileReport = { startedAt: now.toISOString(), groups: {} };
+  const version = changeVersion(now, `reconcile-${randomUUID()}`);
+  for (const [source, directory] of Object.entries(deps.directories) as [
+    IdentitySource,
+    IdentityDirectory,
+  ][]) {
+    const known = (await deps.ledger.listGroups(source, 100_000))
+      .filter((group) => !group.deleted)
+      .map((group) => group.idpId);
+    const fromIdp = (await directory.listGroups())
+      .filter((group) => deps.scope.includes(group))
+      .map((group) => group.id);
+    const targets = [...new Set([...known, ...fromIdp])];
+    await forEachLimited(targets, 16, (groupId) =>
+      deps.ledger.requestGroupRefresh(source, groupId, version).then(() => undefined),
+    );
+    await deps.bus.publish(targets.map((groupId) => ({ type: "GroupChanged", detail: { source, groupId } })));
+    report.groups[source] = targets.length;
+  }
+  return report;
+}

@@ -1,0 +1,156 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { LocalRuntime } from "../../local/local-runtime";
+import { membershipEvent, oktaDelivery } from "../../local/okta-org/okta-event-payloads";
+import type { OktaUserState } from "../../local/okta-org/okta-org-server";
+import {
+  addOktaGroup,
+  addOktaUser,
+  kiroMembersByExternalId,
+  postOkta,
+  startTestRuntime,
+  stopTestRuntime,
+} from "../support/runtime-fixture";
+
+let runtime: LocalRuntime;
+
+beforeAll(async () => {
+  runtime = await startTestRuntime({ SYNC_GROUPS: "Reconciled-*" });
+});
+afterAll(() => stopTestRuntime(runtime));
+
+async function reconcile(token = runtime.config.statusToken) {
+  const response = await fetch(`${runtime.url}/admin/reconcile`, {
+    method: "POST",
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+  });
+  await runtime.bus.idle();
+  return response.status;
+}
+
+async function syncedGroup(people: OktaUserState[]) {
+  const group = addOktaGroup(runtime, "Reconciled");
+  for (const person of people) runtime.oktaOrg!.addMember(group.id, person.id);
+  await postOkta(
+    runtime,
+    oktaDelivery(
+      people.map((person) => membershipEvent("add", { id: person.id, login: person.profile.login }, group)),
+    ),
+  );
+  await runtime.bus.idle();
+  return group;
+}
+
+const oktaMembers = (groupId: string) => [...(runtime.oktaOrg!.members.get(groupId) ?? [])].sort();
+const scimWrites = () => runtime.emulator!.requests().filter((entry) => entry.method !== "GET");
+
+describe("reconcile", () => {
+  it("refuses an operator call without the token", async () => {
+    // Act
+    const status = await reconcile("wrong");
+
+    // Assess
+    expect(status).toBe(401);
+  });
+
+  it("converges Kiro to Okta after changes whose hooks were never delivered", async () => {
+    // Prepare
+    const people = Array.from({ length: 6 }, () => addOktaUser(runtime));
+    const group = await syncedGroup(people);
+    const joiners = [addOktaUser(runtime), addOktaUser(runtime)];
+    for (const joiner of joiners) runtime.oktaOrg!.addMember(group.id, joiner.id);
+    runtime.oktaOrg!.removeMember(group.id, people[0]!.id);
+    runtime.oktaOrg!.removeMember(group.id, people[1]!.id);
+
+    // Act
+    const status = await reconcile();
+
+    // Assess
+    expect(status).toBe(202);
+    expect(kiroMembersByExternalId(runtime, group.name)).toEqual(oktaMembers(group.id));
+  });
+
+  it("picks up an in-scope group that no event ever mentioned", async () => {
+    // Prepare
+    const group = addOktaGroup(runtime, "Reconciled");
+    const people = [addOktaUser(runtime), addOktaUser(runtime)];
+    for (const person of people) runtime.oktaOrg!.addMember(group.id, person.id);
+
+    // Act
+    await reconcile();
+
+    // Assess
+    expect(kiroMembersByExternalId(runtime, group.name)).toEqual(oktaMembers(group.id));
+  });
+
+  it("makes no SCIM write when nothing changed", async () => {
+    // Prepare
+    await reconcile();
+    runtime.emulator!.clearRequests();
+    const oktaReadsBefore = runtime.oktaOrg!.requests.filter((request) =>
+      /\/groups\/[^/]+\/users/.test(request.path),
+    ).length;
+
+    // Act
+    const status = await reconcile();
+
+    // Assess
+    const oktaReads = runtime.oktaOrg!.requests.filter((request) =>
+      /\/groups\/[^/]+\/users/.test(request.path),
+    ).length;
+    expect(status).toBe(202);
+    expect(oktaReads - oktaReadsBefore).toBeGreaterThanOrEqual(2);
+    expect(scimWrites()).toEqual([]);
+  });
+
+  it("applies adds but no removal while Okta fails part-way through a read, then converges", async () => {
+    // Prepare
+    const early = Array.from({ length: 5 }, () => addOktaUser(runtime));
+    const people = Array.from({ length: 250 }, () => addOktaUser(runtime));
+    const group = await syncedGroup(people);
+    for (const person of early) runtime.oktaOrg!.addMember(group.id, person.id);
+    const leavers = people.slice(-20);
+    for (const leaver of leavers) runtime.oktaOrg!.removeMember(group.id, leaver.id);
+    runtime.oktaOrg!.failNext("unavailable", 10_000, {
+      path: new RegExp(`/groups/${group.id}/users\\?after=`),
+    });
+
+    // Act
+    await reconcile();
+    const during = kiroMembersByExternalId(runtime, group.name);
+    const report = (await (
+      await fetch(`${runtime.url}/status`, {
+        headers: { authorization: `Bearer ${runtime.config.statusToken}` },
+      })
+    ).json()) as { failures: { kind: string; id: string; errorCode: string }[] };
+    runtime.oktaOrg!.recover();
+    await reconcile();
+
+    // Assess
+    for (const person of early) expect(during).toContain(person.id);
+    for (const leaver of leavers) expect(during).toContain(leaver.id);
+    expect(report.failures).toContainEqual(
+      expect.objectContaining({ kind: "GROUP", id: group.id, errorCode: "IDP.INCOMPLETE" }),
+    );
+    expect(kiroMembersByExternalId(runtime, group.name)).toEqual(oktaMembers(group.id));
+  }, 120_000);
+
+  it("never modifies or deletes a Kiro user or group it did not create", async () => {
+    // Prepare
+    const directory = runtime.emulator!.directory;
+    const user = directory.createUser({
+      userName: "contractor@elsewhere.example",
+      displayName: "Hand Made",
+      name: { givenName: "Hand", familyName: "Made" },
+    });
+    const group = directory.createGroup({ displayName: "Reconciled-by-hand" });
+    const before = JSON.stringify([directory.getUser(String(user.id)), directory.getGroup(String(group.id))]);
+
+    // Act
+    await reconcile();
+
+    // Assess
+    expect(JSON.stringify([directory.getUser(String(user.id)), directory.getGroup(String(group.id))])).toBe(
+      before,
+    );
+  });
+});
