@@ -3,10 +3,21 @@ import middy from "@middy/core";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { secretsMatch } from "../core/domain/constant-time";
 import { reconcileGroups } from "../core/use-cases/reconcile";
+import { reprovision } from "../core/use-cases/reprovision";
 import { logger } from "./shared/powertools";
 import { awsDependencies, type ServiceDependencies } from "./shared/service-dependencies";
 
-/** `POST /admin/reconcile` (bearer: the status token): the hourly reconcile, now. Answers 202. */
+const accepted = (body: unknown): APIGatewayProxyStructuredResultV2 => ({
+  statusCode: 202,
+  headers: { "content-type": "application/json" },
+  body: JSON.stringify(body ?? {}),
+});
+
+/**
+ * Operator routes (bearer: the status token), answering 202: `POST /admin/reconcile` runs the hourly
+ * reconcile now; `POST /admin/reprovision` provisions everything into Kiro again (after a profile
+ * was recreated without its endpoint changing).
+ */
 export function createAdminHandler(dependencies: () => ServiceDependencies) {
   return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
@@ -20,15 +31,19 @@ export function createAdminHandler(dependencies: () => ServiceDependencies) {
           body: '{"message":"unauthenticated"}',
         };
       }
+      const { url } = await deps.kiroCredentials();
+      if (event.requestContext.http.path === "/admin/reprovision") {
+        const target = await deps.ledger.getKiroTarget();
+        return accepted(
+          await reprovision({ ...deps, sources: ["okta", "entra"] }, "requested by an operator", url, target),
+        );
+      }
       if (event.requestContext.http.path !== "/admin/reconcile")
         return { statusCode: 404, body: '{"message":"not found"}' };
-      const report = await reconcileGroups({ ...deps, directories: await deps.configuredDirectories() });
-      logger.info("reconcile started by an operator", { ...report });
-      return {
-        statusCode: 202,
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify(report),
-      };
+      const directories = await deps.configuredDirectories();
+      return accepted(
+        await reconcileGroups({ ...deps, directories, kiro: { scim: await deps.kiroScim(), url } }),
+      );
     });
 }
 

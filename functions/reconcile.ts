@@ -13,7 +13,11 @@ export function createReconcileHandler(dependencies: () => ServiceDependencies) 
     .use(logMetrics(metrics))
     .handler(async () => {
       const deps = dependencies();
-      const report = await reconcileGroups({ ...deps, directories: await deps.configuredDirectories() });
+      const report = await reconcileGroups({
+        ...deps,
+        directories: await deps.configuredDirectories(),
+        kiro: { scim: await deps.kiroScim(), url: (await deps.kiroCredentials()).url },
+      });
       const groups = Object.values(report.groups).reduce((sum, count) => sum + (count ?? 0), 0);
       metrics.addMetric("ReconcileGroups", MetricUnit.Count, groups);
       logger.info("reconcile started", { ...report });

@@ -5,6 +5,7 @@ import { EventBridgeEnvelope } from "@aws-lambda-powertools/parser/envelopes/eve
 import { parser } from "@aws-lambda-powertools/parser/middleware";
 import middy from "@middy/core";
 import { GroupChangedSchema } from "../core/domain/sync-events";
+import { ensureKiroTarget } from "../core/use-cases/reprovision";
 import { syncGroup } from "../core/use-cases/sync-group";
 import { logger, metrics } from "./shared/powertools";
 import { awsDependencies, type ServiceDependencies } from "./shared/service-dependencies";
@@ -22,6 +23,11 @@ export function createSyncGroupHandler(dependencies: () => ServiceDependencies) 
     .handler(async (event) => {
       const deps = dependencies();
       logger.appendKeys({ source: event.source, groupId: event.groupId, attempt: event.attempt });
+      const target = await ensureKiroTarget(
+        { ...deps, sources: ["okta", "entra"] },
+        (await deps.kiroCredentials()).url,
+      );
+      if (target === "reprovisioning") logger.warn("Kiro SCIM endpoint changed: re-provisioning everything");
       const result = await syncGroup(event, {
         ledger: deps.ledger,
         scim: await deps.kiroScim(),

@@ -132,6 +132,7 @@ export async function startLocalRuntime(
       "POST /entra/lifecycle": createEntraLifecycleHandler(() => dependencies),
       "GET /status": createStatusHandler(() => dependencies),
       "POST /admin/reconcile": createAdminHandler(() => dependencies),
+      "POST /admin/reprovision": createAdminHandler(() => dependencies),
     };
     const server = await listen(config.port, routes);
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -8,3 +8,4 @@ api.route("GET /okta/events", oktaEvents.arn);
 api.route("POST /okta/events", oktaEvents.arn);
 api.route("GET /status", status.arn);
 api.route("POST /admin/reconcile", admin.arn);
+api.route("POST /admin/reprovision", admin.arn);

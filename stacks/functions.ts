@@ -94,5 +94,9 @@ export const admin = new sst.aws.Function("Admin", {
   handler: "functions/admin.handler",
   timeout: "60 seconds",
   environment,
-  permissions: [writeLedger, publishToBus, readSecrets(statusTokenSecret, oktaSecret, entraSecret)],
+  permissions: [
+    writeLedger,
+    publishToBus,
+    readSecrets(statusTokenSecret, oktaSecret, entraSecret, kiroScimSecret),
+  ],
 });

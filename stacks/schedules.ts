@@ -1,7 +1,7 @@
 import { api } from "./api";
 import { publishToBus } from "./events";
 import { environment, writeLedger } from "./functions";
-import { entraSecret, oktaSecret, readSecrets } from "./secrets";
+import { entraSecret, kiroScimSecret, oktaSecret, readSecrets } from "./secrets";
 
 /**
  * Every 30 minutes: keep the Graph subscriptions alive (renewed days before their 29-day limit, so
@@ -28,6 +28,6 @@ export const reconcile = new sst.aws.CronV2("Reconcile", {
     handler: "functions/reconcile.handler",
     timeout: "5 minutes",
     environment,
-    permissions: [writeLedger, publishToBus, readSecrets(oktaSecret, entraSecret)],
+    permissions: [writeLedger, publishToBus, readSecrets(oktaSecret, entraSecret, kiroScimSecret)],
   },
 });

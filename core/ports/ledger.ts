@@ -123,6 +123,11 @@ export interface Ledger {
     seen: UserSeenVersions,
   ): Promise<void>;
   recordUserFailed(source: IdentitySource, idpId: string, failure: SyncFailure): Promise<void>;
+  /**
+   * Claims the right to create this user in Kiro for `ttlMs`, so groups syncing in parallel create
+   * a shared member once instead of racing into 409s. False when another worker holds the claim.
+   */
+  claimUserCreation(source: IdentitySource, idpId: string, worker: string, ttlMs: number): Promise<boolean>;
 
   recordGroupName(source: IdentitySource, idpId: string, name: string, version: string): Promise<boolean>;
   getGroup(source: IdentitySource, idpId: string): Promise<GroupRecord | undefined>;
@@ -142,6 +147,18 @@ export interface Ledger {
   /** Which groups are nested (at any depth) inside a synced group, as of its last full read. */
   recordNestedGroups(source: IdentitySource, parentId: string, nestedIds: readonly string[]): Promise<void>;
   listParentGroups(source: IdentitySource, nestedId: string): Promise<string[]>;
+
+  /** Which Kiro profile the stored SCIM ids belong to. */
+  getKiroTarget(): Promise<KiroTargetRecord | undefined>;
+  /** Conditional on `previousFingerprint`, so of two workers noticing a new target only one re-provisions. */
+  claimKiroTarget(target: KiroTargetRecord, previousFingerprint: string | undefined): Promise<boolean>;
+  /**
+   * Forgets every SCIM id and every applied membership of a source and marks everything pending, so
+   * the workers create it all again. Returns the groups to trigger.
+   */
+  invalidateKiroMapping(
+    source: IdentitySource,
+  ): Promise<{ users: number; groups: string[]; memberships: number }>;
 
   getSubscription(resource: string): Promise<SubscriptionRecord | undefined>;
   recordSubscription(record: SubscriptionRecord): Promise<void>;
@@ -210,4 +227,14 @@ export interface SubscriptionRecord {
   /** The last renewal failure, cleared by the next success. */
   renewalError?: string | undefined;
   renewalFailedAt?: string | undefined;
+}
+
+export interface KiroTargetRecord {
+  /** Hash of the SCIM base URL: a different URL is a different (recreated) Kiro profile. */
+  fingerprint: string;
+  url: string;
+  since: string;
+  reprovision?:
+    | { reason: string; startedAt: string; users: number; groups: number; memberships: number }
+    | undefined;
 }

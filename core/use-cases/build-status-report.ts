@@ -25,6 +25,19 @@ export interface StatusReport {
   }[];
   /** Conditions that need a human now, in words. */
   alerts: string[];
+  /** The Kiro profile the ledger's ids belong to, and a re-provisioning run's progress. */
+  kiroTarget: {
+    url: string;
+    since: string;
+    reprovision?: {
+      reason: string;
+      startedAt: string;
+      total: number;
+      done: number;
+      perSecond: number;
+      etaSeconds: number | null;
+    };
+  } | null;
   groups: {
     source: IdentitySource;
     id: string;
@@ -56,6 +69,7 @@ export async function buildStatusReport(
     failures: [],
     subscriptions: [],
     alerts: [],
+    kiroTarget: null,
     groups: [],
   };
   for (const subscription of await ledger.listSubscriptions()) {
@@ -99,6 +113,25 @@ export async function buildStatusReport(
     }
     const groupRecords = await ledger.listGroups(source, limits.groups);
     report.groups.push(...groupRecords.map((group) => toGroupStatus(group)));
+  }
+  const target = await ledger.getKiroTarget();
+  if (target) {
+    report.kiroTarget = { url: target.url, since: target.since };
+    if (target.reprovision) {
+      const total = target.reprovision.users;
+      const synced = Object.values(report.counts).reduce((sum, count) => sum + count.users.synced, 0);
+      const done = Math.min(total, synced);
+      const elapsed = Math.max(1, (now.getTime() - Date.parse(target.reprovision.startedAt)) / 1000);
+      const perSecond = Math.round((done / elapsed) * 100) / 100;
+      report.kiroTarget.reprovision = {
+        reason: target.reprovision.reason,
+        startedAt: target.reprovision.startedAt,
+        total,
+        done,
+        perSecond,
+        etaSeconds: done >= total ? 0 : perSecond > 0 ? Math.round((total - done) / perSecond) : null,
+      };
+    }
   }
   report.failures = report.failures
     .sort((a, b) => (a.pendingSince ?? "").localeCompare(b.pendingSince ?? ""))

@@ -4,19 +4,24 @@ import type { GroupScope } from "../domain/group-scope";
 import { changeVersion, type IdentitySource } from "../domain/identity-source";
 import type { EventBus } from "../ports/event-bus";
 import type { IdentityDirectory } from "../ports/identity-directory";
+import type { KiroScimPort } from "../ports/kiro-scim";
 import type { Ledger } from "../ports/ledger";
+import { ensureKiroTarget, mappedIdsMostlyGone, reprovision } from "./reprovision";
 
 export interface ReconcileDependencies {
   ledger: Ledger;
   bus: EventBus;
   scope: GroupScope;
   directories: Partial<Record<IdentitySource, IdentityDirectory>>;
+  kiro: { scim: KiroScimPort; url: string };
   now?: () => Date;
 }
 
 export interface ReconcileReport {
   startedAt: string;
   groups: Partial<Record<IdentitySource, number>>;
+  /** Set when this run found Kiro reset and started re-provisioning instead. */
+  reprovisioning?: string;
 }
 
 /**
@@ -28,6 +33,18 @@ export interface ReconcileReport {
 export async function reconcileGroups(deps: ReconcileDependencies): Promise<ReconcileReport> {
   const now = (deps.now ?? (() => new Date()))();
   const report: ReconcileReport = { startedAt: now.toISOString(), groups: {} };
+  const sources = Object.keys(deps.directories) as IdentitySource[];
+  const target = await ensureKiroTarget({ ...deps, sources }, deps.kiro.url);
+  if (target === "reprovisioning") return { ...report, reprovisioning: "the Kiro SCIM endpoint changed" };
+  if (await mappedIdsMostlyGone(deps.ledger, deps.kiro.scim, sources)) {
+    await reprovision(
+      { ...deps, sources },
+      "most mapped Kiro ids answer 404",
+      deps.kiro.url,
+      await deps.ledger.getKiroTarget(),
+    );
+    return { ...report, reprovisioning: "most mapped Kiro ids answer 404" };
+  }
   const version = changeVersion(now, `reconcile-${randomUUID()}`);
   for (const [source, directory] of Object.entries(deps.directories) as [
     IdentitySource,

@@ -77,7 +77,7 @@ export async function syncGroup(
           ? await refreshFromIdp(group, deps)
           : { group, incomplete: undefined };
         const current = refreshed.group;
-        const groupOk = await syncPass(current, deps, result);
+        const groupOk = await syncPass(current, deps, result, worker);
         if (!groupOk) {
           result.outcome = "group-failed";
           return result;
@@ -170,6 +170,7 @@ async function syncPass(
   group: GroupRecord,
   deps: SyncGroupDependencies,
   result: GroupSyncResult,
+  worker: string,
 ): Promise<boolean> {
   const { ledger } = deps;
   const source = group.source;
@@ -185,7 +186,7 @@ async function syncPass(
   const userFailures = new Map<string, SyncFailure>();
   await forEachLimited([...users.values()], 8, async (user) => {
     try {
-      const scimId = await syncUser(user, deps, result);
+      const scimId = await syncUser(user, deps, result, worker);
       if (scimId) kiroUserIds.set(user.idpId, scimId);
     } catch (error) {
       const failure = itemFailure(error);
@@ -236,9 +237,17 @@ async function syncUser(
   user: UserRecord,
   deps: SyncGroupDependencies,
   result: GroupSyncResult,
+  worker: string,
 ): Promise<string | undefined> {
   if (user.status === "synced" && user.scimId) return user.scimId;
-  const current = await refreshFromDirectory(user, deps);
+  let latest = user;
+  if (!user.scimId) {
+    if (!(await deps.ledger.claimUserCreation(user.source, user.idpId, worker, 60_000)))
+      return waitForCreation(user, deps);
+    latest = (await deps.ledger.getUser(user.source, user.idpId)) ?? user;
+    if (latest.status === "synced" && latest.scimId) return latest.scimId;
+  }
+  const current = await refreshFromDirectory(latest, deps);
   const { ledger, scim } = deps;
   const seen = { profileVersion: current.profileVersion, lifecycleVersion: current.lifecycleVersion };
   if (current.lifecycle === "deleted" && deps.removalPolicy === "delete") {
@@ -267,6 +276,23 @@ async function syncUser(
   await ledger.recordUserSynced(current.source, current.idpId, scimId, seen);
   result.usersPushed += 1;
   return scimId;
+}
+
+/** Another worker is creating this user: use its Kiro id once recorded instead of racing it. */
+async function waitForCreation(user: UserRecord, deps: SyncGroupDependencies): Promise<string | undefined> {
+  for (let poll = 0; poll < 50; poll++) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const now = await deps.ledger.getUser(user.source, user.idpId);
+    if (now?.scimId) return now.scimId;
+    if (now?.status === "failed") {
+      throw new SyncError(now.errorCode ?? "USER.FAILED", now.reason ?? "the user could not be created", {
+        retryable: false,
+      });
+    }
+  }
+  throw new SyncError("USER.BEING_CREATED", "another worker is still creating this user", {
+    retryable: true,
+  });
 }
 
 async function refreshFromDirectory(user: UserRecord, deps: SyncGroupDependencies): Promise<UserRecord> {

@@ -36,6 +36,7 @@ export interface ServiceDependencies {
   statusToken(): Promise<string>;
   /** Re-resolved on each call (the secret store caches), so a rotated Kiro token is picked up. */
   kiroScim(): Promise<KiroScimPort>;
+  kiroCredentials(): Promise<{ url: string; token: string }>;
   oktaDirectory(): Promise<IdentityDirectory>;
   entraDirectory(): Promise<GraphDirectory>;
   entraClientState(): Promise<string>;
@@ -104,6 +105,7 @@ export function createServiceDependencies(
       }
       return scim.client;
     },
+    kiroCredentials: () => resolveKiroCredentials(config, secrets),
     oktaDirectory,
     entraDirectory: async () => (await entraClients()).directory,
     entraClientState: async () => (await entraClients()).clientState,

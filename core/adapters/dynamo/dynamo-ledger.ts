@@ -18,6 +18,7 @@ import type { IdentitySource } from "../../domain/identity-source";
 import type { KiroUserProfile } from "../../domain/kiro-user";
 import type {
   GroupRecord,
+  KiroTargetRecord,
   LeaseResult,
   Ledger,
   LedgerKind,
@@ -47,6 +48,7 @@ const key = {
   }),
   subscription: (resource: string) => ({ pk: `entra#SUBSCRIPTION#${resource}`, sk: "#SUBSCRIPTION" }),
   deltaLink: (name: string) => ({ pk: `entra#DELTA#${name}`, sk: "#DELTA" }),
+  kiroTarget: { pk: "KIRO#TARGET", sk: "#TARGET" },
 };
 
 const statusKey = (source: IdentitySource, kind: LedgerKind, status: SyncStatus) =>
@@ -206,7 +208,7 @@ export class DynamoLedger implements Ledger {
         new UpdateCommand({
           TableName: this.table,
           Key,
-          UpdateExpression: `SET ${setScimId}${toSynced}, gsi1pk = :syncedKey, gsi1sk = :now REMOVE pendingSince, reason, errorCode${removeScimId}`,
+          UpdateExpression: `SET ${setScimId}${toSynced}, gsi1pk = :syncedKey, gsi1sk = :now REMOVE pendingSince, reason, errorCode, creatingBy, creatingUntil${removeScimId}`,
           ConditionExpression: conditions.join(" AND "),
           ExpressionAttributeNames: { "#status": "status" },
           ExpressionAttributeValues: {
@@ -226,9 +228,33 @@ export class DynamoLedger implements Ledger {
         TableName: this.table,
         Key,
         ...(scimId === undefined
-          ? { UpdateExpression: "REMOVE scimId" }
-          : { UpdateExpression: "SET scimId = :scimId", ExpressionAttributeValues: { ":scimId": scimId } }),
+          ? { UpdateExpression: "REMOVE scimId, creatingBy, creatingUntil" }
+          : {
+              UpdateExpression: "SET scimId = :scimId REMOVE creatingBy, creatingUntil",
+              ExpressionAttributeValues: { ":scimId": scimId },
+            }),
       }),
+    );
+  }
+
+  async claimUserCreation(
+    source: IdentitySource,
+    idpId: string,
+    worker: string,
+    ttlMs: number,
+  ): Promise<boolean> {
+    const nowMs = this.now().getTime();
+    return this.unlessConditionFails(
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: key.user(source, idpId),
+          UpdateExpression: "SET creatingBy = :worker, creatingUntil = :until",
+          ConditionExpression:
+            "attribute_exists(pk) AND (attribute_not_exists(creatingUntil) OR creatingUntil < :nowMs OR creatingBy = :worker)",
+          ExpressionAttributeValues: { ":worker": worker, ":until": nowMs + ttlMs, ":nowMs": nowMs },
+        }),
+      ),
     );
   }
 
@@ -326,6 +352,94 @@ export class DynamoLedger implements Ledger {
       ExpressionAttributeValues: { ":pk": `${source}#NESTED#${nestedId}`, ":parent": "PARENT#" },
     });
     return items.map((item) => String(item.parentId));
+  }
+
+  async getKiroTarget(): Promise<KiroTargetRecord | undefined> {
+    const [item] = await this.batchGet([key.kiroTarget]);
+    if (!item) return undefined;
+    return {
+      fingerprint: String(item.fingerprint),
+      url: String(item.url),
+      since: String(item.since),
+      reprovision: item.reprovision as KiroTargetRecord["reprovision"],
+    };
+  }
+
+  async claimKiroTarget(target: KiroTargetRecord, previousFingerprint: string | undefined): Promise<boolean> {
+    return this.unlessConditionFails(
+      this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { ...key.kiroTarget, kind: "TARGET", ...target },
+          ConditionExpression:
+            previousFingerprint === undefined ? "attribute_not_exists(pk)" : "fingerprint = :previous",
+          ...(previousFingerprint === undefined
+            ? {}
+            : { ExpressionAttributeValues: { ":previous": previousFingerprint } }),
+        }),
+      ),
+    );
+  }
+
+  async invalidateKiroMapping(
+    source: IdentitySource,
+  ): Promise<{ users: number; groups: string[]; memberships: number }> {
+    const now = this.iso();
+    const pendingValues = (kind: LedgerKind) => ({
+      ":pending": "pending",
+      ":now": now,
+      ":pendingKey": statusKey(source, kind, "pending"),
+    });
+    const userKeys = await this.queryAll({
+      TableName: this.table,
+      IndexName: "byCollection",
+      KeyConditionExpression: "gsi2pk = :pk",
+      ExpressionAttributeValues: { ":pk": `${source}#USERS` },
+    });
+    await forEachLimited(userKeys, 16, async (item) => {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: item.pk, sk: item.sk },
+          UpdateExpression: `SET ${toPending} REMOVE scimId, creatingBy, creatingUntil`,
+          ExpressionAttributeNames: { "#status": "status" },
+          ExpressionAttributeValues: pendingValues("USER"),
+        }),
+      );
+    });
+    const groups = await this.listGroups(source, 1_000_000);
+    let memberships = 0;
+    await forEachLimited(groups, 8, async (group) => {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: key.group(source, group.idpId),
+          UpdateExpression: `SET createdByUs = :false, ${toPending} REMOVE scimId, appliedName ADD dirtyVersion :one`,
+          ExpressionAttributeValues: { ...pendingValues("GROUP"), ":false": false, ":one": 1 },
+          ExpressionAttributeNames: { "#status": "status" },
+        }),
+      );
+      const members = (await this.listMemberships(source, group.idpId)).filter(
+        (membership) => membership.applied || membership.desired,
+      );
+      memberships += members.length;
+      await forEachLimited(members, 16, async (membership) => {
+        await this.db.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: key.member(source, group.idpId, membership.userId),
+            UpdateExpression: `SET applied = :false, ${toPending} REMOVE appliedAt`,
+            ExpressionAttributeNames: { "#status": "status" },
+            ExpressionAttributeValues: { ...pendingValues("MEMBER"), ":false": false },
+          }),
+        );
+      });
+    });
+    return {
+      users: userKeys.length,
+      groups: groups.filter((group) => !group.deleted).map((group) => group.idpId),
+      memberships,
+    };
   }
 
   async getSubscription(resource: string): Promise<SubscriptionRecord | undefined> {
