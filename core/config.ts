@@ -25,6 +25,7 @@ const EnvSchema = z
     EVENT_BUS_NAME: optionalText,
     SYNC_GROUPS: optionalText,
     REMOVAL_POLICY: z.enum(["deactivate", "delete"]).default("deactivate"),
+    REMOVAL_HOLD_SHARE: z.coerce.number().min(0).max(1).default(0.1),
     OKTA_HOOK_SECRET: optionalText,
     OKTA_ORG_URL: optionalUrl,
     OKTA_API_TOKEN: optionalText,
@@ -69,6 +70,7 @@ export interface ServiceConfig {
   eventBusName: string | undefined;
   syncGroups: string | undefined;
   removalPolicy: "deactivate" | "delete";
+  removalHoldShare: number;
   okta: {
     hookSecret: string | undefined;
     orgUrl: string | undefined;
@@ -117,6 +119,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     eventBusName: values.EVENT_BUS_NAME,
     syncGroups: values.SYNC_GROUPS,
     removalPolicy: values.REMOVAL_POLICY,
+    removalHoldShare: values.REMOVAL_HOLD_SHARE,
     okta: {
       hookSecret: values.OKTA_HOOK_SECRET,
       orgUrl: values.OKTA_ORG_URL,

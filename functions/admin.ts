@@ -2,7 +2,7 @@ import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import middy from "@middy/core";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { secretsMatch } from "../core/domain/constant-time";
-import { reconcileGroups } from "../core/use-cases/reconcile";
+import { approveHeldRemovals, reconcileGroups } from "../core/use-cases/reconcile";
 import { reprovision } from "../core/use-cases/reprovision";
 import { logger } from "./shared/powertools";
 import { awsDependencies, type ServiceDependencies } from "./shared/service-dependencies";
@@ -16,7 +16,8 @@ const accepted = (body: unknown): APIGatewayProxyStructuredResultV2 => ({
 /**
  * Operator routes (bearer: the status token), answering 202: `POST /admin/reconcile` runs the hourly
  * reconcile now; `POST /admin/reprovision` provisions everything into Kiro again (after a profile
- * was recreated without its endpoint changing).
+ * was recreated without its endpoint changing); `POST /admin/approve/{runId}` releases a run's held
+ * removals.
  */
 export function createAdminHandler(dependencies: () => ServiceDependencies) {
   return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
@@ -31,8 +32,11 @@ export function createAdminHandler(dependencies: () => ServiceDependencies) {
           body: '{"message":"unauthenticated"}',
         };
       }
+      const path = event.requestContext.http.path;
+      const approval = /^\/admin\/approve\/([\w-]{1,64})$/.exec(path);
+      if (approval) return accepted({ removalsApproved: await approveHeldRemovals(deps, approval[1]!) });
       const { url } = await deps.kiroCredentials();
-      if (event.requestContext.http.path === "/admin/reprovision") {
+      if (path === "/admin/reprovision") {
         const target = await deps.ledger.getKiroTarget();
         return accepted(
           await reprovision({ ...deps, sources: ["okta", "entra"] }, "requested by an operator", url, target),

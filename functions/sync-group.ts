@@ -33,6 +33,7 @@ export function createSyncGroupHandler(dependencies: () => ServiceDependencies) 
         scim: await deps.kiroScim(),
         directory: await deps.directoryFor(event.source),
         removalPolicy: deps.config.removalPolicy,
+        removalHoldShare: deps.config.removalHoldShare,
       });
       metrics.addMetric("MembersAdded", MetricUnit.Count, result.membersAdded);
       metrics.addMetric("MembersRemoved", MetricUnit.Count, result.membersRemoved);

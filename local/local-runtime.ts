@@ -133,6 +133,7 @@ export async function startLocalRuntime(
       "GET /status": createStatusHandler(() => dependencies),
       "POST /admin/reconcile": createAdminHandler(() => dependencies),
       "POST /admin/reprovision": createAdminHandler(() => dependencies),
+      "POST /admin/approve/*": createAdminHandler(() => dependencies),
     };
     const server = await listen(config.port, routes);
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -203,7 +204,8 @@ async function route(
   routes: Record<string, HttpHandler>,
 ): Promise<void> {
   const url = new URL(req.url ?? "/", "http://localhost");
-  const routeKey = `${req.method} ${url.pathname}`;
+  const exact = `${req.method} ${url.pathname}`;
+  const routeKey = routes[exact] ? exact : `${req.method} ${url.pathname.replace(/\/[^/]+$/, "/*")}`;
   const handler = routes[routeKey];
   const chunks: Buffer[] = [];
   let size = 0;

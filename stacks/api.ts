@@ -9,3 +9,4 @@ api.route("POST /okta/events", oktaEvents.arn);
 api.route("GET /status", status.arn);
 api.route("POST /admin/reconcile", admin.arn);
 api.route("POST /admin/reprovision", admin.arn);
+api.route("POST /admin/approve/{runId}", admin.arn);

@@ -52,6 +52,7 @@ export interface GroupRecord extends ItemSyncState {
   /** Set when the IdP said "this group changed" without saying how: the worker re-reads it in full. */
   refreshRequestedVersion?: string | undefined;
   refreshedVersion?: string | undefined;
+  refreshRunId?: string | undefined;
   /** Groups nested inside this one at its last full read: their notifications refresh this group. */
   nestedGroupCount: number;
   /** Bumped by every recorded change; the worker loops until it has synced this version. */
@@ -141,8 +142,25 @@ export interface Ledger {
     applied: { scimId: string | undefined; createdByUs?: boolean; name?: string },
   ): Promise<void>;
   markGroupsDirty(source: IdentitySource, groupIds: readonly string[]): Promise<void>;
-  /** Asks the worker to re-read the group's members from the IdP (newer-wins on `version`). */
-  requestGroupRefresh(source: IdentitySource, groupId: string, version: string): Promise<boolean>;
+  /**
+   * Asks the worker to re-read the group's members from the IdP (newer-wins on `version`). With a
+   * `runId` the read belongs to a reconcile run, whose removals are counted together.
+   */
+  requestGroupRefresh(
+    source: IdentitySource,
+    groupId: string,
+    version: string,
+    runId?: string,
+  ): Promise<boolean>;
+  /** A reconcile run: how many users we manage, and how many removals its reads have proposed so far. */
+  startRun(run: { runId: string; startedAt: string; managedUsers: number }): Promise<void>;
+  /** Adds `count` proposed removals to the run and answers the run's new total and its managed users. */
+  countRunRemovals(runId: string, count: number): Promise<{ total: number; managedUsers: number }>;
+  /** Removals a run may not apply on its own: kept until approved or superseded by a newer read. */
+  holdRemovals(held: HeldRemovals): Promise<void>;
+  listHeldRemovals(): Promise<HeldRemovals[]>;
+  /** Takes (and deletes) the held removals of a run, for approval. */
+  takeHeldRemovals(runId: string): Promise<HeldRemovals[]>;
   recordGroupRefreshed(source: IdentitySource, groupId: string, seenVersion: string): Promise<void>;
   /** Which groups are nested (at any depth) inside a synced group, as of its last full read. */
   recordNestedGroups(source: IdentitySource, parentId: string, nestedIds: readonly string[]): Promise<void>;
@@ -237,4 +255,13 @@ export interface KiroTargetRecord {
   reprovision?:
     | { reason: string; startedAt: string; users: number; groups: number; memberships: number }
     | undefined;
+}
+
+export interface HeldRemovals {
+  runId: string;
+  source: IdentitySource;
+  groupId: string;
+  userIds: string[];
+  reason: string;
+  heldAt: string;
 }

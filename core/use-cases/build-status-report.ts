@@ -25,6 +25,15 @@ export interface StatusReport {
   }[];
   /** Conditions that need a human now, in words. */
   alerts: string[];
+  /** Removals a reconcile run may not apply alone, waiting for `POST /admin/approve/{runId}`. */
+  heldRuns: {
+    runId: string;
+    source: IdentitySource;
+    groupId: string;
+    removals: number;
+    reason: string;
+    heldAt: string;
+  }[];
   /** The Kiro profile the ledger's ids belong to, and a re-provisioning run's progress. */
   kiroTarget: {
     url: string;
@@ -69,6 +78,7 @@ export async function buildStatusReport(
     failures: [],
     subscriptions: [],
     alerts: [],
+    heldRuns: [],
     kiroTarget: null,
     groups: [],
   };
@@ -113,6 +123,18 @@ export async function buildStatusReport(
     }
     const groupRecords = await ledger.listGroups(source, limits.groups);
     report.groups.push(...groupRecords.map((group) => toGroupStatus(group)));
+  }
+  for (const held of await ledger.listHeldRemovals()) {
+    const { userIds, ...rest } = held;
+    report.heldRuns.push({ ...rest, removals: userIds.length });
+  }
+  for (const runId of new Set(report.heldRuns.map((held) => held.runId))) {
+    const removals = report.heldRuns
+      .filter((held) => held.runId === runId)
+      .reduce((sum, held) => sum + held.removals, 0);
+    report.alerts.push(
+      `reconcile run ${runId} holds ${removals} removals for approval: POST /admin/approve/${runId}`,
+    );
   }
   const target = await ledger.getKiroTarget();
   if (target) {

@@ -20,6 +20,7 @@ export interface ReconcileDependencies {
 export interface ReconcileReport {
   startedAt: string;
   groups: Partial<Record<IdentitySource, number>>;
+  runId: string;
   /** Set when this run found Kiro reset and started re-provisioning instead. */
   reprovisioning?: string;
 }
@@ -32,7 +33,8 @@ export interface ReconcileReport {
  */
 export async function reconcileGroups(deps: ReconcileDependencies): Promise<ReconcileReport> {
   const now = (deps.now ?? (() => new Date()))();
-  const report: ReconcileReport = { startedAt: now.toISOString(), groups: {} };
+  const runId = randomUUID();
+  const report: ReconcileReport = { startedAt: now.toISOString(), runId, groups: {} };
   const sources = Object.keys(deps.directories) as IdentitySource[];
   const target = await ensureKiroTarget({ ...deps, sources }, deps.kiro.url);
   if (target === "reprovisioning") return { ...report, reprovisioning: "the Kiro SCIM endpoint changed" };
@@ -45,7 +47,13 @@ export async function reconcileGroups(deps: ReconcileDependencies): Promise<Reco
     );
     return { ...report, reprovisioning: "most mapped Kiro ids answer 404" };
   }
-  const version = changeVersion(now, `reconcile-${randomUUID()}`);
+  const version = changeVersion(now, `reconcile-${runId}`);
+  let managedUsers = 0;
+  for (const source of sources) {
+    for (const status of ["synced", "pending", "failed"] as const)
+      managedUsers += await deps.ledger.countByStatus(source, "USER", status);
+  }
+  await deps.ledger.startRun({ runId, startedAt: report.startedAt, managedUsers });
   for (const [source, directory] of Object.entries(deps.directories) as [
     IdentitySource,
     IdentityDirectory,
@@ -58,10 +66,25 @@ export async function reconcileGroups(deps: ReconcileDependencies): Promise<Reco
       .map((group) => group.id);
     const targets = [...new Set([...known, ...fromIdp])];
     await forEachLimited(targets, 16, (groupId) =>
-      deps.ledger.requestGroupRefresh(source, groupId, version).then(() => undefined),
+      deps.ledger.requestGroupRefresh(source, groupId, version, runId).then(() => undefined),
     );
     await deps.bus.publish(targets.map((groupId) => ({ type: "GroupChanged", detail: { source, groupId } })));
     report.groups[source] = targets.length;
   }
   return report;
+}
+
+/** An operator's approval: the held groups are re-read and their removals applied, from a fresh read. */
+export async function approveHeldRemovals(
+  deps: { ledger: Ledger; bus: EventBus },
+  runId: string,
+): Promise<number> {
+  const held = await deps.ledger.takeHeldRemovals(runId);
+  const version = changeVersion(new Date(), `approve-${runId}`);
+  for (const entry of held)
+    await deps.ledger.requestGroupRefresh(entry.source, entry.groupId, version, `approved:${runId}`);
+  await deps.bus.publish(
+    held.map((entry) => ({ type: "GroupChanged", detail: { source: entry.source, groupId: entry.groupId } })),
+  );
+  return held.reduce((sum, entry) => sum + entry.userIds.length, 0);
 }

@@ -21,6 +21,8 @@ export interface SyncGroupDependencies {
   leaseTtlMs?: number;
   /** Passes per lease while the group keeps changing; the rest waits for the next trigger. */
   maxPasses?: number;
+  /** Share of managed users one reconcile run may remove before its removals wait for approval. */
+  removalHoldShare?: number;
   now?: () => Date;
 }
 
@@ -75,7 +77,7 @@ export async function syncGroup(
         result.passes += 1;
         const refreshed = needsRefresh(group)
           ? await refreshFromIdp(group, deps)
-          : { group, incomplete: undefined };
+          : { group, incomplete: undefined, held: undefined };
         const current = refreshed.group;
         const groupOk = await syncPass(current, deps, result, worker);
         if (!groupOk) {
@@ -83,6 +85,12 @@ export async function syncGroup(
           return result;
         }
         await deps.ledger.recordGroupSynced(input.source, input.groupId, current.dirtyVersion);
+        if (refreshed.held) {
+          await deps.ledger.recordGroupFailed(input.source, input.groupId, {
+            reason: refreshed.held,
+            errorCode: "REMOVALS.HELD",
+          });
+        }
         if (refreshed.incomplete) {
           const failure = {
             reason: `IdP read incomplete, removals held: ${refreshed.incomplete}`,
@@ -121,11 +129,12 @@ function needsRefresh(group: GroupRecord): boolean {
 async function refreshFromIdp(
   group: GroupRecord,
   deps: SyncGroupDependencies,
-): Promise<{ group: GroupRecord; incomplete: string | undefined }> {
+): Promise<{ group: GroupRecord; incomplete: string | undefined; held: string | undefined }> {
   const { ledger } = deps;
   const source = group.source;
   const readVersion = changeVersion((deps.now ?? (() => new Date()))(), `read-${randomUUID()}`);
   const members = await deps.directory.listGroupMembers(group.idpId);
+  let held: string | undefined;
   if (!members) {
     await ledger.recordGroupDeleted(source, group.idpId, readVersion);
   } else {
@@ -151,19 +160,47 @@ async function refreshFromIdp(
       return {
         group: (await ledger.getGroup(source, group.idpId)) ?? group,
         incomplete: members.failure ?? "unknown",
+        held: undefined,
       };
     }
-    await forEachLimited(
-      [...desiredNow].filter((userId) => !wanted.has(userId)),
-      8,
-      async (userId) => {
+    const removals = [...desiredNow].filter((userId) => !wanted.has(userId));
+    held = await holdIfTooMany(group, removals, deps);
+    if (!held) {
+      await forEachLimited(removals, 8, async (userId) => {
         await ledger.recordDesiredMembership(source, group.idpId, userId, false, readVersion);
-      },
-    );
+      });
+    }
     await ledger.recordNestedGroups(source, group.idpId, members.nestedGroupIds);
   }
   await ledger.recordGroupRefreshed(source, group.idpId, group.refreshRequestedVersion ?? readVersion);
-  return { group: (await ledger.getGroup(source, group.idpId)) ?? group, incomplete: undefined };
+  return { group: (await ledger.getGroup(source, group.idpId)) ?? group, incomplete: undefined, held };
+}
+
+/**
+ * A reconcile run counts the removals its reads propose; once the run would remove more than the
+ * allowed share of managed users, this group's removals are held for an operator (adds still go
+ * through). An approved run's re-read applies them. Event-driven reads are not part of a run.
+ */
+async function holdIfTooMany(
+  group: GroupRecord,
+  removals: string[],
+  deps: SyncGroupDependencies,
+): Promise<string | undefined> {
+  const runId = group.refreshRunId;
+  if (removals.length === 0 || !runId || runId.startsWith("approved:")) return undefined;
+  const share = deps.removalHoldShare ?? 0.1;
+  const { total, managedUsers } = await deps.ledger.countRunRemovals(runId, removals.length);
+  if (managedUsers > 0 && total / managedUsers <= share) return undefined;
+  const reason = `reconcile run ${runId} would remove ${total} of ${managedUsers} managed users (over ${Math.round(share * 100)}%): removals held; approve with POST /admin/approve/${runId}`;
+  await deps.ledger.holdRemovals({
+    runId,
+    source: group.source,
+    groupId: group.idpId,
+    userIds: removals,
+    reason,
+    heldAt: new Date().toISOString(),
+  });
+  return reason;
 }
 
 async function syncPass(

@@ -14,7 +14,7 @@ import {
 let runtime: LocalRuntime;
 
 beforeAll(async () => {
-  runtime = await startTestRuntime({ SYNC_GROUPS: "Reconciled-*" });
+  runtime = await startTestRuntime({ SYNC_GROUPS: "Reconciled-*", REMOVAL_HOLD_SHARE: "1" });
 });
 afterAll(() => stopTestRuntime(runtime));
 

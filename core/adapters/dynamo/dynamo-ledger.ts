@@ -5,6 +5,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import {
   BatchGetCommand,
+  DeleteCommand,
   DynamoDBDocumentClient,
   PutCommand,
   QueryCommand,
@@ -18,6 +19,7 @@ import type { IdentitySource } from "../../domain/identity-source";
 import type { KiroUserProfile } from "../../domain/kiro-user";
 import type {
   GroupRecord,
+  HeldRemovals,
   KiroTargetRecord,
   LeaseResult,
   Ledger,
@@ -49,6 +51,11 @@ const key = {
   subscription: (resource: string) => ({ pk: `entra#SUBSCRIPTION#${resource}`, sk: "#SUBSCRIPTION" }),
   deltaLink: (name: string) => ({ pk: `entra#DELTA#${name}`, sk: "#DELTA" }),
   kiroTarget: { pk: "KIRO#TARGET", sk: "#TARGET" },
+  run: (runId: string) => ({ pk: `RUN#${runId}`, sk: "#RUN" }),
+  held: (runId: string, source: IdentitySource, groupId: string) => ({
+    pk: `RUN#${runId}`,
+    sk: `HELD#${source}#${groupId}`,
+  }),
 };
 
 const statusKey = (source: IdentitySource, kind: LedgerKind, status: SyncStatus) =>
@@ -297,18 +304,93 @@ export class DynamoLedger implements Ledger {
     return item ? toGroupRecord(item) : undefined;
   }
 
-  async requestGroupRefresh(source: IdentitySource, groupId: string, version: string): Promise<boolean> {
+  async requestGroupRefresh(
+    source: IdentitySource,
+    groupId: string,
+    version: string,
+    runId?: string,
+  ): Promise<boolean> {
     return this.unlessConditionFails(
       this.db.send(
         new UpdateCommand(
           this.groupUpdate(source, groupId, {
-            set: "refreshRequestedVersion = :version",
+            set: "refreshRequestedVersion = :version, refreshRunId = :runId",
             condition: "attribute_not_exists(refreshRequestedVersion) OR refreshRequestedVersion < :version",
-            values: { ":version": version },
+            values: { ":version": version, ":runId": runId ?? "" },
           }),
         ),
       ),
     );
+  }
+
+  async startRun(run: { runId: string; startedAt: string; managedUsers: number }): Promise<void> {
+    await this.db.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: {
+          ...key.run(run.runId),
+          kind: "RUN",
+          ...run,
+          removals: 0,
+          expiresAt: Math.floor(Date.now() / 1000) + 30 * 86_400,
+        },
+      }),
+    );
+  }
+
+  async countRunRemovals(runId: string, count: number): Promise<{ total: number; managedUsers: number }> {
+    const result = await this.db.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: key.run(runId),
+        UpdateExpression: "ADD removals :count",
+        ConditionExpression: "attribute_exists(pk)",
+        ExpressionAttributeValues: { ":count": count },
+        ReturnValues: "ALL_NEW",
+      }),
+    );
+    return {
+      total: Number(result.Attributes?.removals ?? count),
+      managedUsers: Number(result.Attributes?.managedUsers ?? 0),
+    };
+  }
+
+  async holdRemovals(held: HeldRemovals): Promise<void> {
+    await this.db.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: {
+          ...key.held(held.runId, held.source, held.groupId),
+          kind: "HELD",
+          gsi2pk: "HELD",
+          gsi2sk: `${held.heldAt}#${held.runId}#${held.groupId}`,
+          ...held,
+        },
+      }),
+    );
+  }
+
+  async listHeldRemovals(): Promise<HeldRemovals[]> {
+    const keys = await this.queryAll({
+      TableName: this.table,
+      IndexName: "byCollection",
+      KeyConditionExpression: "gsi2pk = :pk",
+      ExpressionAttributeValues: { ":pk": "HELD" },
+    });
+    return (await this.batchGet(keys.map((item) => ({ pk: item.pk, sk: item.sk })))).map(toHeldRemovals);
+  }
+
+  async takeHeldRemovals(runId: string): Promise<HeldRemovals[]> {
+    const items = await this.queryAll({
+      TableName: this.table,
+      KeyConditionExpression: "pk = :pk AND begins_with(sk, :held)",
+      ExpressionAttributeValues: { ":pk": key.run(runId).pk, ":held": "HELD#" },
+      ConsistentRead: true,
+    });
+    await forEachLimited(items, 8, async (item) => {
+      await this.db.send(new DeleteCommand({ TableName: this.table, Key: { pk: item.pk, sk: item.sk } }));
+    });
+    return items.map(toHeldRemovals);
   }
 
   async recordGroupRefreshed(source: IdentitySource, groupId: string, seenVersion: string): Promise<void> {
@@ -969,6 +1051,7 @@ function toGroupRecord(item: Item): GroupRecord {
     appliedName: item.appliedName as string | undefined,
     refreshRequestedVersion: item.refreshRequestedVersion as string | undefined,
     refreshedVersion: item.refreshedVersion as string | undefined,
+    refreshRunId: (item.refreshRunId as string | undefined) || undefined,
     nestedGroupCount: Number(item.nestedGroupCount ?? 0),
     deleted: item.deleted === true,
     scimId: item.scimId as string | undefined,
@@ -976,6 +1059,17 @@ function toGroupRecord(item: Item): GroupRecord {
     dirtyVersion: Number(item.dirtyVersion ?? 0),
     syncedVersion: Number(item.syncedVersion ?? 0),
     lastSyncedAt: item.lastSyncedAt as string | undefined,
+  };
+}
+
+function toHeldRemovals(item: Item): HeldRemovals {
+  return {
+    runId: String(item.runId),
+    source: item.source as IdentitySource,
+    groupId: String(item.groupId),
+    userIds: (item.userIds as string[] | undefined) ?? [],
+    reason: String(item.reason),
+    heldAt: String(item.heldAt),
   };
 }
 
