@@ -1,9 +1,9 @@
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import middy from "@middy/core";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import { secretsMatch } from "../core/domain/constant-time";
 import { approveHeldRemovals, reconcileGroups } from "../core/use-cases/reconcile";
 import { reprovision } from "../core/use-cases/reprovision";
+import { refuseWithoutStatusToken } from "./shared/http";
 import { logger } from "./shared/powertools";
 import { awsDependencies, type ServiceDependencies } from "./shared/service-dependencies";
 
@@ -24,14 +24,8 @@ export function createAdminHandler(dependencies: () => ServiceDependencies) {
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler(async (event): Promise<APIGatewayProxyStructuredResultV2> => {
       const deps = dependencies();
-      const presented = /^Bearer (.+)$/i.exec(event.headers?.authorization ?? "")?.[1];
-      if (!secretsMatch(presented, await deps.statusToken())) {
-        return {
-          statusCode: 401,
-          headers: { "www-authenticate": "Bearer" },
-          body: '{"message":"unauthenticated"}',
-        };
-      }
+      const refusal = await refuseWithoutStatusToken(event, deps.statusToken);
+      if (refusal) return refusal;
       const path = event.requestContext.http.path;
       const approval = /^\/admin\/approve\/([\w-]{1,64})$/.exec(path);
       if (approval) return accepted({ removalsApproved: await approveHeldRemovals(deps, approval[1]!) });

@@ -1,8 +1,8 @@
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import middy from "@middy/core";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import { secretsMatch } from "../core/domain/constant-time";
 import { buildStatusReport } from "../core/use-cases/build-status-report";
+import { refuseWithoutStatusToken } from "./shared/http";
 import { logger } from "./shared/powertools";
 import { awsDependencies, type ServiceDependencies } from "./shared/service-dependencies";
 
@@ -12,14 +12,8 @@ export function createStatusHandler(dependencies: () => ServiceDependencies) {
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler(async (event): Promise<APIGatewayProxyStructuredResultV2> => {
       const deps = dependencies();
-      const presented = /^Bearer (.+)$/i.exec(event.headers?.authorization ?? "")?.[1];
-      if (!secretsMatch(presented, await deps.statusToken())) {
-        return {
-          statusCode: 401,
-          headers: { "www-authenticate": "Bearer" },
-          body: '{"message":"unauthenticated"}',
-        };
-      }
+      const refusal = await refuseWithoutStatusToken(event, deps.statusToken);
+      if (refusal) return refusal;
       const report = await buildStatusReport(deps.ledger, ["okta", "entra"]);
       return {
         statusCode: 200,

@@ -1,5 +1,6 @@
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import { secretsMatch } from "../../core/domain/constant-time";
 import type { HookAnswer, HookRequest } from "../../core/use-cases/hook-request";
 import { logger, metrics } from "./powertools";
 
@@ -61,5 +62,19 @@ export function internalError(endpoint: string, error: unknown): APIGatewayProxy
     statusCode: 500,
     headers: { "content-type": "application/json" },
     body: '{"message":"internal error"}',
+  };
+}
+
+/** The operator routes' guard: the status token as a bearer token, compared in constant time. */
+export async function refuseWithoutStatusToken(
+  event: APIGatewayProxyEventV2,
+  statusToken: () => Promise<string>,
+): Promise<APIGatewayProxyStructuredResultV2 | undefined> {
+  const presented = /^Bearer (.+)$/i.exec(event.headers?.authorization ?? "")?.[1];
+  if (secretsMatch(presented, await statusToken())) return undefined;
+  return {
+    statusCode: 401,
+    headers: { "www-authenticate": "Bearer" },
+    body: '{"message":"unauthenticated"}',
   };
 }
