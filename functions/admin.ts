@@ -1,6 +1,7 @@
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import middy from "@middy/core";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import { planReconcile } from "../core/use-cases/plan-reconcile";
 import { approveHeldRemovals, reconcileGroups } from "../core/use-cases/reconcile";
 import { reprovision } from "../core/use-cases/reprovision";
 import { refuseWithoutStatusToken } from "./shared/http";
@@ -39,6 +40,15 @@ export function createAdminHandler(dependencies: () => ServiceDependencies) {
       if (event.requestContext.http.path !== "/admin/reconcile")
         return { statusCode: 404, body: '{"message":"not found"}' };
       const directories = await deps.configuredDirectories();
+      if (event.queryStringParameters?.dryRun === "true") {
+        const { removalPolicy, removalHoldShare } = deps.config;
+        const plan = await planReconcile({ ...deps, directories, removalPolicy, removalHoldShare });
+        return {
+          statusCode: 200,
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(plan),
+        };
+      }
       return accepted(
         await reconcileGroups({ ...deps, directories, kiro: { scim: await deps.kiroScim(), url } }),
       );

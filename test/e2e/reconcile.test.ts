@@ -134,6 +134,41 @@ describe("reconcile", () => {
     expect(kiroMembersByExternalId(runtime, group.name)).toEqual(oktaMembers(group.id));
   }, 120_000);
 
+  it("prints the plan on a dry run and changes nothing", async () => {
+    // Prepare
+    const people = [addOktaUser(runtime), addOktaUser(runtime), addOktaUser(runtime)];
+    const group = await syncedGroup(people);
+    const joiner = addOktaUser(runtime);
+    runtime.oktaOrg!.addMember(group.id, joiner.id);
+    runtime.oktaOrg!.removeMember(group.id, people[0]!.id);
+    const before = kiroMembersByExternalId(runtime, group.name);
+    runtime.emulator!.clearRequests();
+
+    // Act
+    const response = await fetch(`${runtime.url}/admin/reconcile?dryRun=true`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${runtime.config.statusToken}` },
+    });
+    const plan = (await response.json()) as {
+      dryRun: boolean;
+      users: { create: string[] };
+      memberships: {
+        add: { groupId: string; userId: string }[];
+        remove: { groupId: string; userId: string }[];
+      };
+    };
+    await runtime.bus.idle();
+
+    // Assess
+    expect(response.status).toBe(200);
+    expect(plan.dryRun).toBe(true);
+    expect(plan.users.create).toContain(`okta:${joiner.id}`);
+    expect(plan.memberships.add).toContainEqual({ groupId: group.id, userId: joiner.id });
+    expect(plan.memberships.remove).toContainEqual({ groupId: group.id, userId: people[0]!.id });
+    expect(kiroMembersByExternalId(runtime, group.name)).toEqual(before);
+    expect(runtime.emulator!.requests()).toEqual([]);
+  });
+
   it("never modifies or deletes a Kiro user or group it did not create", async () => {
     // Prepare
     const directory = runtime.emulator!.directory;
