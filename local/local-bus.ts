@@ -28,7 +28,6 @@ export class LocalBus implements EventBus {
   private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
-  readonly failures: { type: string; detail: unknown; error: string }[] = [];
 
   constructor(
     private readonly policy: RetryPolicy,
@@ -99,7 +98,6 @@ export class LocalBus implements EventBus {
         return;
       }
       const message = error instanceof Error ? error.message : String(error);
-      this.failures.push({ type: event.type, detail, error: message });
       this.onFailure("event handler failed", { type: event.type, ...detail, error: message });
     }
   }

@@ -1,5 +1,3 @@
-import type { IngestSummary } from "./ingest-okta-events";
-
 /** The parts of an HTTP request a hook endpoint needs, whatever carried it (API Gateway, local server). */
 export interface HookRequest {
   method: string;
@@ -56,4 +54,16 @@ export function readJsonBody(
 
 export function malformed(reasons: string[], message: string): HookAnswer {
   return { status: 400, body: { message, reasons }, rejection: "malformed" };
+}
+
+/** What one hook delivery did, by the same measure for every IdP (logged and turned into metrics). */
+export interface IngestSummary {
+  events: number;
+  recorded: number;
+  duplicates: number;
+  /** Why events changed nothing, by reason (`out-of-scope`, `not-success`, `unknown-user`, …). */
+  ignored: Record<string, number>;
+  /** Event types we do not handle, with their counts. */
+  unknownTypes: Record<string, number>;
+  groupsTouched: number;
 }

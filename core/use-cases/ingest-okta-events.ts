@@ -9,6 +9,7 @@ import {
 } from "../domain/okta-events";
 import type { EventBus } from "../ports/event-bus";
 import type { Ledger, UserLifecycle } from "../ports/ledger";
+import type { IngestSummary } from "./hook-request";
 
 export interface OktaIngestDependencies {
   ledger: Ledger;
@@ -16,17 +17,6 @@ export interface OktaIngestDependencies {
   scope: GroupScope;
   /** The Okta app that stands for Kiro; app (un)assignment events for other apps are ignored. */
   oktaAppId?: string | undefined;
-}
-
-export interface IngestSummary {
-  events: number;
-  recorded: number;
-  duplicates: number;
-  /** Why events changed nothing, by reason (`out-of-scope`, `not-success`, `unknown-user`, …). */
-  ignored: Record<string, number>;
-  /** Event types we do not handle, with their counts. */
-  unknownTypes: Record<string, number>;
-  groupsTouched: number;
 }
 
 const lifecycleByEventType: Record<string, UserLifecycle> = {

@@ -2,6 +2,7 @@ import type { GroupScope } from "../domain/group-scope";
 import type { IdentitySource } from "../domain/identity-source";
 import type { IdentityDirectory } from "../ports/identity-directory";
 import type { Ledger } from "../ports/ledger";
+import { countManagedUsers, groupsToReconcile } from "./reconcile";
 
 export interface ReconcilePlan {
   dryRun: true;
@@ -39,13 +40,10 @@ export async function planReconcile(deps: {
     IdentitySource,
     IdentityDirectory,
   ][]) {
-    for (const status of ["synced", "pending", "failed"] as const)
-      plan.managedUsers += await deps.ledger.countByStatus(source, "USER", status);
-    const known = (await deps.ledger.listGroups(source, 100_000)).filter((group) => !group.deleted);
-    const fromIdp = (await directory.listGroups()).filter((group) => deps.scope.includes(group));
-    const ids = [...new Set([...known.map((group) => group.idpId), ...fromIdp.map((group) => group.id)])];
-    for (const groupId of ids) {
-      const group = known.find((candidate) => candidate.idpId === groupId);
+    plan.managedUsers += await countManagedUsers(deps.ledger, source);
+    const { targets, known } = await groupsToReconcile(deps, source, directory);
+    for (const groupId of targets) {
+      const group = known.get(groupId);
       const members = await directory.listGroupMembers(groupId);
       if (!members) continue;
       const name = members.displayName ?? group?.name ?? groupId;

@@ -12,8 +12,13 @@ import type { GroupScope } from "../domain/group-scope";
 import { changeVersion } from "../domain/identity-source";
 import type { EventBus } from "../ports/event-bus";
 import type { Ledger } from "../ports/ledger";
-import { type HookAnswer, type HookRequest, malformed, readJsonBody } from "./hook-request";
-import type { IngestSummary } from "./ingest-okta-events";
+import {
+  type HookAnswer,
+  type HookRequest,
+  type IngestSummary,
+  malformed,
+  readJsonBody,
+} from "./hook-request";
 
 export interface EntraNotificationDependencies {
   ledger: Ledger;

@@ -5,7 +5,7 @@ import { changeVersion, type IdentitySource } from "../domain/identity-source";
 import type { EventBus } from "../ports/event-bus";
 import type { IdentityDirectory } from "../ports/identity-directory";
 import type { KiroScimPort } from "../ports/kiro-scim";
-import type { Ledger } from "../ports/ledger";
+import type { GroupRecord, Ledger } from "../ports/ledger";
 import { ensureKiroTarget, mappedIdsMostlyGone, reprovision } from "./reprovision";
 
 export interface ReconcileDependencies {
@@ -49,22 +49,13 @@ export async function reconcileGroups(deps: ReconcileDependencies): Promise<Reco
   }
   const version = changeVersion(now, `reconcile-${runId}`);
   let managedUsers = 0;
-  for (const source of sources) {
-    for (const status of ["synced", "pending", "failed"] as const)
-      managedUsers += await deps.ledger.countByStatus(source, "USER", status);
-  }
+  for (const source of sources) managedUsers += await countManagedUsers(deps.ledger, source);
   await deps.ledger.startRun({ runId, startedAt: report.startedAt, managedUsers });
   for (const [source, directory] of Object.entries(deps.directories) as [
     IdentitySource,
     IdentityDirectory,
   ][]) {
-    const known = (await deps.ledger.listGroups(source, 100_000))
-      .filter((group) => !group.deleted)
-      .map((group) => group.idpId);
-    const fromIdp = (await directory.listGroups())
-      .filter((group) => deps.scope.includes(group))
-      .map((group) => group.id);
-    const targets = [...new Set([...known, ...fromIdp])];
+    const { targets } = await groupsToReconcile(deps, source, directory);
     await forEachLimited(targets, 16, (groupId) =>
       deps.ledger.requestGroupRefresh(source, groupId, version, runId).then(() => undefined),
     );
@@ -72,6 +63,31 @@ export async function reconcileGroups(deps: ReconcileDependencies): Promise<Reco
     report.groups[source] = targets.length;
   }
   return report;
+}
+
+/** Users this service manages in Kiro: a run's removals are measured as a share of them. */
+export async function countManagedUsers(ledger: Ledger, source: IdentitySource): Promise<number> {
+  let managed = 0;
+  for (const status of ["synced", "pending", "failed"] as const)
+    managed += await ledger.countByStatus(source, "USER", status);
+  return managed;
+}
+
+/** What a reconcile covers: every group the ledger syncs, and every in-scope group the IdP lists. */
+export async function groupsToReconcile(
+  deps: { ledger: Ledger; scope: GroupScope },
+  source: IdentitySource,
+  directory: IdentityDirectory,
+): Promise<{ targets: string[]; known: Map<string, GroupRecord> }> {
+  const known = new Map(
+    (await deps.ledger.listGroups(source, 100_000))
+      .filter((group) => !group.deleted)
+      .map((group) => [group.idpId, group]),
+  );
+  const fromIdp = (await directory.listGroups())
+    .filter((group) => deps.scope.includes(group))
+    .map((group) => group.id);
+  return { targets: [...new Set([...known.keys(), ...fromIdp])], known };
 }
 
 /** An operator's approval: the held groups are re-read and their removals applied, from a fresh read. */

@@ -37,7 +37,6 @@ export interface ServiceDependencies {
   /** Re-resolved on each call (the secret store caches), so a rotated Kiro token is picked up. */
   kiroScim(): Promise<KiroScimPort>;
   kiroCredentials(): Promise<{ url: string; token: string }>;
-  oktaDirectory(): Promise<IdentityDirectory>;
   entraDirectory(): Promise<GraphDirectory>;
   entraClientState(): Promise<string>;
   /** `notificationBaseUrl` stands in when ENTRA_NOTIFICATION_BASE_URL is unset (the API's own URL). */
@@ -106,7 +105,6 @@ export function createServiceDependencies(
       return scim.client;
     },
     kiroCredentials: () => resolveKiroCredentials(config, secrets),
-    oktaDirectory,
     entraDirectory: async () => (await entraClients()).directory,
     entraClientState: async () => (await entraClients()).clientState,
     entraSubscriptions: async (fallbackBaseUrl) => {

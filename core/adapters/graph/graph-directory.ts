@@ -3,6 +3,7 @@ import { Client } from "@microsoft/microsoft-graph-client";
 import { TokenCredentialAuthenticationProvider } from "@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials";
 import { SyncError } from "../../domain/errors";
 import type { KiroUserProfile } from "../../domain/kiro-user";
+import type { GroupDelta, GroupDeltaReader } from "../../ports/group-delta-reader";
 import type {
   DirectoryUser,
   GraphCredentials,
@@ -17,17 +18,6 @@ interface GraphPage<T> {
   value: T[];
   "@odata.nextLink"?: string;
   "@odata.deltaLink"?: string;
-}
-
-/** One group's changes merged across every delta page it appeared on. */
-export interface GroupDelta {
-  id: string;
-  displayName?: string | undefined;
-  removed: boolean;
-  addedMembers: Set<string>;
-  removedMembers: Set<string>;
-  /** Groups added or removed as members: nesting changed, so the group must be re-read in full. */
-  nestedGroupChanges: Set<string>;
 }
 
 /**
@@ -59,7 +49,7 @@ export function createGraphClient(credentials: GraphCredentials): Client {
  * @azure/identity. The client's own middleware retries 429/503 honouring Retry-After; what still
  * fails surfaces as `IDP.*` SyncErrors.
  */
-export class GraphDirectory implements IdentityDirectory {
+export class GraphDirectory implements IdentityDirectory, GroupDeltaReader {
   private readonly client: Client;
 
   constructor(credentials: GraphCredentials) {
