@@ -49,6 +49,7 @@ const EnvSchema = z
     RETRY_BASE_DELAY_MS: integer(defaultRetryPolicy.baseDelayMs, 1),
     RETRY_MAX_DELAY_MS: integer(defaultRetryPolicy.maxDelayMs, 1),
     RETRY_MAX_ATTEMPTS: integer(defaultRetryPolicy.maxAttempts, 1),
+    RUN_CHUNK_SIZE: integer(500, 10),
   })
   .refine((env) => (env.KIRO_SCIM_URL === undefined) === (env.KIRO_SCIM_TOKEN === undefined), {
     message: "set both KIRO_SCIM_URL and KIRO_SCIM_TOKEN, or neither",
@@ -98,6 +99,8 @@ export interface ServiceConfig {
   kiroScimSecretId: string | undefined;
   scimRequestTimeoutMs: number;
   retryPolicy: RetryPolicy;
+  /** Ledger ids per chunk of a reconcile or re-provisioning run (and SCIM pages ÷ 100 per audit chunk). */
+  runChunkSize: number;
 }
 
 /** Reads and checks the environment once; every problem is reported together, by variable name. */
@@ -149,6 +152,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         : undefined,
     kiroScimSecretId: values.KIRO_SCIM_SECRET_ID,
     scimRequestTimeoutMs: values.SCIM_REQUEST_TIMEOUT_MS,
+    runChunkSize: values.RUN_CHUNK_SIZE,
     retryPolicy: {
       baseDelayMs: values.RETRY_BASE_DELAY_MS,
       maxDelayMs: values.RETRY_MAX_DELAY_MS,

@@ -34,6 +34,7 @@ export function createSyncGroupHandler(dependencies: () => ServiceDependencies) 
         directory: await deps.directoryFor(event.source),
         removalPolicy: deps.config.removalPolicy,
         removalHoldShare: deps.config.removalHoldShare,
+        scope: deps.scope,
       });
       metrics.addMetric("MembersAdded", MetricUnit.Count, result.membersAdded);
       metrics.addMetric("MembersRemoved", MetricUnit.Count, result.membersRemoved);

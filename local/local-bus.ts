@@ -1,7 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { SyncError } from "../core/domain/errors";
 import { hasAttemptsLeft, type RetryPolicy, retryDelayMs } from "../core/domain/retry-policy";
-import { eventSource, type SyncEvent, type SyncEventType, syncEvents } from "../core/domain/sync-events";
+import {
+  eventSource,
+  parseSyncEvent,
+  type SyncEvent,
+  type SyncEventType,
+  syncEvents,
+} from "../core/domain/sync-events";
 import type { EventBus } from "../core/ports/event-bus";
 
 export interface EventBridgeShapedEvent {
@@ -39,8 +45,7 @@ export class LocalBus implements EventBus {
   }
 
   async publish(events: readonly SyncEvent[]): Promise<void> {
-    for (const event of events)
-      this.deliverLater({ type: event.type, detail: syncEvents[event.type].parse(event.detail) }, 0);
+    for (const event of events) this.deliverLater(parseSyncEvent(event.type, event.detail), 0);
   }
 
   /** Resolves when nothing is queued, running or waiting for a retry. */
@@ -94,7 +99,7 @@ export class LocalBus implements EventBus {
           detail.attempt,
           (error as { retryAfterMs?: number }).retryAfterMs,
         );
-        this.deliverLater({ type: event.type, detail: { ...detail, attempt: detail.attempt + 1 } }, delay);
+        this.deliverLater(parseSyncEvent(event.type, { ...detail, attempt: detail.attempt + 1 }), delay);
         return;
       }
       const message = error instanceof Error ? error.message : String(error);

@@ -11,6 +11,7 @@ import { createEntraLifecycleHandler } from "../functions/entra-lifecycle";
 import { createEntraNotifyHandler } from "../functions/entra-notify";
 import { createEntraSubscriptionsHandler } from "../functions/entra-subscriptions";
 import { createOktaEventsHandler } from "../functions/okta-events";
+import { createRunChunkHandler } from "../functions/run-chunk";
 import {
   createServiceDependencies,
   type ServiceDependencies,
@@ -125,6 +126,11 @@ export async function startLocalRuntime(
       context: Context,
     ) => Promise<unknown>;
     bus.subscribe("GroupChanged", (event) => syncGroup(event, localContext("sync-group")));
+    const runChunk = createRunChunkHandler(() => dependencies) as unknown as (
+      event: unknown,
+      context: Context,
+    ) => Promise<unknown>;
+    bus.subscribe("RunChunk", (event) => runChunk(event, localContext("run-chunk")));
     const routes: Record<string, HttpHandler> = {
       "GET /okta/events": createOktaEventsHandler(() => dependencies),
       "POST /okta/events": createOktaEventsHandler(() => dependencies),

@@ -67,9 +67,23 @@ export const syncGroupSubscription = bus.subscribe(
     memory: "1024 MB",
     concurrency: { reserved: 10 },
     environment,
-    permissions: [writeLedger, readSecrets(kiroScimSecret, oktaSecret, entraSecret)],
+    permissions: [writeLedger, publishToBus, readSecrets(kiroScimSecret, oktaSecret, entraSecret)],
   },
   { pattern: { source: [eventSource], detailType: ["GroupChanged"] } },
+);
+
+/** Chunks of reconcile and re-provisioning runs: each reads a page of the ledger and triggers groups. */
+export const runChunkSubscription = bus.subscribe(
+  "RunChunk",
+  {
+    handler: "functions/run-chunk.handler",
+    timeout: "5 minutes",
+    memory: "1024 MB",
+    concurrency: { reserved: 2 },
+    environment,
+    permissions: [writeLedger, publishToBus, readSecrets(kiroScimSecret, oktaSecret, entraSecret)],
+  },
+  { pattern: { source: [eventSource], detailType: ["RunChunk"] } },
 );
 
 /** Graph counts answers after 2.9 s as slow and drops notifications for slow endpoints. */

@@ -16,10 +16,30 @@ export const GroupChangedSchema = z.object({
 });
 export type GroupChanged = z.infer<typeof GroupChangedSchema>;
 
+/** The next chunk of a reconcile or re-provisioning run; the run record says what is left. */
+export const RunChunkSchema = z.object({
+  runId: z.string().min(1).max(64),
+  step: z.object({
+    phase: z.enum(["discover", "groups", "users", "audit-groups", "audit-users"]),
+    source: IdentitySourceSchema.optional(),
+    cursor: z.string().max(2048).optional(),
+  }),
+  attempt: z.number().int().positive().default(1),
+});
+export type RunChunk = z.infer<typeof RunChunkSchema>;
+
 /** Every event type, with its schema, defined once for publishers and consumers alike. */
 export const syncEvents = {
   GroupChanged: GroupChangedSchema,
+  RunChunk: RunChunkSchema,
 } as const;
 
 export type SyncEventType = keyof typeof syncEvents;
-export type SyncEvent = { type: "GroupChanged"; detail: z.input<typeof GroupChangedSchema> };
+export type SyncEvent = {
+  [Type in SyncEventType]: { type: Type; detail: z.input<(typeof syncEvents)[Type]> };
+}[SyncEventType];
+
+/** Validates an event's detail against its type's schema (defaults applied). */
+export function parseSyncEvent(type: SyncEventType, detail: unknown): SyncEvent {
+  return { type, detail: syncEvents[type].parse(detail) } as SyncEvent;
+}

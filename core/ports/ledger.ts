@@ -132,10 +132,13 @@ export interface Ledger {
 
   recordGroupName(source: IdentitySource, idpId: string, name: string, version: string): Promise<boolean>;
   getGroup(source: IdentitySource, idpId: string): Promise<GroupRecord | undefined>;
+  getGroups(source: IdentitySource, idpIds: readonly string[]): Promise<Map<string, GroupRecord>>;
   /** Groups of a source, up to `limit`, through the collection index. */
   listGroups(source: IdentitySource, limit: number): Promise<GroupRecord[]>;
   /** Only applies to groups the ledger knows. */
   recordGroupDeleted(source: IdentitySource, idpId: string, version: string): Promise<boolean>;
+  /** Undoes a deletion older than `version` (a group back in the sync scope). */
+  recordGroupRestored(source: IdentitySource, idpId: string, version: string): Promise<boolean>;
   recordGroupApplied(
     source: IdentitySource,
     idpId: string,
@@ -152,8 +155,19 @@ export interface Ledger {
     version: string,
     runId?: string,
   ): Promise<boolean>;
-  /** A reconcile run: how many users we manage, and how many removals its reads have proposed so far. */
-  startRun(run: { runId: string; startedAt: string; managedUsers: number }): Promise<void>;
+  /**
+   * A reconcile or re-provisioning run: how many users we manage, how many removals its reads have
+   * proposed so far, and where its next chunk starts.
+   */
+  startRun(run: NewRun): Promise<void>;
+  getRun(runId: string): Promise<RunRecord | undefined>;
+  /**
+   * Moves a run from the step a chunk started at to the next one, conditional on the run still
+   * being at `from`: a redelivered chunk event finds the run moved on and does nothing twice.
+   */
+  advanceRun(runId: string, from: RunStep, advance: RunAdvance): Promise<boolean>;
+  /** Newest first, for `/status`. */
+  listRuns(limit: number): Promise<RunRecord[]>;
   /** Adds `count` proposed removals to the run and answers the run's new total and its managed users. */
   countRunRemovals(runId: string, count: number): Promise<{ total: number; managedUsers: number }>;
   /** Removals a run may not apply on its own: kept until approved or superseded by a newer read. */
@@ -170,13 +184,22 @@ export interface Ledger {
   getKiroTarget(): Promise<KiroTargetRecord | undefined>;
   /** Conditional on `previousFingerprint`, so of two workers noticing a new target only one re-provisions. */
   claimKiroTarget(target: KiroTargetRecord, previousFingerprint: string | undefined): Promise<boolean>;
-  /**
-   * Forgets every SCIM id and every applied membership of a source and marks everything pending, so
-   * the workers create it all again. Returns the groups to trigger.
-   */
-  invalidateKiroMapping(
+  /** One page of a source's user or group ids, in id order, resuming after `after`. */
+  pageIds(
     source: IdentitySource,
-  ): Promise<{ users: number; groups: string[]; memberships: number }>;
+    kind: "USER" | "GROUP",
+    page: { after?: string | undefined; limit: number },
+  ): Promise<{ ids: string[]; last: string | undefined }>;
+  /** Forgets these users' Kiro ids and marks them pending, so the workers create them again. */
+  invalidateUsers(source: IdentitySource, userIds: readonly string[]): Promise<number>;
+  /**
+   * Forgets these groups' Kiro ids and applied memberships and marks them dirty. Answers the groups
+   * still wanted (to trigger) and how many memberships must be applied again.
+   */
+  invalidateGroups(
+    source: IdentitySource,
+    groupIds: readonly string[],
+  ): Promise<{ groups: string[]; memberships: number }>;
 
   getSubscription(resource: string): Promise<SubscriptionRecord | undefined>;
   recordSubscription(record: SubscriptionRecord): Promise<void>;
@@ -247,14 +270,61 @@ export interface SubscriptionRecord {
   renewalFailedAt?: string | undefined;
 }
 
+export type RunKind = "reconcile" | "reprovision";
+export type RunPhase = "discover" | "groups" | "users" | "audit-groups" | "audit-users";
+
+/** Where a run's next chunk starts. */
+export interface RunStep {
+  phase: RunPhase;
+  source?: IdentitySource | undefined;
+  /** Last id handled (ledger pages) or the SCIM page cursor (audit pages). */
+  cursor?: string | undefined;
+}
+
+export interface NewRun {
+  runId: string;
+  kind: RunKind;
+  reason: string;
+  startedAt: string;
+  managedUsers: number;
+  /** Users, groups or memberships the run expects to handle, for progress and ETA. */
+  total: number;
+  step: RunStep;
+}
+
+export interface UnmanagedReport {
+  users: number;
+  groups: number;
+  /** A few of them, `kind:displayName (id)`, so an operator can find them in Kiro. */
+  examples: string[];
+}
+
+export interface RunRecord extends Omit<NewRun, "step"> {
+  /** Undefined once the run finished. */
+  step: RunStep | undefined;
+  removals: number;
+  chunks: number;
+  itemsDone: number;
+  finishedAt?: string | undefined;
+  /** When the run last moved: a run that stopped moving is picked up again by the sweep. */
+  updatedAt: string;
+  unmanaged?: UnmanagedReport | undefined;
+}
+
+export interface RunAdvance {
+  /** Undefined: the run is finished. */
+  next: RunStep | undefined;
+  itemsDone: number;
+  unmanaged?: UnmanagedReport | undefined;
+}
+
 export interface KiroTargetRecord {
   /** Hash of the SCIM base URL: a different URL is a different (recreated) Kiro profile. */
   fingerprint: string;
   url: string;
   since: string;
-  reprovision?:
-    | { reason: string; startedAt: string; users: number; groups: number; memberships: number }
-    | undefined;
+  /** The re-provisioning run in progress or last finished; its progress lives on the run. */
+  reprovisionRunId?: string | undefined;
 }
 
 export interface HeldRemovals {

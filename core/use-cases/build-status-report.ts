@@ -39,7 +39,9 @@ export interface StatusReport {
     url: string;
     since: string;
     reprovision?: {
+      runId: string;
       reason: string;
+      phase: string;
       startedAt: string;
       total: number;
       done: number;
@@ -47,6 +49,22 @@ export interface StatusReport {
       etaSeconds: number | null;
     };
   } | null;
+  /** Reconcile and re-provisioning runs, newest first; a run whose `stalledSeconds` grows is stuck. */
+  runs: {
+    runId: string;
+    kind: string;
+    reason: string;
+    startedAt: string;
+    finishedAt: string | undefined;
+    phase: string;
+    chunks: number;
+    itemsDone: number;
+    total: number;
+    removals: number;
+    stalledSeconds: number;
+  }[];
+  /** Kiro objects no ledger entry maps (made by hand or another tool), as of the last reconcile audit. */
+  unmanaged: { users: number; groups: number; examples: string[]; auditedAt: string } | null;
   groups: {
     source: IdentitySource;
     id: string;
@@ -69,7 +87,7 @@ export async function buildStatusReport(
   ledger: Ledger,
   sources: readonly IdentitySource[],
   now: Date = new Date(),
-  limits: { failures: number; groups: number } = { failures: 50, groups: 200 },
+  limits: { failures: number; groups: number; runs: number } = { failures: 50, groups: 200, runs: 5 },
 ): Promise<StatusReport> {
   const report: StatusReport = {
     generatedAt: now.toISOString(),
@@ -80,6 +98,8 @@ export async function buildStatusReport(
     alerts: [],
     heldRuns: [],
     kiroTarget: null,
+    runs: [],
+    unmanaged: null,
     groups: [],
   };
   for (const subscription of await ledger.listSubscriptions()) {
@@ -136,22 +156,41 @@ export async function buildStatusReport(
       `reconcile run ${runId} holds ${removals} removals for approval: POST /admin/approve/${runId}`,
     );
   }
+  const runs = await ledger.listRuns(limits.runs);
+  report.runs = runs.map((run) => ({
+    runId: run.runId,
+    kind: run.kind,
+    reason: run.reason,
+    startedAt: run.startedAt,
+    finishedAt: run.finishedAt,
+    phase: run.step ? `${run.step.phase}${run.step.source ? ` (${run.step.source})` : ""}` : "finished",
+    chunks: run.chunks,
+    itemsDone: run.itemsDone,
+    total: run.total,
+    removals: run.removals,
+    stalledSeconds: run.step ? Math.round((now.getTime() - Date.parse(run.updatedAt)) / 1000) : 0,
+  }));
+  const audited = runs.find((run) => run.kind === "reconcile" && run.finishedAt && run.unmanaged);
+  if (audited?.unmanaged) report.unmanaged = { ...audited.unmanaged, auditedAt: audited.finishedAt! };
   const target = await ledger.getKiroTarget();
   if (target) {
     report.kiroTarget = { url: target.url, since: target.since };
-    if (target.reprovision) {
-      const total = target.reprovision.users;
+    const run = target.reprovisionRunId ? await ledger.getRun(target.reprovisionRunId) : undefined;
+    if (run) {
       const synced = Object.values(report.counts).reduce((sum, count) => sum + count.users.synced, 0);
-      const done = Math.min(total, synced);
-      const elapsed = Math.max(1, (now.getTime() - Date.parse(target.reprovision.startedAt)) / 1000);
+      const invalidating = run.step?.phase === "users";
+      const done = invalidating ? 0 : Math.min(run.total, synced);
+      const elapsed = Math.max(1, (now.getTime() - Date.parse(run.startedAt)) / 1000);
       const perSecond = Math.round((done / elapsed) * 100) / 100;
       report.kiroTarget.reprovision = {
-        reason: target.reprovision.reason,
-        startedAt: target.reprovision.startedAt,
-        total,
+        runId: run.runId,
+        reason: run.reason,
+        startedAt: run.startedAt,
+        phase: invalidating ? "forgetting old Kiro ids" : "creating in Kiro",
+        total: run.total,
         done,
         perSecond,
-        etaSeconds: done >= total ? 0 : perSecond > 0 ? Math.round((total - done) / perSecond) : null,
+        etaSeconds: done >= run.total ? 0 : perSecond > 0 ? Math.round((run.total - done) / perSecond) : null,
       };
     }
   }

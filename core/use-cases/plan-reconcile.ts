@@ -2,7 +2,8 @@ import type { GroupScope } from "../domain/group-scope";
 import type { IdentitySource } from "../domain/identity-source";
 import type { IdentityDirectory } from "../ports/identity-directory";
 import type { Ledger } from "../ports/ledger";
-import { countManagedUsers, groupsToReconcile } from "./reconcile";
+import { countManagedUsers } from "./managed-users";
+import { groupsToReconcile } from "./reconcile";
 
 export interface ReconcilePlan {
   dryRun: true;

@@ -1,12 +1,13 @@
 import { randomUUID } from "node:crypto";
-import { forEachLimited } from "../domain/concurrency";
 import type { GroupScope } from "../domain/group-scope";
 import { changeVersion, type IdentitySource } from "../domain/identity-source";
 import type { EventBus } from "../ports/event-bus";
 import type { IdentityDirectory } from "../ports/identity-directory";
 import type { KiroScimPort } from "../ports/kiro-scim";
 import type { GroupRecord, Ledger } from "../ports/ledger";
+import { countManagedUsers } from "./managed-users";
 import { ensureKiroTarget, mappedIdsMostlyGone, reprovision } from "./reprovision";
+import { startRun } from "./run-chunks";
 
 export interface ReconcileDependencies {
   ledger: Ledger;
@@ -19,58 +20,51 @@ export interface ReconcileDependencies {
 
 export interface ReconcileReport {
   startedAt: string;
-  groups: Partial<Record<IdentitySource, number>>;
   runId: string;
+  /** Groups the ledger syncs at the start; the IdP's in-scope groups it never saw are added on the way. */
+  groups: number;
   /** Set when this run found Kiro reset and started re-provisioning instead. */
   reprovisioning?: string;
 }
 
 /**
- * Repairs what events missed (Okta retries a hook once, Graph drops notifications after 4 h): every
- * group the ledger syncs, plus every in-scope group the IdP has that the ledger never heard of, is
- * marked for a full re-read and triggered. The worker then reads membership from the IdP and sends
- * Kiro only the difference, so a reconcile with nothing changed makes no SCIM write at all.
+ * Repairs what events missed (Okta retries a hook once, Graph drops notifications after 4 h): a run
+ * re-reads every group the ledger syncs plus every in-scope group the IdP has that the ledger never
+ * heard of, then audits Kiro for objects we do not manage. It works in chunks (see run-chunks.ts)
+ * so any directory size fits the Lambda timeout; the worker diffs each group and sends Kiro only
+ * the difference, so a reconcile with nothing changed makes no SCIM write at all.
  */
 export async function reconcileGroups(deps: ReconcileDependencies): Promise<ReconcileReport> {
   const now = (deps.now ?? (() => new Date()))();
   const runId = randomUUID();
-  const report: ReconcileReport = { startedAt: now.toISOString(), runId, groups: {} };
   const sources = Object.keys(deps.directories) as IdentitySource[];
+  const report: ReconcileReport = { startedAt: now.toISOString(), runId, groups: 0 };
   const target = await ensureKiroTarget({ ...deps, sources }, deps.kiro.url);
   if (target === "reprovisioning") return { ...report, reprovisioning: "the Kiro SCIM endpoint changed" };
   if (await mappedIdsMostlyGone(deps.ledger, deps.kiro.scim, sources)) {
-    await reprovision(
-      { ...deps, sources },
-      "most mapped Kiro ids answer 404",
-      deps.kiro.url,
-      await deps.ledger.getKiroTarget(),
-    );
-    return { ...report, reprovisioning: "most mapped Kiro ids answer 404" };
+    const reason = "most mapped Kiro ids answer 404";
+    await reprovision({ ...deps, sources }, reason, deps.kiro.url, await deps.ledger.getKiroTarget());
+    return { ...report, reprovisioning: reason };
   }
-  const version = changeVersion(now, `reconcile-${runId}`);
   let managedUsers = 0;
-  for (const source of sources) managedUsers += await countManagedUsers(deps.ledger, source);
-  await deps.ledger.startRun({ runId, startedAt: report.startedAt, managedUsers });
-  for (const [source, directory] of Object.entries(deps.directories) as [
-    IdentitySource,
-    IdentityDirectory,
-  ][]) {
-    const { targets } = await groupsToReconcile(deps, source, directory);
-    await forEachLimited(targets, 16, (groupId) =>
-      deps.ledger.requestGroupRefresh(source, groupId, version, runId).then(() => undefined),
-    );
-    await deps.bus.publish(targets.map((groupId) => ({ type: "GroupChanged", detail: { source, groupId } })));
-    report.groups[source] = targets.length;
+  for (const source of sources) {
+    managedUsers += await countManagedUsers(deps.ledger, source);
+    for (const status of ["synced", "pending", "failed"] as const)
+      report.groups += await deps.ledger.countByStatus(source, "GROUP", status);
   }
+  await startRun(
+    deps,
+    {
+      runId,
+      kind: "reconcile",
+      reason: "reconcile",
+      startedAt: report.startedAt,
+      managedUsers,
+      total: report.groups,
+    },
+    sources,
+  );
   return report;
-}
-
-/** Users this service manages in Kiro: a run's removals are measured as a share of them. */
-export async function countManagedUsers(ledger: Ledger, source: IdentitySource): Promise<number> {
-  let managed = 0;
-  for (const status of ["synced", "pending", "failed"] as const)
-    managed += await ledger.countByStatus(source, "USER", status);
-  return managed;
 }
 
 /** What a reconcile covers: every group the ledger syncs, and every in-scope group the IdP lists. */

@@ -1,8 +1,10 @@
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import type { IdentitySource } from "../domain/identity-source";
 import type { EventBus } from "../ports/event-bus";
 import type { KiroScimPort } from "../ports/kiro-scim";
 import type { KiroTargetRecord, Ledger } from "../ports/ledger";
+import { countManagedUsers } from "./managed-users";
+import { startRun } from "./run-chunks";
 
 export interface ReprovisionDependencies {
   ledger: Ledger;
@@ -17,36 +19,35 @@ export function kiroTargetFingerprint(url: string): string {
 }
 
 /**
- * Forgets every Kiro id and applied membership, then triggers every group: users, groups and
- * memberships are created again (adopting whatever already exists by externalId), in PATCHes of
- * ≤100, with progress visible in `/status`.
+ * Starts a re-provisioning run: in chunks, every Kiro id and applied membership is forgotten and
+ * every group triggered, so users, groups and memberships are created again (adopting whatever
+ * already exists by externalId) in PATCHes of ≤100, with progress in `/status`. Answers the run id,
+ * or undefined when another worker claimed the re-provisioning first.
  */
 export async function reprovision(
   deps: ReprovisionDependencies,
   reason: string,
   url: string,
   previous: KiroTargetRecord | undefined,
-): Promise<KiroTargetRecord["reprovision"] | undefined> {
+): Promise<{ runId: string; reason: string; users: number } | undefined> {
   const startedAt = (deps.now ?? (() => new Date()))().toISOString();
+  const runId = randomUUID();
+  const fingerprint = kiroTargetFingerprint(url);
   const target: KiroTargetRecord = {
-    fingerprint: kiroTargetFingerprint(url),
+    fingerprint,
     url,
-    since: previous?.fingerprint === kiroTargetFingerprint(url) ? previous.since : startedAt,
-    reprovision: { reason, startedAt, users: 0, groups: 0, memberships: 0 },
+    since: previous?.fingerprint === fingerprint ? previous.since : startedAt,
+    reprovisionRunId: runId,
   };
   if (!(await deps.ledger.claimKiroTarget(target, previous?.fingerprint))) return undefined;
-  const totals = { reason, startedAt, users: 0, groups: 0, memberships: 0 };
-  for (const source of deps.sources) {
-    const invalidated = await deps.ledger.invalidateKiroMapping(source);
-    totals.users += invalidated.users;
-    totals.groups += invalidated.groups.length;
-    totals.memberships += invalidated.memberships;
-    await deps.bus.publish(
-      invalidated.groups.map((groupId) => ({ type: "GroupChanged", detail: { source, groupId } })),
-    );
-  }
-  await deps.ledger.claimKiroTarget({ ...target, reprovision: totals }, target.fingerprint);
-  return totals;
+  let users = 0;
+  for (const source of deps.sources) users += await countManagedUsers(deps.ledger, source);
+  await startRun(
+    deps,
+    { runId, kind: "reprovision", reason, startedAt, managedUsers: users, total: users },
+    deps.sources,
+  );
+  return { runId, reason, users };
 }
 
 /**

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { forEachLimited } from "../domain/concurrency";
 import { InvalidProfileError, ScimError, SyncError } from "../domain/errors";
+import type { GroupScope } from "../domain/group-scope";
 import { changeVersion, type IdentitySource } from "../domain/identity-source";
 import { kiroLimits } from "../domain/kiro-user";
 import { type MemberChange, planMembershipChanges } from "../domain/membership-plan";
@@ -23,6 +24,8 @@ export interface SyncGroupDependencies {
   maxPasses?: number;
   /** Share of managed users one reconcile run may remove before its removals wait for approval. */
   removalHoldShare?: number;
+  /** SYNC_GROUPS: a group re-read outside it is removed from Kiro. */
+  scope?: GroupScope;
   now?: () => Date;
 }
 
@@ -140,7 +143,8 @@ async function refreshFromIdp(
   } else {
     if (members.displayName)
       await ledger.recordGroupName(source, group.idpId, members.displayName, readVersion);
-    const wanted = new Set(members.userIds);
+    const leftScope = hasLeftScope(group, members.displayName, deps);
+    const wanted = new Set(leftScope ? [] : members.userIds);
     const current = await ledger.listMemberships(source, group.idpId);
     const desiredNow = new Set(
       current.filter((membership) => membership.desired).map((membership) => membership.userId),
@@ -169,11 +173,27 @@ async function refreshFromIdp(
       await forEachLimited(removals, 8, async (userId) => {
         await ledger.recordDesiredMembership(source, group.idpId, userId, false, readVersion);
       });
+      if (leftScope) await ledger.recordGroupDeleted(source, group.idpId, readVersion);
     }
     await ledger.recordNestedGroups(source, group.idpId, members.nestedGroupIds);
   }
   await ledger.recordGroupRefreshed(source, group.idpId, group.refreshRequestedVersion ?? readVersion);
   return { group: (await ledger.getGroup(source, group.idpId)) ?? group, incomplete: undefined, held };
+}
+
+/**
+ * A group whose name no longer matches SYNC_GROUPS is removed from Kiro like a deleted one (members
+ * removed; the group deleted only if we created it), through the same removal hold. A group whose
+ * name is unknown is never judged out of scope: that would empty it on missing data.
+ */
+function hasLeftScope(
+  group: GroupRecord,
+  readName: string | undefined,
+  deps: SyncGroupDependencies,
+): boolean {
+  const name = readName ?? group.name;
+  if (!deps.scope || deps.scope.everything || deps.scope.includes({ id: group.idpId })) return false;
+  return name !== undefined && !deps.scope.includes({ id: group.idpId, name });
 }
 
 /**

@@ -40,6 +40,16 @@ async function syncedGroup(people: OktaUserState[]) {
   return group;
 }
 
+async function status() {
+  const response = await fetch(`${runtime.url}/status`, {
+    headers: { authorization: `Bearer ${runtime.config.statusToken}` },
+  });
+  return (await response.json()) as {
+    unmanaged: { users: number; groups: number; examples: string[] };
+    runs: { kind: string; phase: string; chunks: number; finishedAt?: string }[];
+  };
+}
+
 const oktaMembers = (groupId: string) => [...(runtime.oktaOrg!.members.get(groupId) ?? [])].sort();
 const scimWrites = () => runtime.emulator!.requests().filter((entry) => entry.method !== "GET");
 
@@ -188,4 +198,82 @@ describe("reconcile", () => {
       before,
     );
   });
+
+  it("reports Kiro objects it did not create as unmanaged in /status", async () => {
+    // Prepare
+    await reconcile();
+    const before = (await status()).unmanaged;
+    runtime.emulator!.directory.createUser({
+      userName: "auditor@elsewhere.example",
+      displayName: "Audit Me",
+      name: { givenName: "Audit", familyName: "Me" },
+    });
+    runtime.emulator!.directory.createGroup({ displayName: "Hand-made-audit" });
+
+    // Act
+    await reconcile();
+
+    // Assess
+    const after = (await status()).unmanaged;
+    expect(after.users).toBe((before?.users ?? 0) + 1);
+    expect(after.groups).toBe((before?.groups ?? 0) + 1);
+    expect(after.examples.join(" ")).toMatch(/auditor@elsewhere\.example|Hand-made-audit/);
+  });
+
+  it("removes the members of a group that left the sync scope and deletes it only if it created it", async () => {
+    // Prepare
+    const directory = runtime.emulator!.directory;
+    const created = await syncedGroup([addOktaUser(runtime), addOktaUser(runtime)]);
+    const adoptedName = `Reconciled-adopted-${Date.now()}`;
+    const handMade = directory.createGroup({ displayName: adoptedName });
+    const adopted = { id: `00gadopt${Date.now()}`, name: adoptedName };
+    runtime.oktaOrg!.addGroup(adopted);
+    const adoptedPeople = [addOktaUser(runtime), addOktaUser(runtime)];
+    for (const person of adoptedPeople) runtime.oktaOrg!.addMember(adopted.id, person.id);
+    await reconcile();
+    const adoptedBefore = directory.membersOf(String(handMade.id)).length;
+    runtime.oktaOrg!.addGroup({ id: created.id, name: `Elsewhere-${created.name}` });
+    runtime.oktaOrg!.addGroup({ id: adopted.id, name: `Elsewhere-${adoptedName}` });
+
+    // Act
+    await reconcile();
+
+    // Assess
+    expect(adoptedBefore).toBe(2);
+    expect(directory.snapshot().groups.some((group) => group.externalId === created.id)).toBe(false);
+    expect(directory.snapshot().groups.some((group) => group.id === handMade.id)).toBe(true);
+    expect(directory.membersOf(String(handMade.id))).toEqual([]);
+    expect(runtime.oktaOrg!.members.get(created.id)?.size).toBe(2);
+  });
+
+  it("works through a large directory in chunks, each its own event, and shows the run in /status", async () => {
+    // Prepare
+    const groups = [];
+    for (let index = 0; index < 12; index++) groups.push(await syncedGroup([addOktaUser(runtime)]));
+    for (const group of groups) runtime.oktaOrg!.addMember(group.id, addOktaUser(runtime).id);
+    const chunkSizeBefore = runtime.config.runChunkSize;
+    runtime.config.runChunkSize = 10;
+    const chunks: unknown[] = [];
+    const publish = runtime.bus.publish.bind(runtime.bus);
+    runtime.bus.publish = async (events) => {
+      chunks.push(...events.filter((event) => event.type === "RunChunk"));
+      return publish(events);
+    };
+
+    // Act
+    try {
+      await reconcile();
+    } finally {
+      runtime.config.runChunkSize = chunkSizeBefore;
+      runtime.bus.publish = publish;
+    }
+
+    // Assess
+    const [run] = (await status()).runs;
+    for (const group of groups)
+      expect(kiroMembersByExternalId(runtime, group.name)).toEqual(oktaMembers(group.id));
+    expect(chunks.length).toBeGreaterThanOrEqual(5);
+    expect(run).toMatchObject({ kind: "reconcile", phase: "finished", chunks: chunks.length });
+    expect(run!.finishedAt).toBeDefined();
+  }, 60_000);
 });

@@ -13,7 +13,7 @@ import {
 let runtime: LocalRuntime;
 
 beforeAll(async () => {
-  runtime = await startTestRuntime({ SYNC_GROUPS: "Reprovisioned-*" });
+  runtime = await startTestRuntime({ SYNC_GROUPS: "Reprovisioned-*", RUN_CHUNK_SIZE: "40" });
 });
 afterAll(() => stopTestRuntime(runtime));
 

@@ -25,6 +25,10 @@ import type {
   Ledger,
   LedgerKind,
   MembershipRecord,
+  NewRun,
+  RunAdvance,
+  RunRecord,
+  RunStep,
   StatusEntry,
   SubscriptionRecord,
   SyncFailure,
@@ -57,6 +61,10 @@ const key = {
     sk: `HELD#${source}#${groupId}`,
   }),
 };
+
+/** A run's position as one comparable string, so advancing can be a conditional write. */
+const stepKey = (step: RunStep | undefined) =>
+  step ? `${step.phase}|${step.source ?? ""}|${step.cursor ?? ""}` : "finished";
 
 const statusKey = (source: IdentitySource, kind: LedgerKind, status: SyncStatus) =>
   `${source}#${kind}#${status}`;
@@ -194,6 +202,11 @@ export class DynamoLedger implements Ledger {
     return new Map(items.map((item) => [String(item.idpId), toUserRecord(item)]));
   }
 
+  async getGroups(source: IdentitySource, idpIds: readonly string[]): Promise<Map<string, GroupRecord>> {
+    const items = await this.batchGet([...new Set(idpIds)].map((id) => key.group(source, id)));
+    return new Map(items.map((item) => [String(item.idpId), toGroupRecord(item)]));
+  }
+
   async recordUserSynced(
     source: IdentitySource,
     idpId: string,
@@ -323,19 +336,81 @@ export class DynamoLedger implements Ledger {
     );
   }
 
-  async startRun(run: { runId: string; startedAt: string; managedUsers: number }): Promise<void> {
+  async startRun(run: NewRun): Promise<void> {
     await this.db.send(
       new PutCommand({
         TableName: this.table,
         Item: {
           ...key.run(run.runId),
-          kind: "RUN",
           ...run,
+          kind: "RUN",
+          runKind: run.kind,
+          stepKey: stepKey(run.step),
           removals: 0,
+          chunks: 0,
+          itemsDone: 0,
+          gsi2pk: "RUNS",
+          gsi2sk: `${run.startedAt}#${run.runId}`,
+          updatedAt: run.startedAt,
           expiresAt: Math.floor(Date.now() / 1000) + 30 * 86_400,
         },
+        ConditionExpression: "attribute_not_exists(pk)",
       }),
     );
+  }
+
+  async getRun(runId: string): Promise<RunRecord | undefined> {
+    const [item] = await this.batchGet([key.run(runId)]);
+    return item ? toRunRecord(item) : undefined;
+  }
+
+  async advanceRun(runId: string, from: RunStep, advance: RunAdvance): Promise<boolean> {
+    const values: Item = {
+      ":from": stepKey(from),
+      ":to": stepKey(advance.next),
+      ":done": advance.itemsDone,
+      ":one": 1,
+      ":now": this.iso(),
+    };
+    const sets = ["stepKey = :to", "updatedAt = :now"];
+    if (advance.next) {
+      sets.push("step = :step");
+      values[":step"] = advance.next;
+    } else {
+      sets.push("finishedAt = :now");
+    }
+    if (advance.unmanaged) {
+      sets.push("unmanaged = :unmanaged");
+      values[":unmanaged"] = advance.unmanaged;
+    }
+    return this.unlessConditionFails(
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: key.run(runId),
+          UpdateExpression: `SET ${sets.join(", ")} ADD chunks :one, itemsDone :done${advance.next ? "" : " REMOVE step"}`,
+          ConditionExpression: "stepKey = :from",
+          ExpressionAttributeValues: values,
+        }),
+      ),
+    );
+  }
+
+  async listRuns(limit: number): Promise<RunRecord[]> {
+    const result = await this.db.send(
+      new QueryCommand({
+        TableName: this.table,
+        IndexName: "byCollection",
+        KeyConditionExpression: "gsi2pk = :pk",
+        ExpressionAttributeValues: { ":pk": "RUNS" },
+        ScanIndexForward: false,
+        Limit: limit,
+      }),
+    );
+    const keys = (result.Items ?? []).map((item) => ({ pk: item.pk, sk: item.sk }));
+    return (await this.batchGet(keys))
+      .map(toRunRecord)
+      .sort((a, b) => b.startedAt.localeCompare(a.startedAt));
   }
 
   async countRunRemovals(runId: string, count: number): Promise<{ total: number; managedUsers: number }> {
@@ -443,7 +518,7 @@ export class DynamoLedger implements Ledger {
       fingerprint: String(item.fingerprint),
       url: String(item.url),
       since: String(item.since),
-      reprovision: item.reprovision as KiroTargetRecord["reprovision"],
+      reprovisionRunId: item.reprovisionRunId === undefined ? undefined : String(item.reprovisionRunId),
     };
   }
 
@@ -463,45 +538,63 @@ export class DynamoLedger implements Ledger {
     );
   }
 
-  async invalidateKiroMapping(
+  async pageIds(
     source: IdentitySource,
-  ): Promise<{ users: number; groups: string[]; memberships: number }> {
-    const now = this.iso();
-    const pendingValues = (kind: LedgerKind) => ({
-      ":pending": "pending",
-      ":now": now,
-      ":pendingKey": statusKey(source, kind, "pending"),
-    });
-    const userKeys = await this.queryAll({
-      TableName: this.table,
-      IndexName: "byCollection",
-      KeyConditionExpression: "gsi2pk = :pk",
-      ExpressionAttributeValues: { ":pk": `${source}#USERS` },
-    });
-    await forEachLimited(userKeys, 16, async (item) => {
-      await this.db.send(
-        new UpdateCommand({
+    kind: "USER" | "GROUP",
+    page: { after?: string | undefined; limit: number },
+  ): Promise<{ ids: string[]; last: string | undefined }> {
+    const collection = `${source}#${kind}S`;
+    const itemKey = kind === "USER" ? key.user : key.group;
+    const ids: string[] = [];
+    let ExclusiveStartKey: Item | undefined =
+      page.after === undefined
+        ? undefined
+        : { gsi2pk: collection, gsi2sk: page.after, ...itemKey(source, page.after) };
+    do {
+      const result = await this.db.send(
+        new QueryCommand({
           TableName: this.table,
-          Key: { pk: item.pk, sk: item.sk },
-          UpdateExpression: `SET ${toPending} REMOVE scimId, creatingBy, creatingUntil`,
-          ExpressionAttributeNames: { "#status": "status" },
-          ExpressionAttributeValues: pendingValues("USER"),
+          IndexName: "byCollection",
+          KeyConditionExpression: "gsi2pk = :pk",
+          ExpressionAttributeValues: { ":pk": collection },
+          Limit: page.limit - ids.length,
+          ExclusiveStartKey,
         }),
       );
+      ids.push(...(result.Items ?? []).map((item) => String(item.gsi2sk)));
+      ExclusiveStartKey = result.LastEvaluatedKey;
+    } while (ExclusiveStartKey && ids.length < page.limit);
+    return { ids, last: ExclusiveStartKey ? ids.at(-1) : undefined };
+  }
+
+  async invalidateUsers(source: IdentitySource, userIds: readonly string[]): Promise<number> {
+    let invalidated = 0;
+    await forEachLimited(userIds, 16, async (userId) => {
+      const changed = await this.unlessConditionFails(
+        this.db.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: key.user(source, userId),
+            UpdateExpression: `SET ${toPending} REMOVE scimId, creatingBy, creatingUntil`,
+            ConditionExpression: "attribute_exists(pk)",
+            ExpressionAttributeNames: { "#status": "status" },
+            ExpressionAttributeValues: this.pendingValues(source, "USER"),
+          }),
+        ),
+      );
+      if (changed) invalidated += 1;
     });
-    const groups = await this.listGroups(source, 1_000_000);
+    return invalidated;
+  }
+
+  async invalidateGroups(
+    source: IdentitySource,
+    groupIds: readonly string[],
+  ): Promise<{ groups: string[]; memberships: number }> {
+    const wanted: string[] = [];
     let memberships = 0;
-    await forEachLimited(groups, 8, async (group) => {
-      await this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: key.group(source, group.idpId),
-          UpdateExpression: `SET createdByUs = :false, ${toPending} REMOVE scimId, appliedName ADD dirtyVersion :one`,
-          ExpressionAttributeValues: { ...pendingValues("GROUP"), ":false": false, ":one": 1 },
-          ExpressionAttributeNames: { "#status": "status" },
-        }),
-      );
-      const members = (await this.listMemberships(source, group.idpId)).filter(
+    await forEachLimited(groupIds, 8, async (groupId) => {
+      const members = (await this.listMemberships(source, groupId)).filter(
         (membership) => membership.applied || membership.desired,
       );
       memberships += members.length;
@@ -509,19 +602,27 @@ export class DynamoLedger implements Ledger {
         await this.db.send(
           new UpdateCommand({
             TableName: this.table,
-            Key: key.member(source, group.idpId, membership.userId),
+            Key: key.member(source, groupId, membership.userId),
             UpdateExpression: `SET applied = :false, ${toPending} REMOVE appliedAt`,
             ExpressionAttributeNames: { "#status": "status" },
-            ExpressionAttributeValues: { ...pendingValues("MEMBER"), ":false": false },
+            ExpressionAttributeValues: { ...this.pendingValues(source, "MEMBER"), ":false": false },
           }),
         );
       });
+      const result = await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: key.group(source, groupId),
+          UpdateExpression: `SET createdByUs = :false, ${toPending} REMOVE scimId, appliedName ADD dirtyVersion :one`,
+          ConditionExpression: "attribute_exists(pk)",
+          ExpressionAttributeValues: { ...this.pendingValues(source, "GROUP"), ":false": false, ":one": 1 },
+          ExpressionAttributeNames: { "#status": "status" },
+          ReturnValues: "ALL_NEW",
+        }),
+      );
+      if (result.Attributes && !result.Attributes.deleted) wanted.push(groupId);
     });
-    return {
-      users: userKeys.length,
-      groups: groups.filter((group) => !group.deleted).map((group) => group.idpId),
-      memberships,
-    };
+    return { groups: wanted, memberships };
   }
 
   async getSubscription(resource: string): Promise<SubscriptionRecord | undefined> {
@@ -603,6 +704,20 @@ export class DynamoLedger implements Ledger {
             set: "deleted = :true, deletedVersion = :version",
             condition:
               "attribute_exists(pk) AND (attribute_not_exists(deletedVersion) OR deletedVersion < :version)",
+            values: { ":true": true, ":version": version },
+          }),
+        ),
+      ),
+    );
+  }
+
+  async recordGroupRestored(source: IdentitySource, idpId: string, version: string): Promise<boolean> {
+    return this.unlessConditionFails(
+      this.db.send(
+        new UpdateCommand(
+          this.groupUpdate(source, idpId, {
+            set: "deleted = :false, deletedVersion = :version",
+            condition: "deleted = :true AND deletedVersion < :version",
             values: { ":true": true, ":version": version },
           }),
         ),
@@ -900,6 +1015,10 @@ export class DynamoLedger implements Ledger {
     return count;
   }
 
+  private pendingValues(source: IdentitySource, kind: LedgerKind): Item {
+    return { ":pending": "pending", ":now": this.iso(), ":pendingKey": statusKey(source, kind, "pending") };
+  }
+
   private userUpdate(
     source: IdentitySource,
     idpId: string,
@@ -1059,6 +1178,24 @@ function toGroupRecord(item: Item): GroupRecord {
     dirtyVersion: Number(item.dirtyVersion ?? 0),
     syncedVersion: Number(item.syncedVersion ?? 0),
     lastSyncedAt: item.lastSyncedAt as string | undefined,
+  };
+}
+
+function toRunRecord(item: Item): RunRecord {
+  return {
+    runId: String(item.runId),
+    kind: item.runKind as RunRecord["kind"],
+    reason: String(item.reason ?? ""),
+    startedAt: String(item.startedAt),
+    managedUsers: Number(item.managedUsers ?? 0),
+    total: Number(item.total ?? 0),
+    step: item.step as RunStep | undefined,
+    removals: Number(item.removals ?? 0),
+    chunks: Number(item.chunks ?? 0),
+    itemsDone: Number(item.itemsDone ?? 0),
+    finishedAt: item.finishedAt === undefined ? undefined : String(item.finishedAt),
+    unmanaged: item.unmanaged as RunRecord["unmanaged"],
+    updatedAt: String(item.updatedAt ?? item.startedAt),
   };
 }
 

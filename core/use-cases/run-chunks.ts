@@ -1,0 +1,250 @@
+import { forEachLimited } from "../domain/concurrency";
+import type { GroupScope } from "../domain/group-scope";
+import { changeVersion, type IdentitySource } from "../domain/identity-source";
+import type { RunChunk } from "../domain/sync-events";
+import type { EventBus } from "../ports/event-bus";
+import type { IdentityDirectory } from "../ports/identity-directory";
+import type { KiroScimPort, ScimPage } from "../ports/kiro-scim";
+import type { Ledger, NewRun, RunKind, RunRecord, RunStep, UnmanagedReport } from "../ports/ledger";
+
+export interface RunChunkDependencies {
+  ledger: Ledger;
+  bus: EventBus;
+  scope: GroupScope;
+  directories: Partial<Record<IdentitySource, IdentityDirectory>>;
+  /** Needed by a reconcile's audit of Kiro; re-provisioning never reads Kiro. */
+  scim?: KiroScimPort | undefined;
+  /** Ledger ids per chunk; SCIM pages per audit chunk are a tenth of it (100 objects a page). */
+  chunkSize: number;
+}
+
+export type RunChunkOutcome = "advanced" | "finished" | "duplicate" | "missing";
+
+const phasesPerSource: Record<RunKind, RunStep["phase"][]> = {
+  reconcile: ["discover", "groups"],
+  reprovision: ["users", "groups"],
+};
+const auditPhases: RunStep["phase"][] = ["audit-groups", "audit-users"];
+const maxUnmanagedExamples = 10;
+
+/** Starts a run: the record first (so its progress is visible at once), then its first chunk. */
+export async function startRun(
+  deps: { ledger: Ledger; bus: EventBus },
+  run: Omit<NewRun, "step">,
+  sources: readonly IdentitySource[],
+): Promise<RunStep | undefined> {
+  const step = stepAfter(run.kind, sources, undefined);
+  if (!step) return undefined;
+  await deps.ledger.startRun({ ...run, step });
+  await deps.bus.publish([{ type: "RunChunk", detail: { runId: run.runId, step } }]);
+  return step;
+}
+
+/**
+ * One chunk of a run, small enough for any Lambda timeout: does the chunk's work, moves the run's
+ * cursor in the ledger (conditional on it still being where this chunk started, so a redelivered
+ * event does nothing twice), then publishes the next chunk. A crash before the move means the
+ * chunk is delivered again and redone; its work is idempotent.
+ */
+export async function executeRunChunk(chunk: RunChunk, deps: RunChunkDependencies): Promise<RunChunkOutcome> {
+  const run = await deps.ledger.getRun(chunk.runId);
+  if (!run) return "missing";
+  if (!run.step || !sameStep(run.step, chunk.step)) return "duplicate";
+  const sources = Object.keys(deps.directories) as IdentitySource[];
+  const done = await chunkWork(run, chunk.step, deps);
+  const next =
+    done.cursor === undefined
+      ? stepAfter(run.kind, sources, chunk.step)
+      : { ...chunk.step, cursor: done.cursor };
+  const moved = await deps.ledger.advanceRun(run.runId, chunk.step, {
+    next,
+    itemsDone: done.items,
+    unmanaged: done.unmanaged,
+  });
+  if (!moved) return "duplicate";
+  if (!next) return "finished";
+  await deps.bus.publish([{ type: "RunChunk", detail: { runId: run.runId, step: next } }]);
+  return "advanced";
+}
+
+/** Where a run goes after `step`: the next phase of the same source, then the next source, then the audit. */
+export function stepAfter(
+  kind: RunKind,
+  sources: readonly IdentitySource[],
+  step: RunStep | undefined,
+): RunStep | undefined {
+  const sequence: RunStep[] = sources.flatMap((source) =>
+    phasesPerSource[kind].map((phase) => ({ phase, source })),
+  );
+  if (kind === "reconcile") sequence.push(...auditPhases.map((phase) => ({ phase })));
+  if (!step) return sequence[0];
+  const index = sequence.findIndex((entry) => entry.phase === step.phase && entry.source === step.source);
+  return sequence[index + 1];
+}
+
+/** The version every refresh of one reconcile run carries: the same for a redelivered chunk. */
+export function reconcileVersion(run: { runId: string; startedAt: string }): string {
+  return changeVersion(new Date(run.startedAt), `reconcile-${run.runId}`);
+}
+
+interface ChunkDone {
+  items: number;
+  /** Undefined: the phase is complete. */
+  cursor: string | undefined;
+  unmanaged?: UnmanagedReport | undefined;
+}
+
+async function chunkWork(run: RunRecord, step: RunStep, deps: RunChunkDependencies): Promise<ChunkDone> {
+  const source = step.source;
+  switch (step.phase) {
+    case "discover":
+      return discoverIdpGroups(run, requireSource(source), deps);
+    case "groups":
+      return run.kind === "reconcile"
+        ? refreshLedgerGroups(run, step, requireSource(source), deps)
+        : invalidateGroupPage(step, requireSource(source), deps);
+    case "users": {
+      const page = await deps.ledger.pageIds(requireSource(source), "USER", {
+        after: step.cursor,
+        limit: deps.chunkSize,
+      });
+      return { items: await deps.ledger.invalidateUsers(requireSource(source), page.ids), cursor: page.last };
+    }
+    case "audit-groups":
+      return auditKiro(run, step, deps, "group");
+    case "audit-users":
+      return auditKiro(run, step, deps, "user");
+  }
+}
+
+function requireSource(source: IdentitySource | undefined): IdentitySource {
+  if (!source) throw new Error("this run phase needs a source");
+  return source;
+}
+
+/**
+ * In-scope groups the IdP has. The IdP's group list is read whole (Okta: 200 a page, so 10k groups
+ * is 50 calls); groups the ledger never saw are created by the refresh request, and a group that
+ * came back into scope after leaving it is restored first.
+ */
+async function discoverIdpGroups(
+  run: RunRecord,
+  source: IdentitySource,
+  deps: RunChunkDependencies,
+): Promise<ChunkDone> {
+  const directory = deps.directories[source];
+  if (!directory) return { items: 0, cursor: undefined };
+  const inScope = (await directory.listGroups()).filter((group) => deps.scope.includes(group));
+  const known = await deps.ledger.getGroups(
+    source,
+    inScope.map((group) => group.id),
+  );
+  const version = reconcileVersion(run);
+  const triggered = await requestRefreshes(
+    deps,
+    source,
+    run.runId,
+    version,
+    inScope.map((group) => group.id),
+    known,
+  );
+  return { items: triggered, cursor: undefined };
+}
+
+/** The ledger's own groups, a page at a time: each is re-read by the worker and diffed. */
+async function refreshLedgerGroups(
+  run: RunRecord,
+  step: RunStep,
+  source: IdentitySource,
+  deps: RunChunkDependencies,
+): Promise<ChunkDone> {
+  const page = await deps.ledger.pageIds(source, "GROUP", { after: step.cursor, limit: deps.chunkSize });
+  const records = await deps.ledger.getGroups(source, page.ids);
+  const live = page.ids.filter((id) => records.get(id)?.deleted === false);
+  const triggered = await requestRefreshes(deps, source, run.runId, reconcileVersion(run), live, records);
+  return { items: triggered, cursor: page.last };
+}
+
+async function requestRefreshes(
+  deps: RunChunkDependencies,
+  source: IdentitySource,
+  runId: string,
+  version: string,
+  groupIds: readonly string[],
+  known: ReadonlyMap<string, { deleted: boolean }>,
+): Promise<number> {
+  const triggered: string[] = [];
+  await forEachLimited(groupIds, 16, async (groupId) => {
+    if (known.get(groupId)?.deleted) await deps.ledger.recordGroupRestored(source, groupId, version);
+    if (await deps.ledger.requestGroupRefresh(source, groupId, version, runId)) triggered.push(groupId);
+  });
+  await deps.bus.publish(triggered.map((groupId) => ({ type: "GroupChanged", detail: { source, groupId } })));
+  return triggered.length;
+}
+
+async function invalidateGroupPage(
+  step: RunStep,
+  source: IdentitySource,
+  deps: RunChunkDependencies,
+): Promise<ChunkDone> {
+  const page = await deps.ledger.pageIds(source, "GROUP", { after: step.cursor, limit: deps.chunkSize });
+  const invalidated = await deps.ledger.invalidateGroups(source, page.ids);
+  await deps.bus.publish(
+    invalidated.groups.map((groupId) => ({ type: "GroupChanged", detail: { source, groupId } })),
+  );
+  return { items: page.ids.length, cursor: page.last };
+}
+
+/**
+ * Walks Kiro's users or groups (reads only, 100 a page) and counts those this service does not
+ * manage: no ledger entry maps that Kiro id (an object whose externalId the ledger knows but has no
+ * Kiro id for yet is being created by a worker right now, and counts as ours). They are reported,
+ * never changed. Costs
+ * ⌈users/100⌉ + ⌈groups/100⌉ GETs per reconcile run.
+ */
+async function auditKiro(
+  run: RunRecord,
+  step: RunStep,
+  deps: RunChunkDependencies,
+  kind: "user" | "group",
+): Promise<ChunkDone> {
+  const { scim } = deps;
+  const unmanaged: UnmanagedReport = run.unmanaged ?? { users: 0, groups: 0, examples: [] };
+  if (!scim) return { items: 0, cursor: undefined, unmanaged };
+  const sources = Object.keys(deps.directories) as IdentitySource[];
+  const pages = Math.max(1, Math.ceil(deps.chunkSize / 100));
+  let cursor: string | undefined = step.cursor ?? "";
+  let items = 0;
+  for (let read = 0; read < pages && cursor !== undefined; read++) {
+    const page: ScimPage<{
+      id: string;
+      externalId?: string | undefined;
+      userName?: string;
+      displayName?: string | undefined;
+    }> = kind === "user" ? await scim.listUsers(cursor) : await scim.listGroups(cursor);
+    items += page.items.length;
+    const mapped = new Set<string>();
+    const externalIds = page.items.flatMap((item) => (item.externalId ? [item.externalId] : []));
+    for (const source of sources) {
+      const records =
+        kind === "user"
+          ? await deps.ledger.getUsers(source, externalIds)
+          : await deps.ledger.getGroups(source, externalIds);
+      for (const record of records.values()) mapped.add(record.scimId ?? `creating:${record.idpId}`);
+    }
+    const managed = (item: { id: string; externalId?: string | undefined }) =>
+      mapped.has(item.id) || (item.externalId !== undefined && mapped.has(`creating:${item.externalId}`));
+    for (const item of page.items.filter((entry) => !managed(entry))) {
+      if (kind === "user") unmanaged.users += 1;
+      else unmanaged.groups += 1;
+      if (unmanaged.examples.length < maxUnmanagedExamples)
+        unmanaged.examples.push(`${kind}:${item.userName ?? item.displayName ?? "?"} (${item.id})`);
+    }
+    cursor = page.nextCursor;
+  }
+  return { items, cursor, unmanaged };
+}
+
+function sameStep(a: RunStep, b: RunStep): boolean {
+  return a.phase === b.phase && a.source === b.source && (a.cursor ?? "") === (b.cursor ?? "");
+}

@@ -1,0 +1,124 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import type { DynamoLedger } from "../../core/adapters/dynamo/dynamo-ledger";
+import { GroupScope } from "../../core/domain/group-scope";
+import type { SyncEvent } from "../../core/domain/sync-events";
+import type { IdentityDirectory } from "../../core/ports/identity-directory";
+import { executeRunChunk, startRun } from "../../core/use-cases/run-chunks";
+import { freshLedger } from "../support/ledger-fixture";
+
+let ledger: DynamoLedger;
+
+beforeAll(async () => {
+  ({ ledger } = await freshLedger());
+});
+
+function recordingBus() {
+  const published: SyncEvent[] = [];
+  return { published, publish: async (events: readonly SyncEvent[]) => void published.push(...events) };
+}
+
+const directoryOf = (groupIds: string[]): IdentityDirectory => ({
+  getUser: async () => undefined,
+  listGroupMembers: async () => undefined,
+  listGroups: async () => groupIds.map((id) => ({ id, name: `Team ${id}` })),
+});
+
+async function seedUsers(count: number, prefix: string) {
+  for (let index = 0; index < count; index++)
+    await ledger.recordUserProfile(
+      "okta",
+      `${prefix}-${String(index).padStart(3, "0")}`,
+      {
+        externalId: `${prefix}-${index}`,
+        userName: `${prefix}-${index}@example.com`,
+        displayName: "Someone",
+        givenName: "Some",
+        familyName: "One",
+        active: true,
+      },
+      "2026-01-01T00:00:00.000Z#seed",
+    );
+}
+
+describe("runs in chunks", () => {
+  it("does a redelivered chunk's work only once", async () => {
+    // Prepare
+    const bus = recordingBus();
+    const deps = {
+      ledger,
+      bus,
+      scope: new GroupScope(undefined),
+      directories: { okta: directoryOf(["g-1", "g-2", "g-3"]) },
+      chunkSize: 2,
+    };
+    await startRun(
+      deps,
+      {
+        runId: "run-dup",
+        kind: "reconcile",
+        reason: "test",
+        startedAt: new Date().toISOString(),
+        managedUsers: 0,
+        total: 0,
+      },
+      ["okta"],
+    );
+    const first = bus.published.find((event) => event.type === "RunChunk")!;
+
+    // Act
+    const outcomes = [
+      await executeRunChunk(first.detail as never, deps),
+      await executeRunChunk(first.detail as never, deps),
+    ];
+
+    // Assess
+    const triggered = bus.published.filter((event) => event.type === "GroupChanged");
+    expect(outcomes).toEqual(["advanced", "duplicate"]);
+    expect(triggered.map((event) => (event.detail as { groupId: string }).groupId).sort()).toEqual([
+      "g-1",
+      "g-2",
+      "g-3",
+    ]);
+    expect(bus.published.filter((event) => event.type === "RunChunk")).toHaveLength(2);
+  });
+
+  it("walks a re-provisioning through every user page, resuming from the ledger's cursor", async () => {
+    // Prepare
+    const bus = recordingBus();
+    await seedUsers(25, "reprov");
+    const deps = {
+      ledger,
+      bus,
+      scope: new GroupScope(undefined),
+      directories: { okta: directoryOf([]) },
+      chunkSize: 10,
+    };
+    await startRun(
+      deps,
+      {
+        runId: "run-reprov",
+        kind: "reprovision",
+        reason: "test",
+        startedAt: new Date().toISOString(),
+        managedUsers: 25,
+        total: 25,
+      },
+      ["okta"],
+    );
+
+    // Act
+    const outcomes: string[] = [];
+    for (let delivered = 0; delivered < bus.published.length; delivered++) {
+      const event = bus.published[delivered]!;
+      if (event.type === "RunChunk") outcomes.push(await executeRunChunk(event.detail as never, deps));
+    }
+
+    // Assess
+    const run = await ledger.getRun("run-reprov");
+    expect(outcomes.at(-1)).toBe("finished");
+    expect(outcomes.length).toBeGreaterThanOrEqual(4);
+    expect(run).toMatchObject({ step: undefined, chunks: outcomes.length });
+    expect(run!.itemsDone).toBeGreaterThanOrEqual(25);
+    expect(await ledger.countByStatus("okta", "USER", "pending")).toBeGreaterThanOrEqual(25);
+  });
+});
