@@ -4,6 +4,7 @@ import { startDynamoDbLocal } from "../local/dynamodb-local";
 import { benchEmulatorScale } from "./emulator-scale";
 import { benchLedger } from "./ledger-throughput";
 import { benchOktaPipeline } from "./okta-pipeline";
+import { benchReconcileScale } from "./reconcile-scale";
 import { benchScimRequests } from "./scim-requests";
 
 /**
@@ -15,6 +16,7 @@ const sections: Record<string, () => Promise<unknown>> = {
   "okta-pipeline": benchOktaPipeline,
   "scim-requests": benchScimRequests,
   "emulator-scale": benchEmulatorScale,
+  "reconcile-scale": benchReconcileScale,
   ledger: async () => {
     const dynamo = await startDynamoDbLocal();
     try {

@@ -30,7 +30,9 @@ type Subscriber = (event: EventBridgeShapedEvent) => Promise<unknown>;
  * after the one retry policy's delay with `attempt + 1`, which is what the Scheduler does in AWS.
  */
 export class LocalBus implements EventBus {
-  private readonly subscribers = new Map<SyncEventType, Subscriber>();
+  private readonly subscribers = new Map<SyncEventType, { handle: Subscriber; limit: number }>();
+  private readonly running = new Map<SyncEventType, number>();
+  private readonly waiting = new Map<SyncEventType, (() => void)[]>();
   private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -40,8 +42,9 @@ export class LocalBus implements EventBus {
     private readonly onFailure: (message: string, context: Record<string, unknown>) => void = () => {},
   ) {}
 
-  subscribe(type: SyncEventType, subscriber: Subscriber): void {
-    this.subscribers.set(type, subscriber);
+  /** `limit` plays the part of the Lambda's reserved concurrency: at most that many run at once. */
+  subscribe(type: SyncEventType, subscriber: Subscriber, limit = 10): void {
+    this.subscribers.set(type, { handle: subscriber, limit });
   }
 
   async publish(events: readonly SyncEvent[]): Promise<void> {
@@ -57,6 +60,7 @@ export class LocalBus implements EventBus {
   stop(): void {
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
+    this.waiting.clear();
     this.inFlight = 0;
     this.settle();
   }
@@ -79,8 +83,9 @@ export class LocalBus implements EventBus {
     const subscriber = this.subscribers.get(event.type);
     if (!subscriber) return;
     const detail = syncEvents[event.type].parse(event.detail);
+    await this.slot(event.type, subscriber.limit);
     try {
-      await subscriber({
+      await subscriber.handle({
         version: "0",
         id: randomUUID(),
         "detail-type": event.type,
@@ -104,7 +109,29 @@ export class LocalBus implements EventBus {
       }
       const message = error instanceof Error ? error.message : String(error);
       this.onFailure("event handler failed", { type: event.type, ...detail, error: message });
+    } finally {
+      this.release(event.type);
     }
+  }
+
+  private async slot(type: SyncEventType, limit: number): Promise<void> {
+    const running = this.running.get(type) ?? 0;
+    if (running < limit) {
+      this.running.set(type, running + 1);
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const queue = this.waiting.get(type) ?? [];
+      queue.push(resolve);
+      this.waiting.set(type, queue);
+    });
+  }
+
+  /** Hands the slot straight to the next waiter, or frees it. */
+  private release(type: SyncEventType): void {
+    const next = this.waiting.get(type)?.shift();
+    if (next) next();
+    else this.running.set(type, (this.running.get(type) ?? 1) - 1);
   }
 
   private settle(): void {
