@@ -50,6 +50,11 @@ const EnvSchema = z
     RETRY_MAX_DELAY_MS: integer(defaultRetryPolicy.maxDelayMs, 1),
     RETRY_MAX_ATTEMPTS: integer(defaultRetryPolicy.maxAttempts, 1),
     RUN_CHUNK_SIZE: integer(500, 10),
+    SWEEP_GRACE_SECONDS: integer(120, 0),
+    PAUSE_PROBE_SECONDS: integer(60, 1),
+    SCHEDULER_GROUP_NAME: optionalText,
+    SCHEDULER_ROLE_ARN: optionalText,
+    EVENT_BUS_ARN: optionalText,
   })
   .refine((env) => (env.KIRO_SCIM_URL === undefined) === (env.KIRO_SCIM_TOKEN === undefined), {
     message: "set both KIRO_SCIM_URL and KIRO_SCIM_TOKEN, or neither",
@@ -101,6 +106,12 @@ export interface ServiceConfig {
   retryPolicy: RetryPolicy;
   /** Ledger ids per chunk of a reconcile or re-provisioning run (and SCIM pages ÷ 100 per audit chunk). */
   runChunkSize: number;
+  /** A pending group untouched this long, or a run that stopped moving, is put back on the bus by the sweep. */
+  sweepGraceMs: number;
+  /** While Kiro refuses our token, one worker per this interval tries again. */
+  pauseProbeMs: number;
+  /** EventBridge Scheduler, for delayed retries in AWS. */
+  scheduler: { groupName: string; roleArn: string; busArn: string } | undefined;
 }
 
 /** Reads and checks the environment once; every problem is reported together, by variable name. */
@@ -153,6 +164,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     kiroScimSecretId: values.KIRO_SCIM_SECRET_ID,
     scimRequestTimeoutMs: values.SCIM_REQUEST_TIMEOUT_MS,
     runChunkSize: values.RUN_CHUNK_SIZE,
+    sweepGraceMs: values.SWEEP_GRACE_SECONDS * 1000,
+    pauseProbeMs: values.PAUSE_PROBE_SECONDS * 1000,
+    scheduler:
+      values.SCHEDULER_GROUP_NAME && values.SCHEDULER_ROLE_ARN && values.EVENT_BUS_ARN
+        ? {
+            groupName: values.SCHEDULER_GROUP_NAME,
+            roleArn: values.SCHEDULER_ROLE_ARN,
+            busArn: values.EVENT_BUS_ARN,
+          }
+        : undefined,
     retryPolicy: {
       baseDelayMs: values.RETRY_BASE_DELAY_MS,
       maxDelayMs: values.RETRY_MAX_DELAY_MS,

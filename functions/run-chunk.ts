@@ -4,9 +4,10 @@ import { EventBridgeEnvelope } from "@aws-lambda-powertools/parser/envelopes/eve
 import { parser } from "@aws-lambda-powertools/parser/middleware";
 import middy from "@middy/core";
 import { RunChunkSchema } from "../core/domain/sync-events";
+import { deliverWithRetries } from "../core/use-cases/deliver-with-retries";
 import { executeRunChunk } from "../core/use-cases/run-chunks";
 import { logger, metrics } from "./shared/powertools";
-import { awsDependencies, type ServiceDependencies } from "./shared/service-dependencies";
+import { awsDependencies, retryDependencies, type ServiceDependencies } from "./shared/service-dependencies";
 
 /**
  * EventBridge target for `RunChunk`: one chunk of a reconcile or re-provisioning run, which
@@ -20,16 +21,19 @@ export function createRunChunkHandler(dependencies: () => ServiceDependencies) {
     .handler(async (chunk) => {
       const deps = dependencies();
       logger.appendKeys({ runId: chunk.runId, phase: chunk.step.phase, source: chunk.step.source });
-      const directories = await deps.configuredDirectories();
-      const scim = chunk.step.phase.startsWith("audit") ? await deps.kiroScim() : undefined;
-      const outcome = await executeRunChunk(chunk, {
-        ...deps,
-        directories,
-        scim,
-        chunkSize: deps.config.runChunkSize,
-      });
-      logger.info("run chunk", { outcome });
-      return { outcome };
+      const delivery = await deliverWithRetries(
+        { type: "RunChunk", detail: chunk },
+        async () =>
+          executeRunChunk(chunk, {
+            ...deps,
+            directories: await deps.configuredDirectories(),
+            scim: chunk.step.phase.startsWith("audit") ? await deps.kiroScim() : undefined,
+            chunkSize: deps.config.runChunkSize,
+          }),
+        retryDependencies(deps),
+      );
+      logger.info("run chunk", { ...delivery });
+      return delivery;
     });
 }
 

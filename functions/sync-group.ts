@@ -5,15 +5,17 @@ import { EventBridgeEnvelope } from "@aws-lambda-powertools/parser/envelopes/eve
 import { parser } from "@aws-lambda-powertools/parser/middleware";
 import middy from "@middy/core";
 import { GroupChangedSchema } from "../core/domain/sync-events";
+import { deliverWithRetries } from "../core/use-cases/deliver-with-retries";
 import { ensureKiroTarget } from "../core/use-cases/reprovision";
 import { syncGroup } from "../core/use-cases/sync-group";
 import { logger, metrics } from "./shared/powertools";
-import { awsDependencies, type ServiceDependencies } from "./shared/service-dependencies";
+import { awsDependencies, retryDependencies, type ServiceDependencies } from "./shared/service-dependencies";
 
 /**
- * EventBridge target for `GroupChanged`: brings the group in Kiro up to the ledger. Errors are
- * thrown so Lambda's async retries and on-failure destination see them; item-level failures are
- * recorded in the ledger and do not fail the invocation.
+ * EventBridge target for `GroupChanged`: brings the group in Kiro up to the ledger. SCIM failures
+ * go through the retry policy (a schedule with attempt+1, or quarantine); a crash or timeout is
+ * left to Lambda's async retries and on-failure destination. Item-level failures are recorded in
+ * the ledger and do not fail the invocation.
  */
 export function createSyncGroupHandler(dependencies: () => ServiceDependencies) {
   return middy()
@@ -23,24 +25,24 @@ export function createSyncGroupHandler(dependencies: () => ServiceDependencies) 
     .handler(async (event) => {
       const deps = dependencies();
       logger.appendKeys({ source: event.source, groupId: event.groupId, attempt: event.attempt });
-      const target = await ensureKiroTarget(
-        { ...deps, sources: ["okta", "entra"] },
-        (await deps.kiroCredentials()).url,
+      const delivery = await deliverWithRetries(
+        { type: "GroupChanged", detail: event },
+        async () => {
+          const { url } = await deps.kiroCredentials();
+          await ensureKiroTarget({ ...deps, sources: ["okta", "entra"] }, url);
+          return syncGroup(event, {
+            ...deps,
+            scim: await deps.kiroScim(),
+            directory: await deps.directoryFor(event.source),
+            removalPolicy: deps.config.removalPolicy,
+            removalHoldShare: deps.config.removalHoldShare,
+          });
+        },
+        retryDependencies(deps),
       );
-      if (target === "reprovisioning") logger.warn("Kiro SCIM endpoint changed: re-provisioning everything");
-      const result = await syncGroup(event, {
-        ledger: deps.ledger,
-        scim: await deps.kiroScim(),
-        directory: await deps.directoryFor(event.source),
-        removalPolicy: deps.config.removalPolicy,
-        removalHoldShare: deps.config.removalHoldShare,
-        scope: deps.scope,
-      });
-      metrics.addMetric("MembersAdded", MetricUnit.Count, result.membersAdded);
-      metrics.addMetric("MembersRemoved", MetricUnit.Count, result.membersRemoved);
-      metrics.addMetric("ItemsFailed", MetricUnit.Count, result.usersFailed + result.membershipsFailed);
-      logger.info("group synced", { ...result });
-      return result;
+      metrics.addMetric(`Delivery_${delivery.outcome}`, MetricUnit.Count, 1);
+      logger.info("group delivery", { ...delivery });
+      return delivery;
     });
 }
 

@@ -1,14 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { SyncError } from "../core/domain/errors";
-import { hasAttemptsLeft, type RetryPolicy, retryDelayMs } from "../core/domain/retry-policy";
-import {
-  eventSource,
-  parseSyncEvent,
-  type SyncEvent,
-  type SyncEventType,
-  syncEvents,
-} from "../core/domain/sync-events";
+import { eventSource, parseSyncEvent, type SyncEvent, type SyncEventType } from "../core/domain/sync-events";
 import type { EventBus } from "../core/ports/event-bus";
+import type { RetryScheduler } from "../core/ports/retry-scheduler";
 
 export interface EventBridgeShapedEvent {
   version: "0";
@@ -24,22 +17,28 @@ export interface EventBridgeShapedEvent {
 
 type Subscriber = (event: EventBridgeShapedEvent) => Promise<unknown>;
 
+/** Lambda's default for async invocations: a failed invocation is retried twice, then sent on. */
+const asyncRetries = 2;
+
 /**
  * The bus for `npm start` and the tests: same port and schemas as EventBridge, delivered in
- * process with EventBridge's envelope. A subscriber that throws a retryable error is called again
- * after the one retry policy's delay with `attempt + 1`, which is what the Scheduler does in AWS.
+ * process with EventBridge's envelope. It is also the local stand-in for the two AWS mechanisms
+ * around it: EventBridge Scheduler (`schedule`: a timer per name, a duplicate name is one timer)
+ * and Lambda's async invocation (a handler that throws is invoked again twice, then its event goes
+ * to the on-failure destination).
  */
-export class LocalBus implements EventBus {
+export class LocalBus implements EventBus, RetryScheduler {
   private readonly subscribers = new Map<SyncEventType, { handle: Subscriber; limit: number }>();
   private readonly running = new Map<SyncEventType, number>();
   private readonly waiting = new Map<SyncEventType, (() => void)[]>();
+  private readonly scheduled = new Set<string>();
   private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
 
   constructor(
-    private readonly policy: RetryPolicy,
-    private readonly onFailure: (message: string, context: Record<string, unknown>) => void = () => {},
+    private readonly onFailure: (event: SyncEvent, error: unknown) => Promise<void> = async () => {},
+    private readonly asyncRetryDelayMs = 50,
   ) {}
 
   /** `limit` plays the part of the Lambda's reserved concurrency: at most that many run at once. */
@@ -48,7 +47,23 @@ export class LocalBus implements EventBus {
   }
 
   async publish(events: readonly SyncEvent[]): Promise<void> {
-    for (const event of events) this.deliverLater(parseSyncEvent(event.type, event.detail), 0);
+    for (const event of events) this.deliverLater(parseSyncEvent(event.type, event.detail), 0, 0);
+  }
+
+  async schedule(event: SyncEvent, at: Date, name: string): Promise<void> {
+    if (this.scheduled.has(name)) return;
+    this.scheduled.add(name);
+    this.deliverLater(
+      parseSyncEvent(event.type, event.detail),
+      Math.max(0, at.getTime() - Date.now()),
+      0,
+      name,
+    );
+  }
+
+  /** How many scheduled retries are waiting (the local view of the schedule group). */
+  get scheduledCount(): number {
+    return this.scheduled.size;
   }
 
   /** Resolves when nothing is queued, running or waiting for a retry. */
@@ -61,16 +76,18 @@ export class LocalBus implements EventBus {
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     this.waiting.clear();
+    this.scheduled.clear();
     this.inFlight = 0;
     this.settle();
   }
 
-  private deliverLater(event: SyncEvent, delayMs: number): void {
+  private deliverLater(event: SyncEvent, delayMs: number, failures: number, scheduleName?: string): void {
     this.inFlight += 1;
     const timer = setTimeout(async () => {
       this.timers.delete(timer);
+      if (scheduleName) this.scheduled.delete(scheduleName);
       try {
-        await this.deliver(event);
+        await this.deliver(event, failures);
       } finally {
         this.inFlight -= 1;
         this.settle();
@@ -79,10 +96,9 @@ export class LocalBus implements EventBus {
     this.timers.add(timer);
   }
 
-  private async deliver(event: SyncEvent): Promise<void> {
+  private async deliver(event: SyncEvent, failures: number): Promise<void> {
     const subscriber = this.subscribers.get(event.type);
     if (!subscriber) return;
-    const detail = syncEvents[event.type].parse(event.detail);
     await this.slot(event.type, subscriber.limit);
     try {
       await subscriber.handle({
@@ -94,26 +110,16 @@ export class LocalBus implements EventBus {
         time: new Date().toISOString(),
         region: "local",
         resources: [],
-        detail,
+        detail: event.detail,
       });
     } catch (error) {
-      const retryable = error instanceof SyncError && error.retryable;
-      if (retryable && hasAttemptsLeft(this.policy, detail.attempt)) {
-        const delay = retryDelayMs(
-          this.policy,
-          detail.attempt,
-          (error as { retryAfterMs?: number }).retryAfterMs,
-        );
-        this.deliverLater(parseSyncEvent(event.type, { ...detail, attempt: detail.attempt + 1 }), delay);
-        return;
-      }
-      const message = error instanceof Error ? error.message : String(error);
-      this.onFailure("event handler failed", { type: event.type, ...detail, error: message });
+      if (failures < asyncRetries)
+        this.deliverLater(event, this.asyncRetryDelayMs * 2 ** failures, failures + 1);
+      else await this.onFailure(event, error).catch(() => undefined);
     } finally {
       this.release(event.type);
     }
   }
-
   private async slot(type: SyncEventType, limit: number): Promise<void> {
     const running = this.running.get(type) ?? 0;
     if (running < limit) {

@@ -6,6 +6,8 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { createLedgerTable } from "../core/adapters/dynamo/create-ledger-table";
 import { loadConfig, type ServiceConfig } from "../core/config";
 import { SyncError } from "../core/domain/errors";
+import { recordAsyncFailure } from "../core/use-cases/deliver-with-retries";
+import type { SweepReport } from "../core/use-cases/sweep-stranded";
 import { createAdminHandler } from "../functions/admin";
 import { createEntraLifecycleHandler } from "../functions/entra-lifecycle";
 import { createEntraNotifyHandler } from "../functions/entra-notify";
@@ -17,6 +19,7 @@ import {
   type ServiceDependencies,
 } from "../functions/shared/service-dependencies";
 import { createStatusHandler } from "../functions/status";
+import { createSweepHandler } from "../functions/sweep";
 import { createSyncGroupHandler } from "../functions/sync-group";
 import { type DynamoDbLocal, localAwsConfig, startDynamoDbLocal } from "./dynamodb-local";
 import { GraphTenantServer } from "./graph/graph-tenant-server";
@@ -42,6 +45,8 @@ export interface LocalRuntime {
   graphTenant: GraphTenantServer | undefined;
   /** The scheduled Entra job (subscriptions, then one delta round), run on demand. */
   runEntraMaintenance(): Promise<unknown>;
+  /** The scheduled sweep (every minute locally), run on demand. */
+  runSweep(): Promise<SweepReport>;
   bus: LocalBus;
   stop(): Promise<void>;
 }
@@ -102,7 +107,11 @@ export async function startLocalRuntime(
           }
         : base.entra,
     };
-    const bus = new LocalBus(config.retryPolicy, (message, context) => console.error(message, context));
+    const bus = new LocalBus(async (event, error) => {
+      const reason = error instanceof Error ? error.message : String(error);
+      console.error("event handler failed after the async retries", { type: event.type, reason });
+      await recordAsyncFailure(event, reason, dependencies.ledger);
+    });
     const noSecretsManager = {
       getSecretJson: async () => {
         throw new SyncError(
@@ -116,6 +125,7 @@ export async function startLocalRuntime(
     };
     const dependencies = createServiceDependencies(config, {
       bus,
+      retries: bus,
       secrets: noSecretsManager,
       dynamo: dynamo.client,
     });
@@ -140,6 +150,7 @@ export async function startLocalRuntime(
       "POST /admin/reconcile": createAdminHandler(() => dependencies),
       "POST /admin/reprovision": createAdminHandler(() => dependencies),
       "POST /admin/approve/*": createAdminHandler(() => dependencies),
+      "POST /admin/redrive": createAdminHandler(() => dependencies),
     };
     const server = await listen(config.port, routes);
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -154,6 +165,13 @@ export async function startLocalRuntime(
       return result;
     };
     if (graphTenant) await runEntraMaintenance();
+    const sweepJob = createSweepHandler(() => dependencies) as unknown as (
+      event: unknown,
+      context: Context,
+    ) => Promise<SweepReport>;
+    const runSweep = () => sweepJob({}, localContext("sweep"));
+    const sweepTimer = setInterval(() => void runSweep().catch(() => undefined), 60_000);
+    sweepTimer.unref();
     return {
       url,
       config,
@@ -164,8 +182,10 @@ export async function startLocalRuntime(
       sample,
       graphTenant,
       runEntraMaintenance,
+      runSweep,
       bus,
       stop: async () => {
+        clearInterval(sweepTimer);
         bus.stop();
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));

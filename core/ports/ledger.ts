@@ -1,7 +1,8 @@
 import type { IdentitySource } from "../domain/identity-source";
 import type { KiroUserProfile } from "../domain/kiro-user";
 
-export type SyncStatus = "pending" | "synced" | "failed";
+/** `quarantined`: the retry policy gave up; waits for `POST /admin/redrive`. */
+export type SyncStatus = "pending" | "synced" | "failed" | "quarantined";
 export type LedgerKind = "USER" | "GROUP" | "MEMBER";
 
 /** Where one item stands on its way to Kiro. */
@@ -15,6 +16,18 @@ export interface ItemSyncState {
   pendingSince?: string | undefined;
   lastAttemptAt?: string | undefined;
   syncedAt?: string | undefined;
+  /** When a scheduled retry will deliver the item's event again; the sweep leaves it alone until then. */
+  retryAt?: string | undefined;
+  updatedAt?: string | undefined;
+  /** Failed attempts since the item last synced or was redriven, oldest first. */
+  attemptHistory?: AttemptRecord[] | undefined;
+}
+
+export interface AttemptRecord {
+  attempt: number;
+  at: string;
+  errorCode: string;
+  reason: string;
 }
 
 /** `deleted`: the IdP deleted the user; Kiro gets `active=false` or a DELETE, per the removal policy. */
@@ -207,6 +220,26 @@ export interface Ledger {
   getDeltaLink(name: string): Promise<string | undefined>;
   recordDeltaLink(name: string, deltaLink: string | undefined): Promise<void>;
   recordGroupFailed(source: IdentitySource, idpId: string, failure: SyncFailure): Promise<void>;
+  /** A failed attempt whose event is scheduled again for `retryAt`. */
+  recordGroupRetry(
+    source: IdentitySource,
+    idpId: string,
+    attempt: AttemptRecord,
+    retryAt: string,
+  ): Promise<void>;
+  /** The retry policy gave up: the group waits, with its attempt history, for an operator's redrive. */
+  quarantineGroup(source: IdentitySource, idpId: string, attempt: AttemptRecord): Promise<void>;
+  /** Back to pending with a clean attempt history; false when the group is not quarantined. */
+  redriveGroup(source: IdentitySource, idpId: string): Promise<boolean>;
+
+  /** Set while Kiro (or an IdP) refuses our credentials: the whole sync waits instead of retrying each item. */
+  getSyncPause(): Promise<SyncPause | undefined>;
+  pauseSync(pause: SyncPause): Promise<void>;
+  /** Lets exactly one worker per interval try the credentials again: true for the one that may. */
+  claimPauseProbe(now: string, nextProbeAt: string): Promise<boolean>;
+  clearSyncPause(): Promise<void>;
+  /** A run whose chunk failed past the retry policy: stopped, with the reason in `/status`. */
+  failRun(runId: string, reason: string): Promise<void>;
 
   /** Sets the desired membership if `version` is newer, and marks the group dirty when it changed. */
   recordDesiredMembership(
@@ -253,6 +286,14 @@ export interface Ledger {
     limit: number,
   ): Promise<StatusEntry[]>;
   countByStatus(source: IdentitySource, kind: LedgerKind, status: SyncStatus): Promise<number>;
+}
+
+export interface SyncPause {
+  reason: string;
+  errorCode: string;
+  since: string;
+  /** When a worker may next try the credentials. */
+  probeAt: string;
 }
 
 export interface SyncFailure {
@@ -306,6 +347,7 @@ export interface RunRecord extends Omit<NewRun, "step"> {
   chunks: number;
   itemsDone: number;
   finishedAt?: string | undefined;
+  error?: string | undefined;
   /** When the run last moved: a run that stopped moving is picked up again by the sweep. */
   updatedAt: string;
   unmanaged?: UnmanagedReport | undefined;

@@ -6,9 +6,9 @@ export interface StatusReport {
   counts: Record<
     string,
     {
-      users: Record<SyncStatus, number>;
+      users: Record<Exclude<SyncStatus, "quarantined">, number>;
       groups: Record<SyncStatus, number>;
-      memberships: Omit<Record<SyncStatus, number>, "synced">;
+      memberships: Record<"pending" | "failed", number>;
     }
   >;
   /** The change that has waited longest for Kiro, with its age: the number to alarm on. */
@@ -25,6 +25,10 @@ export interface StatusReport {
   }[];
   /** Conditions that need a human now, in words. */
   alerts: string[];
+  /** Set while Kiro or an IdP refuses our credentials: nothing syncs until they work again. */
+  paused: { reason: string; errorCode: string; since: string; nextProbeAt: string } | null;
+  /** Groups the retry policy gave up on, with their attempt history: `POST /admin/redrive` sends them back. */
+  quarantined: StatusEntry[];
   /** Removals a reconcile run may not apply alone, waiting for `POST /admin/approve/{runId}`. */
   heldRuns: {
     runId: string;
@@ -61,6 +65,7 @@ export interface StatusReport {
     itemsDone: number;
     total: number;
     removals: number;
+    error: string | undefined;
     stalledSeconds: number;
   }[];
   /** Kiro objects no ledger entry maps (made by hand or another tool), as of the last reconcile audit. */
@@ -76,7 +81,7 @@ export interface StatusReport {
   }[];
 }
 
-const statuses: SyncStatus[] = ["pending", "synced", "failed"];
+const statuses: SyncStatus[] = ["pending", "synced", "failed", "quarantined"];
 
 /**
  * The `/status` document for dashboards and for the engineer paged at 3 a.m.: how many items are
@@ -96,6 +101,8 @@ export async function buildStatusReport(
     failures: [],
     subscriptions: [],
     alerts: [],
+    paused: null,
+    quarantined: [],
     heldRuns: [],
     kiroTarget: null,
     runs: [],
@@ -115,13 +122,13 @@ export async function buildStatusReport(
   for (const source of sources) {
     const count = (kind: LedgerKind, status: SyncStatus) => ledger.countByStatus(source, kind, status);
     const [users, groups, memberships] = await Promise.all([
-      Promise.all(statuses.map((status) => count("USER", status))),
+      Promise.all(statuses.slice(0, 3).map((status) => count("USER", status))),
       Promise.all(statuses.map((status) => count("GROUP", status))),
       Promise.all(["pending", "failed"].map((status) => count("MEMBER", status as SyncStatus))),
     ]);
     report.counts[source] = {
       users: { pending: users[0]!, synced: users[1]!, failed: users[2]! },
-      groups: { pending: groups[0]!, synced: groups[1]!, failed: groups[2]! },
+      groups: { pending: groups[0]!, synced: groups[1]!, failed: groups[2]!, quarantined: groups[3]! },
       memberships: { pending: memberships[0]!, failed: memberships[1]! },
     };
     for (const kind of ["USER", "GROUP", "MEMBER"] as const) {
@@ -141,9 +148,26 @@ export async function buildStatusReport(
       }
       report.failures.push(...(await ledger.listByStatus(source, kind, "failed", limits.failures)));
     }
+    report.quarantined.push(...(await ledger.listByStatus(source, "GROUP", "quarantined", limits.failures)));
     const groupRecords = await ledger.listGroups(source, limits.groups);
     report.groups.push(...groupRecords.map((group) => toGroupStatus(group)));
   }
+  const pause = await ledger.getSyncPause();
+  if (pause) {
+    report.paused = {
+      reason: pause.reason,
+      errorCode: pause.errorCode,
+      since: pause.since,
+      nextProbeAt: pause.probeAt,
+    };
+    report.alerts.push(
+      `sync paused since ${pause.since}: ${pause.reason} (fix the credentials; the backlog then drains)`,
+    );
+  }
+  if (report.quarantined.length > 0)
+    report.alerts.push(
+      `${report.quarantined.length} groups quarantined after the retry limit: POST /admin/redrive`,
+    );
   for (const held of await ledger.listHeldRemovals()) {
     const { userIds, ...rest } = held;
     report.heldRuns.push({ ...rest, removals: userIds.length });
@@ -168,6 +192,7 @@ export async function buildStatusReport(
     itemsDone: run.itemsDone,
     total: run.total,
     removals: run.removals,
+    error: run.error,
     stalledSeconds: run.step ? Math.round((now.getTime() - Date.parse(run.updatedAt)) / 1000) : 0,
   }));
   const audited = runs.find((run) => run.kind === "reconcile" && run.finishedAt && run.unmanaged);

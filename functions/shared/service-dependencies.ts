@@ -1,11 +1,13 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
+import { SchedulerClient } from "@aws-sdk/client-scheduler";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { DynamoLedger } from "../../core/adapters/dynamo/dynamo-ledger";
 import { EventBridgeBus } from "../../core/adapters/eventbridge/eventbridge-bus";
 import { createGraphClient, GraphDirectory } from "../../core/adapters/graph/graph-directory";
 import { GraphSubscriptions } from "../../core/adapters/graph/graph-subscriptions";
 import { OktaDirectory } from "../../core/adapters/okta/okta-directory";
+import { EventBridgeScheduler } from "../../core/adapters/scheduler/eventbridge-scheduler";
 import { ScimHttpClient } from "../../core/adapters/scim/scim-http-client";
 import { SecretsManagerStore } from "../../core/adapters/secrets/secrets-manager-store";
 import { loadConfig, type ServiceConfig } from "../../core/config";
@@ -16,7 +18,9 @@ import type { EventBus } from "../../core/ports/event-bus";
 import type { IdentityDirectory } from "../../core/ports/identity-directory";
 import type { KiroScimPort } from "../../core/ports/kiro-scim";
 import type { Ledger } from "../../core/ports/ledger";
+import type { RetryScheduler } from "../../core/ports/retry-scheduler";
 import type { SecretStore } from "../../core/ports/secret-store";
+import type { RetryDependencies } from "../../core/use-cases/deliver-with-retries";
 import { EntraSubscriptionManager } from "../../core/use-cases/manage-entra-subscriptions";
 import {
   resolveEntraSettings,
@@ -31,6 +35,8 @@ export interface ServiceDependencies {
   config: ServiceConfig;
   ledger: Ledger;
   bus: EventBus;
+  /** Delayed retries: EventBridge Scheduler in AWS, the local bus's timers locally. */
+  retries: RetryScheduler;
   scope: GroupScope;
   oktaHookSecret(): Promise<string>;
   statusToken(): Promise<string>;
@@ -53,13 +59,19 @@ export interface ServiceDependencies {
  */
 export function createServiceDependencies(
   config: ServiceConfig,
-  overrides: { bus?: EventBus; secrets?: SecretStore; dynamo?: DynamoDBClient } = {},
+  overrides: {
+    bus?: EventBus;
+    retries?: RetryScheduler;
+    secrets?: SecretStore;
+    dynamo?: DynamoDBClient;
+  } = {},
 ): ServiceDependencies {
   const dynamo =
     overrides.dynamo ??
     new DynamoDBClient(config.dynamoDbEndpoint ? { endpoint: config.dynamoDbEndpoint } : {});
   const secrets = overrides.secrets ?? new SecretsManagerStore(new SecretsManagerClient({}));
   const bus = overrides.bus ?? eventBridgeBus(config);
+  const retries = overrides.retries ?? eventBridgeScheduler(config);
   let scim: { key: string; client: ScimHttpClient } | undefined;
   let directory: IdentityDirectory | undefined;
   const ledger = new DynamoLedger({ client: dynamo, tableName: config.ledgerTableName });
@@ -87,6 +99,7 @@ export function createServiceDependencies(
     config,
     ledger,
     bus,
+    retries,
     scope: new GroupScope(config.syncGroups),
     oktaHookSecret: () => resolveOktaHookSecret(config, secrets),
     statusToken: () => resolveStatusToken(config, secrets),
@@ -145,6 +158,32 @@ function eventBridgeBus(config: ServiceConfig): EventBus {
     };
   }
   return new EventBridgeBus(new EventBridgeClient({}), config.eventBusName);
+}
+
+/** What the retry policy needs, from the one composition root. */
+export function retryDependencies(deps: ServiceDependencies): RetryDependencies {
+  return {
+    ledger: deps.ledger,
+    bus: deps.bus,
+    retries: deps.retries,
+    policy: deps.config.retryPolicy,
+    pauseProbeMs: deps.config.pauseProbeMs,
+  };
+}
+
+function eventBridgeScheduler(config: ServiceConfig): RetryScheduler {
+  if (!config.scheduler) {
+    return {
+      schedule: async () => {
+        throw new SyncError(
+          "CONFIG.NO_SCHEDULER",
+          "SCHEDULER_GROUP_NAME, SCHEDULER_ROLE_ARN and EVENT_BUS_ARN must be set",
+          { retryable: false },
+        );
+      },
+    };
+  }
+  return new EventBridgeScheduler(new SchedulerClient({}), config.scheduler);
 }
 
 let aws: ServiceDependencies | undefined;

@@ -18,6 +18,7 @@ import { forEachLimited } from "../../domain/concurrency";
 import type { IdentitySource } from "../../domain/identity-source";
 import type { KiroUserProfile } from "../../domain/kiro-user";
 import type {
+  AttemptRecord,
   GroupRecord,
   HeldRemovals,
   KiroTargetRecord,
@@ -32,6 +33,7 @@ import type {
   StatusEntry,
   SubscriptionRecord,
   SyncFailure,
+  SyncPause,
   SyncStatus,
   UserLifecycle,
   UserRecord,
@@ -55,6 +57,7 @@ const key = {
   subscription: (resource: string) => ({ pk: `entra#SUBSCRIPTION#${resource}`, sk: "#SUBSCRIPTION" }),
   deltaLink: (name: string) => ({ pk: `entra#DELTA#${name}`, sk: "#DELTA" }),
   kiroTarget: { pk: "KIRO#TARGET", sk: "#TARGET" },
+  pause: { pk: "SYNC#PAUSE", sk: "#PAUSE" },
   run: (runId: string) => ({ pk: `RUN#${runId}`, sk: "#RUN" }),
   held: (runId: string, source: IdentitySource, groupId: string) => ({
     pk: `RUN#${runId}`,
@@ -772,6 +775,134 @@ export class DynamoLedger implements Ledger {
     );
   }
 
+  async recordGroupRetry(
+    source: IdentitySource,
+    idpId: string,
+    attempt: AttemptRecord,
+    retryAt: string,
+  ): Promise<void> {
+    const failed = this.failureUpdate(
+      key.group(source, idpId),
+      statusKey(source, "GROUP", "failed"),
+      attempt,
+    );
+    const input = failed.input;
+    await this.db.send(
+      new UpdateCommand({
+        ...input,
+        UpdateExpression: `${input.UpdateExpression}, retryAt = :retryAt, attemptHistory = list_append(if_not_exists(attemptHistory, :none), :attempt)`,
+        ExpressionAttributeValues: {
+          ...input.ExpressionAttributeValues,
+          ":retryAt": retryAt,
+          ":none": [],
+          ":attempt": [attempt],
+        },
+      }),
+    );
+  }
+
+  async quarantineGroup(source: IdentitySource, idpId: string, attempt: AttemptRecord): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: key.group(source, idpId),
+        UpdateExpression:
+          "SET #status = :quarantined, reason = :reason, errorCode = :errorCode, lastAttemptAt = :now, updatedAt = :now, attempts = :attempts, pendingSince = if_not_exists(pendingSince, :now), gsi1pk = :quarantinedKey, gsi1sk = if_not_exists(pendingSince, :now), attemptHistory = list_append(if_not_exists(attemptHistory, :none), :attempt) REMOVE retryAt",
+        ExpressionAttributeNames: { "#status": "status" },
+        ExpressionAttributeValues: {
+          ":quarantined": "quarantined",
+          ":reason": attempt.reason.slice(0, 1000),
+          ":errorCode": attempt.errorCode,
+          ":now": this.iso(),
+          ":attempts": attempt.attempt,
+          ":quarantinedKey": statusKey(source, "GROUP", "quarantined"),
+          ":none": [],
+          ":attempt": [attempt],
+        },
+      }),
+    );
+  }
+
+  async redriveGroup(source: IdentitySource, idpId: string): Promise<boolean> {
+    return this.unlessConditionFails(
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: key.group(source, idpId),
+          UpdateExpression: `SET ${toPending}, attempts = :zero REMOVE retryAt, attemptHistory, reason, errorCode ADD dirtyVersion :one`,
+          ConditionExpression: "#status = :quarantined",
+          ExpressionAttributeNames: { "#status": "status" },
+          ExpressionAttributeValues: {
+            ...this.pendingValues(source, "GROUP"),
+            ":quarantined": "quarantined",
+            ":zero": 0,
+            ":one": 1,
+          },
+        }),
+      ),
+    );
+  }
+
+  async getSyncPause(): Promise<SyncPause | undefined> {
+    const [item] = await this.batchGet([key.pause]);
+    if (!item) return undefined;
+    return {
+      reason: String(item.reason),
+      errorCode: String(item.errorCode),
+      since: String(item.since),
+      probeAt: String(item.probeAt),
+    };
+  }
+
+  async pauseSync(pause: SyncPause): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: key.pause,
+        UpdateExpression:
+          "SET kind = :kind, reason = :reason, errorCode = :errorCode, since = if_not_exists(since, :since), probeAt = :probeAt",
+        ExpressionAttributeValues: {
+          ":kind": "PAUSE",
+          ":reason": pause.reason.slice(0, 1000),
+          ":errorCode": pause.errorCode,
+          ":since": pause.since,
+          ":probeAt": pause.probeAt,
+        },
+      }),
+    );
+  }
+
+  async claimPauseProbe(now: string, nextProbeAt: string): Promise<boolean> {
+    return this.unlessConditionFails(
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: key.pause,
+          UpdateExpression: "SET probeAt = :next",
+          ConditionExpression: "attribute_exists(pk) AND probeAt <= :now",
+          ExpressionAttributeValues: { ":next": nextProbeAt, ":now": now },
+        }),
+      ),
+    );
+  }
+
+  async clearSyncPause(): Promise<void> {
+    await this.db.send(new DeleteCommand({ TableName: this.table, Key: key.pause }));
+  }
+
+  async failRun(runId: string, reason: string): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: key.run(runId),
+        UpdateExpression: "SET #error = :reason, updatedAt = :now",
+        ConditionExpression: "attribute_exists(pk)",
+        ExpressionAttributeNames: { "#error": "error" },
+        ExpressionAttributeValues: { ":reason": reason.slice(0, 1000), ":now": this.iso() },
+      }),
+    );
+  }
+
   async recordDesiredMembership(
     source: IdentitySource,
     groupId: string,
@@ -945,7 +1076,7 @@ export class DynamoLedger implements Ledger {
         new UpdateCommand({
           TableName: this.table,
           Key,
-          UpdateExpression: `SET syncedVersion = :version, lastSyncedAt = :now, ${toSynced}, gsi1pk = :syncedKey, gsi1sk = :now REMOVE pendingSince, reason, errorCode`,
+          UpdateExpression: `SET syncedVersion = :version, lastSyncedAt = :now, ${toSynced}, gsi1pk = :syncedKey, gsi1sk = :now REMOVE pendingSince, reason, errorCode, retryAt, attemptHistory`,
           ConditionExpression: "dirtyVersion = :version",
           ExpressionAttributeNames: { "#status": "status" },
           ExpressionAttributeValues: {
@@ -1143,6 +1274,9 @@ function syncState(item: Item) {
     pendingSince: item.pendingSince as string | undefined,
     lastAttemptAt: item.lastAttemptAt as string | undefined,
     syncedAt: item.syncedAt as string | undefined,
+    retryAt: item.retryAt as string | undefined,
+    updatedAt: item.updatedAt as string | undefined,
+    attemptHistory: item.attemptHistory as AttemptRecord[] | undefined,
   };
 }
 
@@ -1196,6 +1330,7 @@ function toRunRecord(item: Item): RunRecord {
     finishedAt: item.finishedAt === undefined ? undefined : String(item.finishedAt),
     unmanaged: item.unmanaged as RunRecord["unmanaged"],
     updatedAt: String(item.updatedAt ?? item.startedAt),
+    error: item.error === undefined ? undefined : String(item.error),
   };
 }
 

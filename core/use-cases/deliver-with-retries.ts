@@ -1,0 +1,121 @@
+import { createHash } from "node:crypto";
+import { ScimError, SyncError } from "../domain/errors";
+import { hasAttemptsLeft, type RetryPolicy, retryDelayMs } from "../domain/retry-policy";
+import type { SyncEvent } from "../domain/sync-events";
+import type { EventBus } from "../ports/event-bus";
+import type { AttemptRecord, Ledger } from "../ports/ledger";
+import type { RetryScheduler } from "../ports/retry-scheduler";
+import { sweepStranded } from "./sweep-stranded";
+
+export interface RetryDependencies {
+  ledger: Ledger;
+  bus: EventBus;
+  retries: RetryScheduler;
+  policy: RetryPolicy;
+  /** How often a paused sync tries the credentials again. */
+  pauseProbeMs?: number;
+  now?: () => Date;
+}
+
+export type Delivery<T> =
+  | { outcome: "done"; result: T }
+  | { outcome: "retry-scheduled"; attempt: number; at: string; errorCode: string }
+  | { outcome: "quarantined"; errorCode: string; reason: string }
+  | { outcome: "paused"; reason: string };
+
+/**
+ * Runs the work an event asks for under the one retry policy. A retryable failure puts the event
+ * back on the bus later with attempt+1 (Retry-After is a floor); past the attempt limit, or on a
+ * permanent failure, the group is quarantined (a run is stopped) with its attempt history. Refused
+ * credentials pause the whole sync instead: one worker per interval probes, the others leave their
+ * change pending, and the first success lifts the pause and drains the backlog.
+ */
+export async function deliverWithRetries<T>(
+  event: SyncEvent,
+  work: () => Promise<T>,
+  deps: RetryDependencies,
+): Promise<Delivery<T>> {
+  const now = (deps.now ?? (() => new Date()))();
+  const probeMs = deps.pauseProbeMs ?? 60_000;
+  const touchesKiro = event.type === "GroupChanged";
+  const pause = touchesKiro ? await deps.ledger.getSyncPause() : undefined;
+  if (pause && !(await deps.ledger.claimPauseProbe(now.toISOString(), later(now, probeMs))))
+    return { outcome: "paused", reason: pause.reason };
+  try {
+    const result = await work();
+    if (pause) {
+      await deps.ledger.clearSyncPause();
+      await sweepStranded(deps, { olderThanMs: 0 });
+    }
+    return { outcome: "done", result };
+  } catch (error) {
+    if (!(error instanceof SyncError)) throw error;
+    const attempt = event.detail.attempt ?? 1;
+    const record: AttemptRecord = {
+      attempt,
+      at: now.toISOString(),
+      errorCode: error.code,
+      reason: error.message,
+    };
+    if (touchesKiro && error.code.endsWith(".AUTH")) {
+      const probeAt = later(now, probeMs);
+      await deps.ledger.pauseSync({
+        reason: error.message,
+        errorCode: error.code,
+        since: now.toISOString(),
+        probeAt,
+      });
+      await deps.retries.schedule(event, new Date(probeAt), scheduleName(event, `probe-${probeAt}`));
+      return { outcome: "paused", reason: error.message };
+    }
+    if (error.retryable && hasAttemptsLeft(deps.policy, attempt)) {
+      const retryAfterMs = error instanceof ScimError ? error.retryAfterMs : undefined;
+      const at = new Date(now.getTime() + retryDelayMs(deps.policy, attempt, retryAfterMs));
+      await recordRetry(event, record, at.toISOString(), deps.ledger);
+      const next = { ...event, detail: { ...event.detail, attempt: attempt + 1 } } as SyncEvent;
+      await deps.retries.schedule(next, at, scheduleName(event, `attempt-${attempt + 1}`));
+      return {
+        outcome: "retry-scheduled",
+        attempt: attempt + 1,
+        at: at.toISOString(),
+        errorCode: error.code,
+      };
+    }
+    await giveUp(event, record, deps.ledger);
+    return { outcome: "quarantined", errorCode: error.code, reason: error.message };
+  }
+}
+
+/** What a Lambda on-failure destination (crash, timeout) records: the same as giving up. */
+export async function recordAsyncFailure(event: SyncEvent, reason: string, ledger: Ledger): Promise<void> {
+  const record: AttemptRecord = {
+    attempt: event.detail.attempt ?? 1,
+    at: new Date().toISOString(),
+    errorCode: "LAMBDA.ASYNC_FAILURE",
+    reason,
+  };
+  await giveUp(event, record, ledger);
+}
+
+async function recordRetry(event: SyncEvent, record: AttemptRecord, at: string, ledger: Ledger) {
+  if (event.type === "GroupChanged")
+    await ledger.recordGroupRetry(event.detail.source, event.detail.groupId, record, at);
+}
+
+async function giveUp(event: SyncEvent, record: AttemptRecord, ledger: Ledger) {
+  if (event.type === "GroupChanged")
+    await ledger.quarantineGroup(event.detail.source, event.detail.groupId, record);
+  else await ledger.failRun(event.detail.runId, `${record.errorCode}: ${record.reason}`);
+}
+
+const later = (now: Date, ms: number) => new Date(now.getTime() + ms).toISOString();
+
+/** Scheduler names allow 64 characters of [0-9a-zA-Z-_.]: a readable prefix and a hash of the rest. */
+export function scheduleName(event: SyncEvent, suffix: string): string {
+  const subject =
+    event.type === "GroupChanged"
+      ? `${event.detail.source}|${event.detail.groupId}`
+      : `${event.detail.runId}|${event.detail.step.phase}|${event.detail.step.source ?? ""}|${event.detail.step.cursor ?? ""}`;
+  const hash = createHash("sha256").update(`${event.type}|${subject}|${suffix}`).digest("hex").slice(0, 40);
+  return `${event.type === "GroupChanged" ? "group" : "run"}-${hash}`;
+}

@@ -1,0 +1,24 @@
+import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import { MetricUnit } from "@aws-lambda-powertools/metrics";
+import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
+import middy from "@middy/core";
+import { sweepStranded } from "../core/use-cases/sweep-stranded";
+import { logger, metrics } from "./shared/powertools";
+import { awsDependencies, type ServiceDependencies } from "./shared/service-dependencies";
+
+/** Scheduled (every 5 minutes): puts changes nobody is carrying any more back on the bus. */
+export function createSweepHandler(dependencies: () => ServiceDependencies) {
+  return middy()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics))
+    .handler(async () => {
+      const deps = dependencies();
+      const report = await sweepStranded(deps, { olderThanMs: deps.config.sweepGraceMs });
+      metrics.addMetric("SweptGroups", MetricUnit.Count, report.groups);
+      metrics.addMetric("SweptRuns", MetricUnit.Count, report.runs);
+      logger.info("sweep", { ...report });
+      return report;
+    });
+}
+
+export const handler = createSweepHandler(awsDependencies);
