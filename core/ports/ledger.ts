@@ -142,6 +142,8 @@ export interface Ledger {
    * a shared member once instead of racing into 409s. False when another worker holds the claim.
    */
   claimUserCreation(source: IdentitySource, idpId: string, worker: string, ttlMs: number): Promise<boolean>;
+  /** Gives a claim back early (the attempt failed), so waiting workers need not sit out its TTL. */
+  releaseUserCreation(source: IdentitySource, idpId: string, worker: string): Promise<void>;
 
   recordGroupName(source: IdentitySource, idpId: string, name: string, version: string): Promise<boolean>;
   getGroup(source: IdentitySource, idpId: string): Promise<GroupRecord | undefined>;

@@ -12,6 +12,8 @@ export interface RetryDependencies {
   bus: EventBus;
   retries: RetryScheduler;
   policy: RetryPolicy;
+  /** One cheap authenticated call: while paused, a success lifts the pause before any work is done. */
+  probeCredentials?: () => Promise<unknown>;
   /** How often a paused sync tries the credentials again. */
   pauseProbeMs?: number;
   now?: () => Date;
@@ -39,14 +41,15 @@ export async function deliverWithRetries<T>(
   const probeMs = deps.pauseProbeMs ?? 60_000;
   const touchesKiro = event.type === "GroupChanged";
   const pause = touchesKiro ? await deps.ledger.getSyncPause() : undefined;
-  if (pause && !(await deps.ledger.claimPauseProbe(now.toISOString(), later(now, probeMs))))
-    return { outcome: "paused", reason: pause.reason };
   try {
-    const result = await work();
     if (pause) {
+      if (!(await deps.ledger.claimPauseProbe(now.toISOString(), later(now, probeMs))))
+        return { outcome: "paused", reason: pause.reason };
+      await deps.probeCredentials?.();
       await deps.ledger.clearSyncPause();
       await sweepStranded(deps, { olderThanMs: 0 });
     }
+    const result = await work();
     return { outcome: "done", result };
   } catch (error) {
     if (!(error instanceof SyncError)) throw error;

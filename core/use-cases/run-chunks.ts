@@ -26,6 +26,11 @@ const phasesPerSource: Record<RunKind, RunStep["phase"][]> = {
 };
 const auditPhases: RunStep["phase"][] = ["audit-groups", "audit-users"];
 const maxUnmanagedExamples = 10;
+/**
+ * Forgetting a group also rewrites each of its memberships, so a re-provisioning chunk takes
+ * `chunkSize / 50` groups: about as many writes as a chunk of users, whatever the group sizes.
+ */
+const groupsPerChunkDivisor = 50;
 
 /** Starts a run: the record first (so its progress is visible at once), then its first chunk. */
 export async function startRun(
@@ -187,7 +192,8 @@ async function invalidateGroupPage(
   source: IdentitySource,
   deps: RunChunkDependencies,
 ): Promise<ChunkDone> {
-  const page = await deps.ledger.pageIds(source, "GROUP", { after: step.cursor, limit: deps.chunkSize });
+  const limit = Math.max(1, Math.ceil(deps.chunkSize / groupsPerChunkDivisor));
+  const page = await deps.ledger.pageIds(source, "GROUP", { after: step.cursor, limit });
   const invalidated = await deps.ledger.invalidateGroups(source, page.ids);
   await deps.bus.publish(
     invalidated.groups.map((groupId) => ({ type: "GroupChanged", detail: { source, groupId } })),

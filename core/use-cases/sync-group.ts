@@ -246,6 +246,7 @@ async function syncPass(
       const scimId = await syncUser(user, deps, result, worker);
       if (scimId) kiroUserIds.set(user.idpId, scimId);
     } catch (error) {
+      if (!user.scimId) await ledger.releaseUserCreation(source, user.idpId, worker);
       const failure = itemFailure(error);
       if (!failure) throw error;
       userFailures.set(user.idpId, failure);

@@ -168,6 +168,7 @@ export function retryDependencies(deps: ServiceDependencies): RetryDependencies 
     retries: deps.retries,
     policy: deps.config.retryPolicy,
     pauseProbeMs: deps.config.pauseProbeMs,
+    probeCredentials: async () => (await deps.kiroScim()).listGroups(""),
   };
 }
 

@@ -281,6 +281,20 @@ export class DynamoLedger implements Ledger {
     );
   }
 
+  async releaseUserCreation(source: IdentitySource, idpId: string, worker: string): Promise<void> {
+    await this.unlessConditionFails(
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: key.user(source, idpId),
+          UpdateExpression: "REMOVE creatingBy, creatingUntil",
+          ConditionExpression: "creatingBy = :worker",
+          ExpressionAttributeValues: { ":worker": worker },
+        }),
+      ),
+    );
+  }
+
   async recordUserFailed(source: IdentitySource, idpId: string, failure: SyncFailure): Promise<void> {
     await this.db.send(
       this.failureUpdate(key.user(source, idpId), statusKey(source, "USER", "failed"), failure),

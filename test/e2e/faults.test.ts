@@ -1,0 +1,222 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { LocalRuntime } from "../../local/local-runtime";
+import { membershipEvent, oktaDelivery } from "../../local/okta-org/okta-event-payloads";
+import type { OktaUserState } from "../../local/okta-org/okta-org-server";
+import {
+  addOktaGroup,
+  addOktaUser,
+  kiroMembersByExternalId,
+  postOkta,
+  startTestRuntime,
+  stopTestRuntime,
+} from "../support/runtime-fixture";
+
+let runtime: LocalRuntime;
+
+beforeAll(async () => {
+  runtime = await startTestRuntime({
+    RETRY_BASE_DELAY_MS: "20",
+    RETRY_MAX_DELAY_MS: "400",
+    PAUSE_PROBE_SECONDS: "1",
+    SWEEP_GRACE_SECONDS: "0",
+  });
+});
+afterAll(() => stopTestRuntime(runtime));
+
+const users = (count: number): OktaUserState[] => Array.from({ length: count }, () => addOktaUser(runtime));
+
+/** Adds the people to a new Okta group and delivers the hook; resolves when the bus is idle. */
+async function joinNewGroup(name: string, people: OktaUserState[]) {
+  const group = addOktaGroup(runtime, name);
+  for (const person of people) runtime.oktaOrg!.addMember(group.id, person.id);
+  await postOkta(
+    runtime,
+    oktaDelivery(
+      people.map((person) => membershipEvent("add", { id: person.id, login: person.profile.login }, group)),
+    ),
+  );
+  await runtime.bus.idle();
+  return group;
+}
+
+async function status() {
+  const response = await fetch(`${runtime.url}/status`, {
+    headers: { authorization: `Bearer ${runtime.config.statusToken}` },
+  });
+  return (await response.json()) as {
+    paused: { reason: string; errorCode: string } | null;
+    quarantined: { id: string; errorCode: string; attemptHistory: { attempt: number }[] }[];
+    counts: Record<string, { groups: Record<string, number> }>;
+  };
+}
+
+const sorted = (people: OktaUserState[]) => people.map((person) => person.id).sort();
+
+describe("nothing accepted is lost under faults", () => {
+  it("applies 1,000 membership changes exactly once while Kiro answers 30% 429 and 10% 500", async () => {
+    // Prepare
+    const people = users(20);
+    await joinNewGroup("Warmup", people);
+    const groups = Array.from({ length: 50 }, () => addOktaGroup(runtime, "Faulty"));
+    for (const group of groups) for (const person of people) runtime.oktaOrg!.addMember(group.id, person.id);
+    const emulator = runtime.emulator!;
+    emulator.clearRequests();
+    emulator.addFault({ kind: "throttle", rate: 0.15, retryAfterSeconds: 1 });
+    emulator.addFault({ kind: "throttle", rate: 0.15 });
+    emulator.addFault({ kind: "server-error", rate: 0.1 });
+
+    // Act
+    for (const group of groups)
+      await postOkta(
+        runtime,
+        oktaDelivery(
+          people.map((person) =>
+            membershipEvent("add", { id: person.id, login: person.profile.login }, group),
+          ),
+        ),
+      );
+    await runtime.bus.idle();
+    emulator.faults.clear();
+
+    // Assess
+    const log = emulator.requests();
+    const applied = log
+      .filter((entry) => entry.method === "PATCH" && entry.status < 300)
+      .reduce((sum, entry) => sum + (entry.memberChanges ?? 0), 0);
+    for (const group of groups) expect(kiroMembersByExternalId(runtime, group.name)).toEqual(sorted(people));
+    expect(applied).toBe(1_000);
+    expect(log.filter((entry) => entry.status === 429).length).toBeGreaterThan(0);
+    expect(log.filter((entry) => entry.status === 500).length).toBeGreaterThan(0);
+    for (const throttled of log.filter((entry) => entry.retryAfterMs !== undefined)) {
+      const retry = log.find(
+        (entry) => entry.seq > throttled.seq && entry.fingerprint === throttled.fingerprint,
+      );
+      if (retry) expect(retry.at - throttled.at).toBeGreaterThanOrEqual(throttled.retryAfterMs!);
+    }
+    expect((await status()).quarantined).toEqual([]);
+  }, 180_000);
+
+  it("converges after a worker died holding the lease with its PATCH half sent", async () => {
+    // Prepare
+    const people = users(40);
+    await joinNewGroup("Warmup", people);
+    const group = await joinNewGroup("Killed", people.slice(0, 1));
+    const ledger = runtime.dependencies.ledger;
+    await ledger.acquireGroupLease("okta", group.id, "dead-worker", 1_500);
+    for (const person of people.slice(1)) runtime.oktaOrg!.addMember(group.id, person.id);
+    await postOkta(
+      runtime,
+      oktaDelivery(
+        people
+          .slice(1)
+          .map((person) => membershipEvent("add", { id: person.id, login: person.profile.login }, group)),
+      ),
+    );
+    await runtime.bus.idle();
+    const scim = await runtime.dependencies.kiroScim();
+    const kiroGroup = (await ledger.getGroup("okta", group.id))!;
+    const halfSent = await ledger.getUsers(
+      "okta",
+      people.slice(1, 20).map((person) => person.id),
+    );
+    await scim.addMembers(
+      kiroGroup.scimId!,
+      [...halfSent.values()].map((user) => user.scimId!),
+    );
+    const stuck = kiroMembersByExternalId(runtime, group.name).length;
+
+    // Act
+    await new Promise((resolve) => setTimeout(resolve, 1_600));
+    await runtime.runSweep();
+    await runtime.bus.idle();
+
+    // Assess
+    expect(stuck).toBe(20);
+    expect(kiroMembersByExternalId(runtime, group.name)).toEqual(sorted(people));
+    expect((await ledger.getGroup("okta", group.id))!.status).toBe("synced");
+  }, 60_000);
+
+  it("applies a change whose event was never published when the sweep runs", async () => {
+    // Prepare
+    const people = users(3);
+    const publish = runtime.bus.publish.bind(runtime.bus);
+    runtime.bus.publish = async () => {};
+    let group: { id: string; name: string };
+    try {
+      group = await joinNewGroup("Unpublished", people);
+    } finally {
+      runtime.bus.publish = publish;
+    }
+    const before = kiroMembersByExternalId(runtime, group.name);
+
+    // Act
+    const swept = await runtime.runSweep();
+    await runtime.bus.idle();
+
+    // Assess
+    expect(before).toEqual([]);
+    expect(swept.groups).toBeGreaterThanOrEqual(1);
+    expect(kiroMembersByExternalId(runtime, group.name)).toEqual(sorted(people));
+  }, 60_000);
+
+  it("pauses on 401 without quarantining anything, says why in /status, and drains once the token works", async () => {
+    // Prepare
+    const emulator = runtime.emulator!;
+    const people = users(5);
+    const oldToken = runtime.config.kiroScim!.token;
+    const newToken = emulator.addToken();
+    emulator.revokeToken(oldToken);
+    const groups = [
+      addOktaGroup(runtime, "Paused"),
+      addOktaGroup(runtime, "Paused"),
+      addOktaGroup(runtime, "Paused"),
+    ];
+    for (const group of groups) for (const person of people) runtime.oktaOrg!.addMember(group.id, person.id);
+    const events = groups.flatMap((group) =>
+      people.map((person) => membershipEvent("add", { id: person.id, login: person.profile.login }, group)),
+    );
+
+    // Act
+    await postOkta(runtime, oktaDelivery(events));
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const whilePaused = await status();
+    runtime.config.kiroScim = { ...runtime.config.kiroScim!, token: newToken };
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await runtime.bus.idle();
+
+    // Assess
+    expect(whilePaused.paused).toMatchObject({ errorCode: "SCIM.AUTH" });
+    expect(whilePaused.quarantined).toEqual([]);
+    expect(whilePaused.counts.okta!.groups.quarantined).toBe(0);
+    for (const group of groups) expect(kiroMembersByExternalId(runtime, group.name)).toEqual(sorted(people));
+    expect((await status()).paused).toBeNull();
+  }, 60_000);
+
+  it("quarantines a group failing past the attempt limit, with its history, then redrives it", async () => {
+    // Prepare
+    const people = users(2);
+    runtime.emulator!.addFault({ kind: "server-error", rate: 1, method: "POST", path: "^/Groups$" });
+    const group = await joinNewGroup("Quarantined", people);
+    const quarantined = (await status()).quarantined.find((entry) => entry.id === group.id);
+    runtime.emulator!.faults.clear();
+
+    // Act
+    const response = await fetch(`${runtime.url}/admin/redrive`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${runtime.config.statusToken}`, "content-type": "application/json" },
+      body: JSON.stringify({ items: [{ source: "okta", groupId: group.id }] }),
+    });
+    const body = (await response.json()) as { redriven: unknown[] };
+    await runtime.bus.idle();
+
+    // Assess
+    expect(quarantined).toMatchObject({ errorCode: "SCIM.SERVER_ERROR" });
+    expect(quarantined!.attemptHistory.map((entry) => entry.attempt)).toEqual([
+      1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
+    ]);
+    expect(response.status).toBe(202);
+    expect(body.redriven).toEqual([{ source: "okta", groupId: group.id }]);
+    expect(kiroMembersByExternalId(runtime, group.name)).toEqual(sorted(people));
+    expect((await status()).quarantined).toEqual([]);
+  }, 60_000);
+});
