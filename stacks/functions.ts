@@ -1,5 +1,12 @@
 import { eventSource } from "../core/domain/sync-events";
 import { bus, publishToBus } from "./events";
+import {
+  deliveryRetries,
+  failureRecorderDlq,
+  retrySchedules,
+  scheduleRetries,
+  schedulerRole,
+} from "./retries";
 import { entraSecret, kiroScimSecret, oktaSecret, readSecrets, statusTokenSecret } from "./secrets";
 import { ledger } from "./storage";
 
@@ -8,7 +15,7 @@ import { ledger } from "./storage";
  * from the deploying shell's environment (SYNC_GROUPS, REMOVAL_POLICY, OKTA_ORG_URL, OKTA_APP_ID).
  */
 const ledgerResources = [ledger.arn, $interpolate`${ledger.arn}/index/*`];
-const readLedger = {
+export const readLedger = {
   actions: ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"],
   resources: ledgerResources,
 };
@@ -35,6 +42,9 @@ export const environment = {
   REMOVAL_POLICY: process.env.REMOVAL_POLICY ?? "deactivate",
   OKTA_ORG_URL: process.env.OKTA_ORG_URL ?? "",
   OKTA_APP_ID: process.env.OKTA_APP_ID ?? "",
+  EVENT_BUS_ARN: bus.arn,
+  SCHEDULER_GROUP_NAME: retrySchedules.name,
+  SCHEDULER_ROLE_ARN: schedulerRole.arn,
   POWERTOOLS_SERVICE_NAME: "kiro-scim-sync",
   POWERTOOLS_METRICS_NAMESPACE: "KiroScimSync",
 };
@@ -56,6 +66,37 @@ export const status = new sst.aws.Function("Status", {
 });
 
 /**
+ * Lambda's on-failure destination for the bus workers: an invocation that crashed or timed out
+ * through its async retries is recorded like a retry-policy give-up (quarantine / run stopped).
+ * If even that fails, the record goes to a DLQ with an alarm.
+ */
+export const asyncFailure = new sst.aws.Function("AsyncFailure", {
+  handler: "functions/async-failure.handler",
+  timeout: "30 seconds",
+  environment,
+  permissions: [writeLedger],
+  retries: 2,
+  transform: {
+    eventInvokeConfig: (args) => {
+      args.destinationConfig = { onFailure: { destination: failureRecorderDlq.arn } };
+    },
+  },
+});
+
+/** Async retries twice, then the failure recorder; its invocation needs this on the worker's role. */
+const onFailureToRecorder = {
+  retries: 2,
+  transform: {
+    eventInvokeConfig: (args: aws.lambda.FunctionEventInvokeConfigArgs): undefined => {
+      args.maximumEventAgeInSeconds = 3600;
+      args.destinationConfig = { onFailure: { destination: asyncFailure.arn } };
+      return undefined;
+    },
+  },
+};
+const invokeRecorder = { actions: ["lambda:InvokeFunction"], resources: [asyncFailure.arn] };
+
+/**
  * One group per invocation under a ledger lease. Reserved concurrency caps how hard a burst of
  * groups can hit Kiro's SCIM endpoint at once.
  */
@@ -67,9 +108,16 @@ export const syncGroupSubscription = bus.subscribe(
     memory: "1024 MB",
     concurrency: { reserved: 10 },
     environment,
-    permissions: [writeLedger, publishToBus, readSecrets(kiroScimSecret, oktaSecret, entraSecret)],
+    permissions: [
+      writeLedger,
+      publishToBus,
+      invokeRecorder,
+      ...scheduleRetries,
+      readSecrets(kiroScimSecret, oktaSecret, entraSecret),
+    ],
+    ...onFailureToRecorder,
   },
-  { pattern: { source: [eventSource], detailType: ["GroupChanged"] } },
+  { pattern: { source: [eventSource], detailType: ["GroupChanged"] }, transform: deliveryRetries },
 );
 
 /** Chunks of reconcile and re-provisioning runs: each reads a page of the ledger and triggers groups. */
@@ -81,9 +129,16 @@ export const runChunkSubscription = bus.subscribe(
     memory: "1024 MB",
     concurrency: { reserved: 2 },
     environment,
-    permissions: [writeLedger, publishToBus, readSecrets(kiroScimSecret, oktaSecret, entraSecret)],
+    permissions: [
+      writeLedger,
+      publishToBus,
+      invokeRecorder,
+      ...scheduleRetries,
+      readSecrets(kiroScimSecret, oktaSecret, entraSecret),
+    ],
+    ...onFailureToRecorder,
   },
-  { pattern: { source: [eventSource], detailType: ["RunChunk"] } },
+  { pattern: { source: [eventSource], detailType: ["RunChunk"] }, transform: deliveryRetries },
 );
 
 /** Graph counts answers after 2.9 s as slow and drops notifications for slow endpoints. */

@@ -1,6 +1,6 @@
 import { api } from "./api";
 import { publishToBus } from "./events";
-import { environment, writeLedger } from "./functions";
+import { environment, readLedger as readLedgerOnly, writeLedger } from "./functions";
 import { entraSecret, kiroScimSecret, oktaSecret, readSecrets } from "./secrets";
 
 /**
@@ -29,5 +29,16 @@ export const reconcile = new sst.aws.CronV2("Reconcile", {
     timeout: "5 minutes",
     environment,
     permissions: [writeLedger, publishToBus, readSecrets(oktaSecret, entraSecret, kiroScimSecret)],
+  },
+});
+
+/** Every 5 minutes: put changes nobody is carrying (lost PutEvents, dead workers, stalled runs) back on the bus. */
+export const sweep = new sst.aws.CronV2("Sweep", {
+  schedule: "rate(5 minutes)",
+  function: {
+    handler: "functions/sweep.handler",
+    timeout: "2 minutes",
+    environment,
+    permissions: [readLedgerOnly, publishToBus],
   },
 });

@@ -1,0 +1,93 @@
+import { bus } from "./events";
+
+/**
+ * Delayed retries are one-time EventBridge Scheduler schedules created at runtime in this group,
+ * which put the event back on our bus; the role Scheduler assumes may do exactly that and nothing else.
+ */
+export const retrySchedules = new aws.scheduler.ScheduleGroup("RetrySchedules", {
+  name: `${$app.name}-${$app.stage}-retries`,
+});
+
+export const schedulerRole = new aws.iam.Role("RetrySchedulerRole", {
+  assumeRolePolicy: JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [
+      { Effect: "Allow", Principal: { Service: "scheduler.amazonaws.com" }, Action: "sts:AssumeRole" },
+    ],
+  }),
+  inlinePolicies: [
+    {
+      name: "put-events-on-sync-bus",
+      policy: bus.arn.apply((arn) =>
+        JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Allow", Action: "events:PutEvents", Resource: arn }],
+        }),
+      ),
+    },
+  ],
+});
+
+/** What a bus worker needs to schedule its own retry. */
+export const scheduleRetries = [
+  {
+    actions: ["scheduler:CreateSchedule"],
+    resources: [$interpolate`arn:aws:scheduler:*:*:schedule/${retrySchedules.name}/*`],
+  },
+  { actions: ["iam:PassRole"], resources: [schedulerRole.arn] },
+];
+
+/**
+ * Last-resort queues: events EventBridge could not deliver to a worker, and on-failure records the
+ * recorder itself could not store. Either holding a message means a change may be stranded, so
+ * each has an alarm on its first message.
+ */
+function deadLetterQueue(name: string, description: string) {
+  const queue = new aws.sqs.Queue(name, { messageRetentionSeconds: 14 * 86_400 });
+  new aws.cloudwatch.MetricAlarm(`${name}Alarm`, {
+    alarmDescription: description,
+    namespace: "AWS/SQS",
+    metricName: "ApproximateNumberOfMessagesVisible",
+    dimensions: { QueueName: queue.name },
+    statistic: "Maximum",
+    period: 300,
+    evaluationPeriods: 1,
+    threshold: 0,
+    comparisonOperator: "GreaterThanThreshold",
+    treatMissingData: "notBreaching",
+  });
+  return queue;
+}
+
+export const busDeliveryDlq = deadLetterQueue(
+  "BusDeliveryDlq",
+  "EventBridge could not deliver a sync event to its worker: redrive the queue's messages onto the bus",
+);
+new aws.sqs.QueuePolicy("BusDeliveryDlqPolicy", {
+  queueUrl: busDeliveryDlq.url,
+  policy: $jsonStringify({
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Effect: "Allow",
+        Principal: { Service: "events.amazonaws.com" },
+        Action: "sqs:SendMessage",
+        Resource: busDeliveryDlq.arn,
+      },
+    ],
+  }),
+});
+
+export const failureRecorderDlq = deadLetterQueue(
+  "FailureRecorderDlq",
+  "A worker's failure could not be recorded in the ledger: read the message, then POST /admin/redrive or reconcile",
+);
+
+/** Bus subscription settings: EventBridge retries delivery for an hour, then parks the event in the DLQ. */
+export const deliveryRetries = {
+  target: (args: aws.cloudwatch.EventTargetArgs): undefined => {
+    args.retryPolicy = { maximumRetryAttempts: 20, maximumEventAgeInSeconds: 3600 };
+    args.deadLetterConfig = { arn: busDeliveryDlq.arn };
+    return undefined;
+  },
+};
