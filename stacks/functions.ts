@@ -97,49 +97,36 @@ const onFailureToRecorder = {
 const invokeRecorder = { actions: ["lambda:InvokeFunction"], resources: [asyncFailure.arn] };
 
 /**
- * One group per invocation under a ledger lease. Reserved concurrency caps how hard a burst of
- * groups can hit Kiro's SCIM endpoint at once.
+ * A bus worker: ledger, bus and secrets access, retries through the Scheduler, Lambda's async
+ * retries then the failure recorder, and a reserved concurrency that caps how hard it can hit Kiro.
  */
-export const syncGroupSubscription = bus.subscribe(
-  "SyncGroup",
-  {
-    handler: "functions/sync-group.handler",
-    timeout: "5 minutes",
-    memory: "1024 MB",
-    concurrency: { reserved: 10 },
-    environment,
-    permissions: [
-      writeLedger,
-      publishToBus,
-      invokeRecorder,
-      ...scheduleRetries,
-      readSecrets(kiroScimSecret, oktaSecret, entraSecret),
-    ],
-    ...onFailureToRecorder,
-  },
-  { pattern: { source: [eventSource], detailType: ["GroupChanged"] }, transform: deliveryRetries },
-);
+function busWorker(name: string, detailType: string, handler: string, reserved: number) {
+  return bus.subscribe(
+    name,
+    {
+      handler,
+      timeout: "5 minutes",
+      memory: "1024 MB",
+      concurrency: { reserved },
+      environment,
+      permissions: [
+        writeLedger,
+        publishToBus,
+        invokeRecorder,
+        ...scheduleRetries,
+        readSecrets(kiroScimSecret, oktaSecret, entraSecret),
+      ],
+      ...onFailureToRecorder,
+    },
+    { pattern: { source: [eventSource], detailType: [detailType] }, transform: deliveryRetries },
+  );
+}
+
+/** One group per invocation under a ledger lease; 10 at once at most. */
+export const syncGroupWorker = busWorker("SyncGroup", "GroupChanged", "functions/sync-group.handler", 10);
 
 /** Chunks of reconcile and re-provisioning runs: each reads a page of the ledger and triggers groups. */
-export const runChunkSubscription = bus.subscribe(
-  "RunChunk",
-  {
-    handler: "functions/run-chunk.handler",
-    timeout: "5 minutes",
-    memory: "1024 MB",
-    concurrency: { reserved: 2 },
-    environment,
-    permissions: [
-      writeLedger,
-      publishToBus,
-      invokeRecorder,
-      ...scheduleRetries,
-      readSecrets(kiroScimSecret, oktaSecret, entraSecret),
-    ],
-    ...onFailureToRecorder,
-  },
-  { pattern: { source: [eventSource], detailType: ["RunChunk"] }, transform: deliveryRetries },
-);
+export const runChunkWorker = busWorker("RunChunk", "RunChunk", "functions/run-chunk.handler", 2);
 
 /** Graph counts answers after 2.9 s as slow and drops notifications for slow endpoints. */
 export const entraNotify = new sst.aws.Function("EntraNotify", {

@@ -5,10 +5,12 @@ import type { OktaUserState } from "../../local/okta-org/okta-org-server";
 import {
   addOktaGroup,
   addOktaUser,
+  fetchStatus,
   kiroMembersByExternalId,
   postOkta,
   startTestRuntime,
   stopTestRuntime,
+  syncNewGroup,
 } from "../support/runtime-fixture";
 
 let runtime: LocalRuntime;
@@ -26,29 +28,14 @@ afterAll(() => stopTestRuntime(runtime));
 const users = (count: number): OktaUserState[] => Array.from({ length: count }, () => addOktaUser(runtime));
 
 /** Adds the people to a new Okta group and delivers the hook; resolves when the bus is idle. */
-async function joinNewGroup(name: string, people: OktaUserState[]) {
-  const group = addOktaGroup(runtime, name);
-  for (const person of people) runtime.oktaOrg!.addMember(group.id, person.id);
-  await postOkta(
-    runtime,
-    oktaDelivery(
-      people.map((person) => membershipEvent("add", { id: person.id, login: person.profile.login }, group)),
-    ),
-  );
-  await runtime.bus.idle();
-  return group;
-}
+const joinNewGroup = (name: string, people: OktaUserState[]) => syncNewGroup(runtime, name, people);
 
-async function status() {
-  const response = await fetch(`${runtime.url}/status`, {
-    headers: { authorization: `Bearer ${runtime.config.statusToken}` },
-  });
-  return (await response.json()) as {
+const status = () =>
+  fetchStatus<{
     paused: { reason: string; errorCode: string } | null;
     quarantined: { id: string; errorCode: string; attemptHistory: { attempt: number }[] }[];
     counts: Record<string, { groups: Record<string, number> }>;
-  };
-}
+  }>(runtime);
 
 const sorted = (people: OktaUserState[]) => people.map((person) => person.id).sort();
 

@@ -5,6 +5,7 @@ import type { OktaUserState } from "../../local/okta-org/okta-org-server";
 import {
   addOktaGroup,
   addOktaUser,
+  fetchStatus,
   kiroMembersByExternalId,
   kiroUser,
   ledgerItemCount,
@@ -31,15 +32,11 @@ async function deliver(events: Record<string, unknown>[]) {
   return answer;
 }
 
-async function status() {
-  const response = await fetch(`${runtime.url}/status`, {
-    headers: { authorization: `Bearer ${runtime.config.statusToken}` },
-  });
-  return (await response.json()) as {
+const status = () =>
+  fetchStatus<{
     counts: { okta: { users: Record<string, number> } };
     failures: { kind: string; id: string; reason: string; errorCode: string }[];
-  };
-}
+  }>(runtime);
 
 describe("verification and authentication", () => {
   it("echoes Okta's verification challenge", async () => {

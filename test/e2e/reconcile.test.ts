@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LocalRuntime } from "../../local/local-runtime";
-import { membershipEvent, oktaDelivery } from "../../local/okta-org/okta-event-payloads";
 import type { OktaUserState } from "../../local/okta-org/okta-org-server";
 import {
   addOktaGroup,
   addOktaUser,
+  fetchStatus,
   kiroMembersByExternalId,
-  postOkta,
   startTestRuntime,
   stopTestRuntime,
+  syncNewGroup,
 } from "../support/runtime-fixture";
 
 let runtime: LocalRuntime;
@@ -27,28 +27,13 @@ async function reconcile(token = runtime.config.statusToken) {
   return response.status;
 }
 
-async function syncedGroup(people: OktaUserState[]) {
-  const group = addOktaGroup(runtime, "Reconciled");
-  for (const person of people) runtime.oktaOrg!.addMember(group.id, person.id);
-  await postOkta(
-    runtime,
-    oktaDelivery(
-      people.map((person) => membershipEvent("add", { id: person.id, login: person.profile.login }, group)),
-    ),
-  );
-  await runtime.bus.idle();
-  return group;
-}
+const syncedGroup = (people: OktaUserState[]) => syncNewGroup(runtime, "Reconciled", people);
 
-async function status() {
-  const response = await fetch(`${runtime.url}/status`, {
-    headers: { authorization: `Bearer ${runtime.config.statusToken}` },
-  });
-  return (await response.json()) as {
+const status = () =>
+  fetchStatus<{
     unmanaged: { users: number; groups: number; examples: string[] };
     runs: { kind: string; phase: string; chunks: number; finishedAt?: string }[];
-  };
-}
+  }>(runtime);
 
 const oktaMembers = (groupId: string) => [...(runtime.oktaOrg!.members.get(groupId) ?? [])].sort();
 const scimWrites = () => runtime.emulator!.requests().filter((entry) => entry.method !== "GET");

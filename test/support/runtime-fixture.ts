@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { DeleteTableCommand, ScanCommand } from "@aws-sdk/client-dynamodb";
 import { inject } from "vitest";
 import { type LocalRuntime, startLocalRuntime } from "../../local/local-runtime";
+import { membershipEvent, oktaDelivery } from "../../local/okta-org/okta-event-payloads";
 import type { OktaUserState } from "../../local/okta-org/okta-org-server";
 
 /** The local runtime on the run's DynamoDB Local, with its own table, on a free port. */
@@ -80,4 +81,30 @@ export function addOktaGroup(runtime: LocalRuntime, name: string): { id: string;
   const group = { id: `00gtest${String(serial).padStart(13, "0")}`, name: `${name}-${serial}` };
   runtime.oktaOrg!.addGroup(group);
   return group;
+}
+
+/** A new Okta group holding `people`, announced by one hook delivery; resolves once the bus is idle. */
+export async function syncNewGroup(
+  runtime: LocalRuntime,
+  name: string,
+  people: OktaUserState[],
+): Promise<{ id: string; name: string }> {
+  const group = addOktaGroup(runtime, name);
+  for (const person of people) runtime.oktaOrg!.addMember(group.id, person.id);
+  await postOkta(
+    runtime,
+    oktaDelivery(
+      people.map((person) => membershipEvent("add", { id: person.id, login: person.profile.login }, group)),
+    ),
+  );
+  await runtime.bus.idle();
+  return group;
+}
+
+/** `GET /status` with the status token, typed by the caller to the fields it reads. */
+export async function fetchStatus<T>(runtime: LocalRuntime): Promise<T> {
+  const response = await fetch(`${runtime.url}/status`, {
+    headers: { authorization: `Bearer ${runtime.config.statusToken}` },
+  });
+  return (await response.json()) as T;
 }
