@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createAsyncFailureHandler } from "../../functions/async-failure";
+import { localContext } from "../../local/lambda-invoke";
 import type { LocalRuntime } from "../../local/local-runtime";
 import { membershipEvent, oktaDelivery } from "../../local/okta-org/okta-event-payloads";
 import type { OktaUserState } from "../../local/okta-org/okta-org-server";
@@ -205,5 +207,45 @@ describe("nothing accepted is lost under faults", () => {
     expect(body.redriven).toEqual([{ source: "okta", groupId: group.id }]);
     expect(kiroMembersByExternalId(runtime, group.name)).toEqual(sorted(people));
     expect((await status()).quarantined).toEqual([]);
+  }, 60_000);
+
+  it("records an invocation Lambda gave up on (timeout) through the on-failure destination, then redrives it", async () => {
+    // Prepare
+    const people = users(2);
+    const group = await joinNewGroup("TimedOut", people);
+    const recorder = createAsyncFailureHandler(() => runtime.dependencies);
+    const destinationRecord = {
+      version: "1.0",
+      timestamp: new Date().toISOString(),
+      requestContext: {
+        requestId: "c5d1a3c5-0000-4000-8000-000000000001",
+        functionArn: "arn:aws:lambda:us-east-1:000000000000:function:SyncGroup:$LATEST",
+        condition: "RetriesExhausted",
+        approximateInvokeCount: 3,
+      },
+      requestPayload: {
+        version: "0",
+        "detail-type": "GroupChanged",
+        source: "kiro-scim-sync",
+        detail: { source: "okta", groupId: group.id, attempt: 1 },
+      },
+      responseContext: { statusCode: 200, executedVersion: "$LATEST", functionError: "Unhandled" },
+      responsePayload: { errorType: "Sandbox.Timedout", errorMessage: "Task timed out after 300.00 seconds" },
+    };
+
+    // Act
+    await recorder(destinationRecord, localContext("async-failure"));
+    const recorded = (await status()).quarantined.find((entry) => entry.id === group.id);
+    const redrive = await fetch(`${runtime.url}/admin/redrive`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${runtime.config.statusToken}` },
+    });
+    await runtime.bus.idle();
+
+    // Assess
+    expect(recorded).toMatchObject({ errorCode: "LAMBDA.ASYNC_FAILURE" });
+    expect(redrive.status).toBe(202);
+    expect((await status()).quarantined).toEqual([]);
+    expect(kiroMembersByExternalId(runtime, group.name)).toEqual(sorted(people));
   }, 60_000);
 });
