@@ -53,23 +53,7 @@ export class GraphDirectory implements IdentityDirectory, GroupDeltaReader {
   private readonly client: Client;
 
   constructor(credentials: GraphCredentials) {
-    const credential = new ClientSecretCredential(
-      credentials.tenantId,
-      credentials.clientId,
-      credentials.clientSecret,
-      credentials.authorityHost
-        ? { authorityHost: credentials.authorityHost, disableInstanceDiscovery: true }
-        : {},
-    );
-    const authProvider = new TokenCredentialAuthenticationProvider(credential, {
-      scopes: ["https://graph.microsoft.com/.default"],
-    });
-    const baseUrl = credentials.graphBaseUrl ?? "https://graph.microsoft.com/";
-    this.client = Client.initWithMiddleware({
-      authProvider,
-      baseUrl,
-      customHosts: new Set([new URL(baseUrl).hostname]),
-    });
+    this.client = createGraphClient(credentials);
   }
 
   async getUser(id: string): Promise<DirectoryUser | undefined> {
