@@ -282,17 +282,7 @@ export class DynamoLedger implements Ledger {
   }
 
   async releaseUserCreation(source: IdentitySource, idpId: string, worker: string): Promise<void> {
-    await this.unlessConditionFails(
-      this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: key.user(source, idpId),
-          UpdateExpression: "REMOVE creatingBy, creatingUntil",
-          ConditionExpression: "creatingBy = :worker",
-          ExpressionAttributeValues: { ":worker": worker },
-        }),
-      ),
-    );
+    await this.releaseClaim(key.user(source, idpId), "creatingBy", "creatingUntil", worker);
   }
 
   async recordUserFailed(source: IdentitySource, idpId: string, failure: SyncFailure): Promise<void> {
@@ -1069,17 +1059,7 @@ export class DynamoLedger implements Ledger {
   }
 
   async releaseGroupLease(source: IdentitySource, groupId: string, owner: string): Promise<void> {
-    await this.unlessConditionFails(
-      this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: key.group(source, groupId),
-          UpdateExpression: "REMOVE leaseOwner, leaseExpiresAt",
-          ConditionExpression: "leaseOwner = :owner",
-          ExpressionAttributeValues: { ":owner": owner },
-        }),
-      ),
-    );
+    await this.releaseClaim(key.group(source, groupId), "leaseOwner", "leaseExpiresAt", owner);
   }
 
   async recordGroupSynced(source: IdentitySource, groupId: string, version: number): Promise<void> {
@@ -1158,6 +1138,26 @@ export class DynamoLedger implements Ledger {
       ExclusiveStartKey = result.LastEvaluatedKey;
     } while (ExclusiveStartKey);
     return count;
+  }
+
+  /** Removes a claim (lease, creation claim) only if `holder` still holds it. */
+  private async releaseClaim(
+    itemKey: Item,
+    holderAttribute: string,
+    expiryAttribute: string,
+    holder: string,
+  ) {
+    await this.unlessConditionFails(
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: itemKey,
+          UpdateExpression: `REMOVE ${holderAttribute}, ${expiryAttribute}`,
+          ConditionExpression: `${holderAttribute} = :holder`,
+          ExpressionAttributeValues: { ":holder": holder },
+        }),
+      ),
+    );
   }
 
   private pendingValues(source: IdentitySource, kind: LedgerKind): Item {
