@@ -61,11 +61,6 @@ export class LocalBus implements EventBus, RetryScheduler {
     );
   }
 
-  /** How many scheduled retries are waiting (the local view of the schedule group). */
-  get scheduledCount(): number {
-    return this.scheduled.size;
-  }
-
   /** Resolves when nothing is queued, running or waiting for a retry. */
   idle(): Promise<void> {
     if (this.inFlight === 0) return Promise.resolve();

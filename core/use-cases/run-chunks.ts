@@ -73,7 +73,7 @@ export async function executeRunChunk(chunk: RunChunk, deps: RunChunkDependencie
 }
 
 /** Where a run goes after `step`: the next phase of the same source, then the next source, then the audit. */
-export function stepAfter(
+function stepAfter(
   kind: RunKind,
   sources: readonly IdentitySource[],
   step: RunStep | undefined,
@@ -88,7 +88,7 @@ export function stepAfter(
 }
 
 /** The version every refresh of one reconcile run carries: the same for a redelivered chunk. */
-export function reconcileVersion(run: { runId: string; startedAt: string }): string {
+function reconcileVersion(run: { runId: string; startedAt: string }): string {
   return changeVersion(new Date(run.startedAt), `reconcile-${run.runId}`);
 }
 

@@ -453,13 +453,7 @@ export class DynamoLedger implements Ledger {
   }
 
   async listHeldRemovals(): Promise<HeldRemovals[]> {
-    const keys = await this.queryAll({
-      TableName: this.table,
-      IndexName: "byCollection",
-      KeyConditionExpression: "gsi2pk = :pk",
-      ExpressionAttributeValues: { ":pk": "HELD" },
-    });
-    return (await this.batchGet(keys.map((item) => ({ pk: item.pk, sk: item.sk })))).map(toHeldRemovals);
+    return (await this.collection("HELD")).map(toHeldRemovals);
   }
 
   async takeHeldRemovals(runId: string): Promise<HeldRemovals[]> {
@@ -653,15 +647,7 @@ export class DynamoLedger implements Ledger {
   }
 
   async listSubscriptions(): Promise<SubscriptionRecord[]> {
-    const keys = await this.queryAll({
-      TableName: this.table,
-      IndexName: "byCollection",
-      KeyConditionExpression: "gsi2pk = :pk",
-      ExpressionAttributeValues: { ":pk": "entra#SUBSCRIPTIONS" },
-    });
-    return (await this.batchGet(keys.map((item) => ({ pk: item.pk, sk: item.sk })))).map(
-      toSubscriptionRecord,
-    );
+    return (await this.collection("entra#SUBSCRIPTIONS")).map(toSubscriptionRecord);
   }
 
   async getDeltaLink(name: string): Promise<string | undefined> {
@@ -1250,6 +1236,17 @@ export class DynamoLedger implements Ledger {
       }
     }
     return found;
+  }
+
+  /** Every item of a small collection: its keys from the byCollection index, then the items. */
+  private async collection(collectionKey: string): Promise<Item[]> {
+    const keys = await this.queryAll({
+      TableName: this.table,
+      IndexName: "byCollection",
+      KeyConditionExpression: "gsi2pk = :pk",
+      ExpressionAttributeValues: { ":pk": collectionKey },
+    });
+    return this.batchGet(keys.map((item) => ({ pk: item.pk, sk: item.sk })));
   }
 
   private async queryAll(input: QueryCommandInput): Promise<Item[]> {
