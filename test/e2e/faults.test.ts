@@ -8,6 +8,7 @@ import {
   addOktaGroup,
   addOktaUser,
   fetchStatus,
+  pollUntil,
   kiroMembersByExternalId,
   postOkta,
   startTestRuntime,
@@ -167,10 +168,9 @@ describe("nothing accepted is lost under faults", () => {
 
     // Act
     await postOkta(runtime, oktaDelivery(events));
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
-    const whilePaused = await status();
+    const whilePaused = await pollUntil(status, (report) => report.paused !== null);
     runtime.config.kiroScim = { ...runtime.config.kiroScim!, token: newToken };
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const drained = await pollUntil(status, (report) => report.paused === null);
     await runtime.bus.idle();
 
     // Assess
@@ -178,7 +178,8 @@ describe("nothing accepted is lost under faults", () => {
     expect(whilePaused.quarantined).toEqual([]);
     expect(whilePaused.counts.okta!.groups.quarantined).toBe(0);
     for (const group of groups) expect(kiroMembersByExternalId(runtime, group.name)).toEqual(sorted(people));
-    expect((await status()).paused).toBeNull();
+    expect(drained.paused).toBeNull();
+    expect((await status()).quarantined).toEqual([]);
   }, 60_000);
 
   it("quarantines a group failing past the attempt limit, with its history, then redrives it", async () => {

@@ -108,3 +108,23 @@ export async function fetchStatus<T>(runtime: LocalRuntime): Promise<T> {
   });
   return (await response.json()) as T;
 }
+
+/**
+ * Resolves with the first value `read` returns that `done` accepts, checking every 100 ms; rejects
+ * after `timeoutMs` with the last value seen. Waits for an asynchronous outcome instead of guessing
+ * how long a slower CI machine needs.
+ */
+export async function pollUntil<T>(
+  read: () => Promise<T> | T,
+  done: (value: T) => boolean,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline)
+      throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
