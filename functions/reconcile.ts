@@ -16,7 +16,7 @@ export function createReconcileHandler(dependencies: () => ServiceDependencies) 
       const report = await reconcileGroups({
         ...deps,
         directories: await deps.configuredDirectories(),
-        kiro: { scim: await deps.kiroScim(), url: (await deps.kiroCredentials()).url },
+        kiro: { scim: await deps.kiroScim(), ...(await deps.kiroCredentials()) },
       });
       const groups = Object.values(report.groups).reduce((sum, count) => sum + (count ?? 0), 0);
       metrics.addMetric("ReconcileGroups", MetricUnit.Count, groups);

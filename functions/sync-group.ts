@@ -28,11 +28,11 @@ export function createSyncGroupHandler(dependencies: () => ServiceDependencies) 
       const delivery = await deliverWithRetries(
         { type: "GroupChanged", detail: event },
         async () => {
-          const { url } = await deps.kiroCredentials();
-          await ensureKiroTarget({ ...deps, sources: ["okta", "entra"] }, url);
+          const scim = await deps.kiroScim();
+          await ensureKiroTarget({ ...deps, sources: ["okta", "entra"], scim }, await deps.kiroCredentials());
           return syncGroup(event, {
             ...deps,
-            scim: await deps.kiroScim(),
+            scim,
             directory: await deps.directoryFor(event.source),
             removalPolicy: deps.config.removalPolicy,
             removalHoldShare: deps.config.removalHoldShare,

@@ -197,8 +197,11 @@ export interface Ledger {
 
   /** Which Kiro profile the stored SCIM ids belong to. */
   getKiroTarget(): Promise<KiroTargetRecord | undefined>;
-  /** Conditional on `previousFingerprint`, so of two workers noticing a new target only one re-provisions. */
-  claimKiroTarget(target: KiroTargetRecord, previousFingerprint: string | undefined): Promise<boolean>;
+  /**
+   * Conditional on the record read before (its revision), so of several workers noticing a new
+   * endpoint or token only one acts on it.
+   */
+  claimKiroTarget(target: KiroTargetRecord, previous: KiroTargetRecord | undefined): Promise<boolean>;
   /** One page of a source's user or group ids, in id order, resuming after `after`. */
   pageIds(
     source: IdentitySource,
@@ -367,6 +370,13 @@ export interface KiroTargetRecord {
   fingerprint: string;
   url: string;
   since: string;
+  /**
+   * Hash of the SCIM token. Rotation is routine, but a new token is also what an emptied profile
+   * behind the same URL comes with, so a change is checked at once with a sample of mapped ids.
+   */
+  credential?: string | undefined;
+  /** Bumped by every claim; a claim is conditional on the revision it read. */
+  revision?: number | undefined;
   /** The re-provisioning run in progress or last finished; its progress lives on the run. */
   reprovisionRunId?: string | undefined;
 }

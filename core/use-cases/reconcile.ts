@@ -6,7 +6,7 @@ import type { IdentityDirectory } from "../ports/identity-directory";
 import type { KiroScimPort } from "../ports/kiro-scim";
 import type { GroupRecord, Ledger } from "../ports/ledger";
 import { countManagedUsers } from "./managed-users";
-import { ensureKiroTarget, mappedIdsMostlyGone, reprovision } from "./reprovision";
+import { ensureKiroTarget, type KiroEndpoint, mappedIdsMostlyGone, reprovision } from "./reprovision";
 import { startRun } from "./run-chunks";
 
 export interface ReconcileDependencies {
@@ -14,7 +14,7 @@ export interface ReconcileDependencies {
   bus: EventBus;
   scope: GroupScope;
   directories: Partial<Record<IdentitySource, IdentityDirectory>>;
-  kiro: { scim: KiroScimPort; url: string };
+  kiro: KiroEndpoint & { scim: KiroScimPort };
   now?: () => Date;
 }
 
@@ -39,11 +39,11 @@ export async function reconcileGroups(deps: ReconcileDependencies): Promise<Reco
   const runId = randomUUID();
   const sources = Object.keys(deps.directories) as IdentitySource[];
   const report: ReconcileReport = { startedAt: now.toISOString(), runId, groups: 0 };
-  const target = await ensureKiroTarget({ ...deps, sources }, deps.kiro.url);
+  const target = await ensureKiroTarget({ ...deps, sources, scim: deps.kiro.scim }, deps.kiro);
   if (target === "reprovisioning") return { ...report, reprovisioning: "the Kiro SCIM endpoint changed" };
   if (await mappedIdsMostlyGone(deps.ledger, deps.kiro.scim, sources)) {
     const reason = "most mapped Kiro ids answer 404";
-    await reprovision({ ...deps, sources }, reason, deps.kiro.url, await deps.ledger.getKiroTarget());
+    await reprovision({ ...deps, sources }, reason, deps.kiro, await deps.ledger.getKiroTarget());
     return { ...report, reprovisioning: reason };
   }
   let managedUsers = 0;

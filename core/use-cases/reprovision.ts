@@ -13,33 +13,49 @@ export interface ReprovisionDependencies {
   now?: () => Date;
 }
 
+/** Where the workers send SCIM requests, as configured now. */
+export interface KiroEndpoint {
+  url: string;
+  token: string;
+}
+
 /** A recreated Kiro profile has a new tenant id, hence a new SCIM URL; a rotated token keeps the URL. */
 export function kiroTargetFingerprint(url: string): string {
   return createHash("sha256").update(url.replace(/\/+$/, "").toLowerCase()).digest("hex").slice(0, 32);
+}
+
+/** Only a hash of the token is stored: enough to notice a new one, useless to anyone reading the table. */
+function credentialFingerprint(token: string): string {
+  return createHash("sha256").update(`kiro-scim-sync|${token}`).digest("hex").slice(0, 16);
+}
+
+function targetRecord(endpoint: KiroEndpoint, since: string, reprovisionRunId?: string): KiroTargetRecord {
+  return {
+    fingerprint: kiroTargetFingerprint(endpoint.url),
+    url: endpoint.url,
+    since,
+    credential: credentialFingerprint(endpoint.token),
+    reprovisionRunId,
+  };
 }
 
 /**
  * Starts a re-provisioning run: in chunks, every Kiro id and applied membership is forgotten and
  * every group triggered, so users, groups and memberships are created again (adopting whatever
  * already exists by externalId) in PATCHes of ≤100, with progress in `/status`. Answers the run id,
- * or undefined when another worker claimed the re-provisioning first.
+ * or undefined when another worker claimed the target first.
  */
 export async function reprovision(
   deps: ReprovisionDependencies,
   reason: string,
-  url: string,
+  endpoint: KiroEndpoint,
   previous: KiroTargetRecord | undefined,
 ): Promise<{ runId: string; reason: string; users: number } | undefined> {
   const startedAt = (deps.now ?? (() => new Date()))().toISOString();
   const runId = randomUUID();
-  const fingerprint = kiroTargetFingerprint(url);
-  const target: KiroTargetRecord = {
-    fingerprint,
-    url,
-    since: previous?.fingerprint === fingerprint ? previous.since : startedAt,
-    reprovisionRunId: runId,
-  };
-  if (!(await deps.ledger.claimKiroTarget(target, previous?.fingerprint))) return undefined;
+  const sameProfile = previous?.fingerprint === kiroTargetFingerprint(endpoint.url);
+  const target = targetRecord(endpoint, sameProfile ? previous.since : startedAt, runId);
+  if (!(await deps.ledger.claimKiroTarget(target, previous))) return undefined;
   let users = 0;
   for (const source of deps.sources) users += await countManagedUsers(deps.ledger, source);
   await startRun(
@@ -51,24 +67,40 @@ export async function reprovision(
 }
 
 /**
- * Called before any sync: the first target is remembered; a different SCIM URL means the Kiro
- * profile was deleted and recreated, and everything is provisioned again. Of several workers that
- * notice at once, the conditional claim lets exactly one re-provision.
+ * Called before any sync. The first target is remembered; a different SCIM URL means the Kiro
+ * profile was deleted and recreated, and everything is provisioned again. A new token behind the
+ * same URL is usually a rotation, but is also how an emptied profile shows up, so it is checked at
+ * once with a sample of mapped ids rather than at the next reconcile. Conditional claims let exactly
+ * one of several workers that notice at once act.
  */
 export async function ensureKiroTarget(
-  deps: ReprovisionDependencies,
-  url: string,
+  deps: ReprovisionDependencies & { scim: KiroScimPort },
+  endpoint: KiroEndpoint,
 ): Promise<"unchanged" | "first" | "reprovisioning"> {
   const current = await deps.ledger.getKiroTarget();
-  const fingerprint = kiroTargetFingerprint(url);
+  const now = (deps.now ?? (() => new Date()))().toISOString();
   if (!current) {
-    await deps.ledger.claimKiroTarget({ fingerprint, url, since: new Date().toISOString() }, undefined);
+    await deps.ledger.claimKiroTarget(targetRecord(endpoint, now), undefined);
     return "first";
   }
-  if (current.fingerprint === fingerprint) return "unchanged";
-  return (await reprovision(deps, "the Kiro SCIM endpoint changed (profile recreated?)", url, current))
-    ? "reprovisioning"
-    : "unchanged";
+  if (current.fingerprint !== kiroTargetFingerprint(endpoint.url)) {
+    const started = await reprovision(
+      deps,
+      "the Kiro SCIM endpoint changed (profile recreated?)",
+      endpoint,
+      current,
+    );
+    return started ? "reprovisioning" : "unchanged";
+  }
+  const credential = credentialFingerprint(endpoint.token);
+  if (current.credential === credential) return "unchanged";
+  const checked = { ...current, credential, revision: (current.revision ?? 0) + 1 };
+  if (!(await deps.ledger.claimKiroTarget(checked, current))) return "unchanged";
+  if (current.credential === undefined || !(await mappedIdsMostlyGone(deps.ledger, deps.scim, deps.sources)))
+    return "unchanged";
+  const reason =
+    "the SCIM token changed and most mapped Kiro ids answer 404 (profile emptied behind the same URL?)";
+  return (await reprovision(deps, reason, endpoint, checked)) ? "reprovisioning" : "unchanged";
 }
 
 /**

@@ -28,10 +28,10 @@ export const adminRoutes: [RegExp, Route][] = [
   [
     /^\/admin\/reprovision$/,
     async (deps) => {
-      const { url } = await deps.kiroCredentials();
+      const endpoint = await deps.kiroCredentials();
       const target = await deps.ledger.getKiroTarget();
       const sources = ["okta", "entra"] as const;
-      return json(202, await reprovision({ ...deps, sources }, "requested by an operator", url, target));
+      return json(202, await reprovision({ ...deps, sources }, "requested by an operator", endpoint, target));
     },
   ],
   [
@@ -58,7 +58,7 @@ export const adminRoutes: [RegExp, Route][] = [
         const { removalPolicy, removalHoldShare } = deps.config;
         return json(200, await planReconcile({ ...deps, directories, removalPolicy, removalHoldShare }));
       }
-      const kiro = { scim: await deps.kiroScim(), url: (await deps.kiroCredentials()).url };
+      const kiro = { scim: await deps.kiroScim(), ...(await deps.kiroCredentials()) };
       return json(202, await reconcileGroups({ ...deps, directories, kiro }));
     },
   ],

@@ -98,10 +98,13 @@ export class KiroScimEmulator {
     };
   }
 
-  /** A deleted-and-recreated Kiro profile: every user, group and id gone, new tenant and token. */
-  resetProfile(): EmulatorProfile {
+  /**
+   * A deleted-and-recreated Kiro profile: every user, group and id gone, new token, and a new tenant
+   * unless `keepEndpoint` (a profile emptied behind the same SCIM URL).
+   */
+  resetProfile(options: { keepEndpoint?: boolean } = {}): EmulatorProfile {
     this.directoryState = new ScimDirectory();
-    this.tenantId = newTenantId();
+    if (!options.keepEndpoint) this.tenantId = newTenantId();
     this.tokens = [{ value: newToken(), expiresAt: undefined }];
     return this.profile;
   }
@@ -337,7 +340,10 @@ export class KiroScimEmulator {
       case "GET /_emulator/profile":
         return { status: 200, body: this.profile };
       case "POST /_emulator/reset":
-        return { status: 200, body: this.resetProfile() };
+        return {
+          status: 200,
+          body: this.resetProfile({ keepEndpoint: url.searchParams.get("keepEndpoint") === "true" }),
+        };
       case "GET /_emulator/faults":
         return { status: 200, body: this.faults.list() };
       case "POST /_emulator/faults":

@@ -25,14 +25,8 @@ async function main(): Promise<void> {
     );
     return;
   }
-  const { url } = await deps.kiroCredentials();
-  console.log(
-    JSON.stringify(
-      await reconcileGroups({ ...deps, directories, kiro: { scim: await deps.kiroScim(), url } }),
-      null,
-      2,
-    ),
-  );
+  const kiro = { scim: await deps.kiroScim(), ...(await deps.kiroCredentials()) };
+  console.log(JSON.stringify(await reconcileGroups({ ...deps, directories, kiro }), null, 2));
 }
 
 main().catch((error: unknown) => {

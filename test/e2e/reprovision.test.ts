@@ -4,10 +4,12 @@ import { membershipEvent, oktaDelivery } from "../../local/okta-org/okta-event-p
 import {
   addOktaGroup,
   addOktaUser,
+  fetchStatus,
   kiroMembersByExternalId,
   postOkta,
   startTestRuntime,
   stopTestRuntime,
+  syncNewGroup,
 } from "../support/runtime-fixture";
 
 let runtime: LocalRuntime;
@@ -16,6 +18,21 @@ beforeAll(async () => {
   runtime = await startTestRuntime({ SYNC_GROUPS: "Reprovisioned-*", RUN_CHUNK_SIZE: "40" });
 });
 afterAll(() => stopTestRuntime(runtime));
+
+const reprovisionStatus = async () =>
+  (await fetchStatus<{ kiroTarget: { reprovision: { runId: string; reason: string } } }>(runtime)).kiroTarget
+    .reprovision;
+
+/** Every Kiro group's members by externalId, keyed by group name. */
+const kiroMemberships = () =>
+  Object.fromEntries(
+    runtime
+      .emulator!.directory.snapshot()
+      .groups.map((group) => [
+        group.displayName,
+        kiroMembersByExternalId(runtime, String(group.displayName)),
+      ]),
+  );
 
 async function admin(path: string) {
   const response = await fetch(`${runtime.url}${path}`, {
@@ -100,4 +117,45 @@ describe("re-provisioning after the Kiro profile is deleted and recreated", () =
     expect(status).toBe(202);
     expect(emulator.directory.groupCount).toBe(3);
   });
+
+  it("treats a new token behind the same URL as a rotation when the mapped ids still answer", async () => {
+    // Prepare
+    const emulator = runtime.emulator!;
+    const before = await reprovisionStatus();
+    const rotated = emulator.addToken();
+    emulator.revokeToken(runtime.config.kiroScim!.token);
+    runtime.config.kiroScim = { ...runtime.config.kiroScim!, token: rotated };
+    const person = addOktaUser(runtime);
+    emulator.clearRequests();
+
+    // Act
+    const group = await syncNewGroup(runtime, "Reprovisioned", [person]);
+
+    // Assess
+    const requests = emulator.requests();
+    expect((await reprovisionStatus()).runId).toBe(before.runId);
+    expect(
+      requests.filter((entry) => entry.method === "GET" && /^\/Users\/[^/?]+$/.test(entry.path)),
+    ).toHaveLength(20);
+    expect(requests.filter((entry) => entry.method === "POST" && entry.path === "/Users")).toHaveLength(1);
+    expect(kiroMembersByExternalId(runtime, group.name)).toEqual([person.id]);
+  });
+
+  it("re-provisions at the next group change when a new token comes with a profile emptied behind the same URL", async () => {
+    // Prepare
+    const emulator = runtime.emulator!;
+    const url = runtime.config.kiroScim!.url;
+    const before = kiroMemberships();
+    const fresh = emulator.resetProfile({ keepEndpoint: true });
+    runtime.config.kiroScim = { url: fresh.scimUrl, token: fresh.token };
+    const person = addOktaUser(runtime);
+
+    // Act
+    const group = await syncNewGroup(runtime, "Reprovisioned", [person]);
+
+    // Assess
+    expect(fresh.scimUrl).toBe(url);
+    expect((await reprovisionStatus()).reason).toContain("token changed");
+    expect(kiroMemberships()).toEqual({ ...before, [group.name]: [person.id] });
+  }, 120_000);
 });

@@ -503,3 +503,28 @@ describe("group bookkeeping", () => {
     });
   });
 });
+
+describe("Kiro target", () => {
+  it("lets only one of two writers that read the same record claim the target", async () => {
+    // Prepare
+    const { ledger: own } = await freshLedger({ now: () => clock });
+    const first = { fingerprint: "f1", url: "https://scim.test/a", since: "2026-01-01T00:00:00.000Z" };
+    await own.claimKiroTarget(first, undefined);
+    const read = await own.getKiroTarget();
+
+    // Act
+    const winners = await Promise.all([
+      own.claimKiroTarget({ ...read!, credential: "c2" }, read),
+      own.claimKiroTarget({ ...read!, credential: "c3" }, read),
+    ]);
+    const again = await own.claimKiroTarget(first, undefined);
+
+    // Assess
+    expect(winners.filter(Boolean)).toHaveLength(1);
+    expect(again).toBe(false);
+    expect(await own.getKiroTarget()).toMatchObject({
+      revision: 2,
+      credential: winners[0] ? "c2" : "c3",
+    });
+  });
+});

@@ -519,21 +519,28 @@ export class DynamoLedger implements Ledger {
       fingerprint: String(item.fingerprint),
       url: String(item.url),
       since: String(item.since),
+      credential: item.credential === undefined ? undefined : String(item.credential),
+      revision: item.revision === undefined ? undefined : Number(item.revision),
       reprovisionRunId: item.reprovisionRunId === undefined ? undefined : String(item.reprovisionRunId),
     };
   }
 
-  async claimKiroTarget(target: KiroTargetRecord, previousFingerprint: string | undefined): Promise<boolean> {
+  async claimKiroTarget(target: KiroTargetRecord, previous: KiroTargetRecord | undefined): Promise<boolean> {
+    const condition =
+      previous === undefined
+        ? { ConditionExpression: "attribute_not_exists(pk)" }
+        : previous.revision === undefined
+          ? { ConditionExpression: "attribute_exists(pk) AND attribute_not_exists(revision)" }
+          : {
+              ConditionExpression: "revision = :previous",
+              ExpressionAttributeValues: { ":previous": previous.revision },
+            };
     return this.unlessConditionFails(
       this.db.send(
         new PutCommand({
           TableName: this.table,
-          Item: { ...key.kiroTarget, kind: "TARGET", ...target },
-          ConditionExpression:
-            previousFingerprint === undefined ? "attribute_not_exists(pk)" : "fingerprint = :previous",
-          ...(previousFingerprint === undefined
-            ? {}
-            : { ExpressionAttributeValues: { ":previous": previousFingerprint } }),
+          Item: { ...key.kiroTarget, kind: "TARGET", ...target, revision: (previous?.revision ?? 0) + 1 },
+          ...condition,
         }),
       ),
     );
