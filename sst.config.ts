@@ -24,6 +24,7 @@ export default $config({
     await import("./stacks/functions");
     const { api } = await import("./stacks/api");
     await import("./stacks/schedules");
+    const { dashboard } = await import("./stacks/dashboard");
     return {
       oktaHookUrl: $interpolate`${api.url}/okta/events`,
       statusUrl: $interpolate`${api.url}/status`,
@@ -33,6 +34,7 @@ export default $config({
       kiroScimSecretArn: secrets.kiroScimSecret.arn,
       oktaSecretArn: secrets.oktaSecret.arn,
       statusTokenSecretArn: secrets.statusTokenSecret.arn,
+      dashboard: dashboard.dashboardName,
     };
   },
 });

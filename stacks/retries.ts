@@ -1,3 +1,4 @@
+import { alarm } from "./alerts";
 import { bus } from "./events";
 
 /**
@@ -44,7 +45,7 @@ export const scheduleRetries = [
  */
 function deadLetterQueue(name: string, description: string) {
   const queue = new aws.sqs.Queue(name, { messageRetentionSeconds: 14 * 86_400 });
-  new aws.cloudwatch.MetricAlarm(`${name}Alarm`, {
+  alarm(`${name}Alarm`, {
     alarmDescription: description,
     namespace: "AWS/SQS",
     metricName: "ApproximateNumberOfMessagesVisible",

@@ -42,3 +42,14 @@ export const sweep = new sst.aws.CronV2("Sweep", {
     permissions: [readLedgerOnly, publishToBus],
   },
 });
+
+/** Every minute: the /status report as CloudWatch gauges for the dashboard and its alarms. */
+export const healthMetrics = new sst.aws.CronV2("HealthMetrics", {
+  schedule: "rate(1 minute)",
+  function: {
+    handler: "functions/health-metrics.handler",
+    timeout: "1 minute",
+    environment,
+    permissions: [readLedgerOnly],
+  },
+});

@@ -1,0 +1,82 @@
+import type { StatusReport } from "./build-status-report";
+
+/**
+ * The gauges the dashboard draws and the alarms page on. Named once here, so the function that
+ * emits them and the stack that alarms on them cannot drift apart.
+ */
+export const syncHealthMetric = {
+  oldestPendingSeconds: "OldestPendingSeconds",
+  pendingChanges: "PendingChanges",
+  failedItems: "FailedItems",
+  quarantinedGroups: "QuarantinedGroups",
+  syncPaused: "SyncPaused",
+  heldRemovals: "HeldRemovals",
+  stalledRuns: "StalledRuns",
+  unmanagedObjects: "UnmanagedObjects",
+  subscriptionHoursLeft: "SubscriptionHoursLeft",
+} as const;
+
+export type SyncHealthMetric = (typeof syncHealthMetric)[keyof typeof syncHealthMetric];
+
+export interface SyncHealthGauge {
+  name: SyncHealthMetric;
+  unit: "Seconds" | "Count";
+  value: number;
+}
+
+/** A run that has not moved for this long is stuck: the sweep re-publishes it every 5 minutes. */
+export const stalledRunSeconds = 900;
+
+/**
+ * Turns the status report into numbers a metric alarm can watch. Every gauge is emitted on every
+ * run, zeros included, so "no data" always means the health job itself stopped. The Graph
+ * subscription gauge is the one exception: without Entra there is nothing to expire.
+ */
+export function syncHealthGauges(report: StatusReport): SyncHealthGauge[] {
+  const counts = Object.values(report.counts);
+  const sum = (pick: (count: StatusReport["counts"][string]) => number) =>
+    counts.reduce((total, count) => total + pick(count), 0);
+  const gauges: SyncHealthGauge[] = [
+    {
+      name: syncHealthMetric.oldestPendingSeconds,
+      unit: "Seconds",
+      value: report.oldestPending?.ageSeconds ?? 0,
+    },
+    {
+      name: syncHealthMetric.pendingChanges,
+      unit: "Count",
+      value: sum((count) => count.users.pending + count.groups.pending + count.memberships.pending),
+    },
+    {
+      name: syncHealthMetric.failedItems,
+      unit: "Count",
+      value: sum((count) => count.users.failed + count.groups.failed + count.memberships.failed),
+    },
+    {
+      name: syncHealthMetric.quarantinedGroups,
+      unit: "Count",
+      value: sum((count) => count.groups.quarantined),
+    },
+    { name: syncHealthMetric.syncPaused, unit: "Count", value: report.paused ? 1 : 0 },
+    { name: syncHealthMetric.heldRemovals, unit: "Count", value: report.heldRuns.length },
+    {
+      name: syncHealthMetric.stalledRuns,
+      unit: "Count",
+      value: report.runs.filter(
+        (run) => !run.finishedAt && !run.error && run.stalledSeconds >= stalledRunSeconds,
+      ).length,
+    },
+    {
+      name: syncHealthMetric.unmanagedObjects,
+      unit: "Count",
+      value: report.unmanaged ? report.unmanaged.users + report.unmanaged.groups : 0,
+    },
+  ];
+  if (report.subscriptions.length > 0)
+    gauges.push({
+      name: syncHealthMetric.subscriptionHoursLeft,
+      unit: "Count",
+      value: Math.min(...report.subscriptions.map((subscription) => subscription.expiresInHours)),
+    });
+  return gauges;
+}

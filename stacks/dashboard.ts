@@ -1,0 +1,205 @@
+import { stalledRunSeconds, syncHealthMetric } from "../core/use-cases/sync-health";
+import { alarm } from "./alerts";
+
+/**
+ * Sync health in CloudWatch: the gauges HealthMetrics emits every minute, the hook and worker
+ * counters, and the alarms that page. Thresholds come from the deploying shell's environment.
+ */
+const namespace = "KiroScimSync";
+const dimensions = { service: "kiro-scim-sync" };
+const pendingAgeSeconds = Number(process.env.ALARM_PENDING_AGE_SECONDS ?? 900);
+const subscriptionHours = Number(process.env.ALARM_SUBSCRIPTION_HOURS ?? 48);
+
+function healthAlarm(
+  name: string,
+  metric: string,
+  description: string,
+  condition: Pick<
+    aws.cloudwatch.MetricAlarmArgs,
+    "statistic" | "threshold" | "comparisonOperator" | "evaluationPeriods" | "treatMissingData"
+  >,
+) {
+  return alarm(name, {
+    alarmDescription: description,
+    namespace,
+    metricName: metric,
+    dimensions,
+    period: 60,
+    datapointsToAlarm: condition.evaluationPeriods,
+    ...condition,
+  });
+}
+
+const alarms = [
+  healthAlarm(
+    "OldestPendingAlarm",
+    syncHealthMetric.oldestPendingSeconds,
+    `A change has waited more than ${pendingAgeSeconds} s for Kiro, or the health job stopped reporting: see /status oldestPending and failures`,
+    {
+      statistic: "Maximum",
+      threshold: pendingAgeSeconds,
+      comparisonOperator: "GreaterThanThreshold",
+      evaluationPeriods: 3,
+      treatMissingData: "breaching",
+    },
+  ),
+  healthAlarm(
+    "SyncPausedAlarm",
+    syncHealthMetric.syncPaused,
+    "Kiro refuses our credentials (401/403): nothing syncs. Fix the token in the KiroScim secret; the pause lifts by itself",
+    { statistic: "Maximum", threshold: 0, comparisonOperator: "GreaterThanThreshold", evaluationPeriods: 2 },
+  ),
+  healthAlarm(
+    "QuarantinedAlarm",
+    syncHealthMetric.quarantinedGroups,
+    "A group failed past the retry limit: see /status quarantined, fix the cause, POST /admin/redrive",
+    { statistic: "Maximum", threshold: 0, comparisonOperator: "GreaterThanThreshold", evaluationPeriods: 1 },
+  ),
+  healthAlarm(
+    "HeldRemovalsAlarm",
+    syncHealthMetric.heldRemovals,
+    "A reconcile holds removals above REMOVAL_HOLD_SHARE: check /status heldRuns, then POST /admin/approve/{runId}",
+    { statistic: "Maximum", threshold: 0, comparisonOperator: "GreaterThanThreshold", evaluationPeriods: 1 },
+  ),
+  healthAlarm(
+    "StalledRunAlarm",
+    syncHealthMetric.stalledRuns,
+    `A reconcile or re-provisioning run has not moved for ${stalledRunSeconds} s: see /status runs`,
+    { statistic: "Maximum", threshold: 0, comparisonOperator: "GreaterThanThreshold", evaluationPeriods: 5 },
+  ),
+  healthAlarm(
+    "SubscriptionExpiryAlarm",
+    syncHealthMetric.subscriptionHoursLeft,
+    `A Graph subscription expires within ${subscriptionHours} h and renewal keeps failing: see /status subscriptions`,
+    {
+      statistic: "Minimum",
+      threshold: subscriptionHours,
+      comparisonOperator: "LessThanThreshold",
+      evaluationPeriods: 5,
+      treatMissingData: "notBreaching",
+    },
+  ),
+  alarm("HookFailedAlarm", {
+    alarmDescription:
+      "A hook answered 5xx: Okta retries once and Graph for 4 h, then the change waits for the reconcile",
+    namespace,
+    metricName: "HookFailed",
+    dimensions,
+    statistic: "Sum",
+    period: 300,
+    evaluationPeriods: 1,
+    threshold: 0,
+    comparisonOperator: "GreaterThanThreshold",
+    treatMissingData: "notBreaching",
+  }),
+];
+
+const region = aws.getRegionOutput().region;
+const gauge = (metric: string) => [namespace, metric, "service", dimensions.service];
+/** Counters named per outcome (HookRejected_unauthenticated, Delivery_done, …): one line each. */
+const search = (token: string) => ({
+  id: token.toLowerCase(),
+  expression: `SEARCH('{${namespace},service} MetricName=${token}', 'Sum', 300)`,
+  label: "",
+});
+
+export const dashboard = new aws.cloudwatch.Dashboard("SyncDashboard", {
+  dashboardName: `${$app.name}-${$app.stage}`,
+  dashboardBody: $jsonStringify({
+    widgets: [
+      {
+        type: "metric",
+        x: 0,
+        y: 0,
+        width: 24,
+        height: 4,
+        properties: {
+          title: "Sync health now",
+          view: "singleValue",
+          region,
+          stat: "Maximum",
+          period: 60,
+          metrics: Object.values(syncHealthMetric).map(gauge),
+        },
+      },
+      {
+        type: "metric",
+        x: 0,
+        y: 4,
+        width: 12,
+        height: 6,
+        properties: {
+          title: "Age of the oldest change not yet in Kiro (s)",
+          view: "timeSeries",
+          region,
+          stat: "Maximum",
+          period: 60,
+          metrics: [gauge(syncHealthMetric.oldestPendingSeconds)],
+          annotations: { horizontal: [{ label: "alarm", value: pendingAgeSeconds }] },
+        },
+      },
+      {
+        type: "metric",
+        x: 12,
+        y: 4,
+        width: 12,
+        height: 6,
+        properties: {
+          title: "Pending, failed, quarantined",
+          view: "timeSeries",
+          region,
+          stat: "Maximum",
+          period: 60,
+          metrics: [
+            gauge(syncHealthMetric.pendingChanges),
+            gauge(syncHealthMetric.failedItems),
+            gauge(syncHealthMetric.quarantinedGroups),
+          ],
+        },
+      },
+      {
+        type: "metric",
+        x: 0,
+        y: 10,
+        width: 12,
+        height: 6,
+        properties: {
+          title: "Hook events (5 min)",
+          view: "timeSeries",
+          region,
+          stat: "Sum",
+          period: 300,
+          metrics: [
+            ...["EventsReceived", "EventsRecorded", "EventsDuplicate", "EventsUnknownType", "HookFailed"].map(
+              gauge,
+            ),
+            [search("HookRejected")],
+          ],
+        },
+      },
+      {
+        type: "metric",
+        x: 12,
+        y: 10,
+        width: 12,
+        height: 6,
+        properties: {
+          title: "Worker outcomes and sweep (5 min)",
+          view: "timeSeries",
+          region,
+          stat: "Sum",
+          period: 300,
+          metrics: [[search("Delivery")], ...["SweptGroups", "SweptRuns", "AsyncFailures"].map(gauge)],
+        },
+      },
+      {
+        type: "alarm",
+        x: 0,
+        y: 16,
+        width: 24,
+        height: 3,
+        properties: { title: "Alarms", alarms: alarms.map((each) => each.arn) },
+      },
+    ],
+  }),
+});

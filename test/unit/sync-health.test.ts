@@ -1,0 +1,128 @@
+import { describe, expect, it } from "vitest";
+import type { StatusReport } from "../../core/use-cases/build-status-report";
+import { stalledRunSeconds, syncHealthGauges } from "../../core/use-cases/sync-health";
+
+const sourceCounts = (pending: number, failed: number, quarantined: number) => ({
+  users: { pending, synced: 10, failed },
+  groups: { pending, synced: 3, failed, quarantined },
+  memberships: { pending, failed },
+});
+
+const run = (overrides: Partial<StatusReport["runs"][number]>): StatusReport["runs"][number] => ({
+  runId: "run",
+  kind: "reconcile",
+  reason: "reconcile",
+  startedAt: "2026-11-24T00:00:00.000Z",
+  finishedAt: undefined,
+  phase: "groups (okta)",
+  chunks: 1,
+  itemsDone: 0,
+  total: 10,
+  removals: 0,
+  error: undefined,
+  stalledSeconds: 0,
+  ...overrides,
+});
+
+function report(overrides: Partial<StatusReport> = {}): StatusReport {
+  return {
+    generatedAt: "2026-11-24T01:00:00.000Z",
+    counts: { okta: sourceCounts(0, 0, 0), entra: sourceCounts(0, 0, 0) },
+    oldestPending: null,
+    failures: [],
+    subscriptions: [],
+    alerts: [],
+    paused: null,
+    quarantined: [],
+    heldRuns: [],
+    kiroTarget: null,
+    runs: [],
+    unmanaged: null,
+    groups: [],
+    ...overrides,
+  } as StatusReport;
+}
+
+const byName = (gauges: ReturnType<typeof syncHealthGauges>) =>
+  Object.fromEntries(gauges.map((gauge) => [gauge.name, gauge.value]));
+
+describe("syncHealthGauges", () => {
+  it("emits every gauge as zero when all is well, and no subscription gauge without Entra", () => {
+    // Act
+    const gauges = byName(syncHealthGauges(report()));
+
+    // Assess
+    expect(gauges).toEqual({
+      OldestPendingSeconds: 0,
+      PendingChanges: 0,
+      FailedItems: 0,
+      QuarantinedGroups: 0,
+      SyncPaused: 0,
+      HeldRemovals: 0,
+      StalledRuns: 0,
+      UnmanagedObjects: 0,
+    });
+  });
+
+  it("adds up both sources and reads age, pause, holds and unmanaged objects from the report", () => {
+    // Prepare
+    const troubled = report({
+      counts: { okta: sourceCounts(2, 1, 1), entra: sourceCounts(1, 0, 2) },
+      oldestPending: {
+        kind: "GROUP",
+        source: "okta",
+        id: "g1",
+        status: "pending",
+        attempts: 0,
+        ageSeconds: 1_234,
+      },
+      paused: { reason: "401", errorCode: "SCIM.AUTH", since: "x", nextProbeAt: "y" },
+      heldRuns: [{ runId: "r", source: "okta", groupId: "g", removals: 30, reason: "share", heldAt: "t" }],
+      unmanaged: { users: 4, groups: 1, examples: [], auditedAt: "t" },
+    } as Partial<StatusReport>);
+
+    // Act
+    const gauges = byName(syncHealthGauges(troubled));
+
+    // Assess
+    expect(gauges).toMatchObject({
+      OldestPendingSeconds: 1_234,
+      PendingChanges: 9,
+      FailedItems: 3,
+      QuarantinedGroups: 3,
+      SyncPaused: 1,
+      HeldRemovals: 1,
+      UnmanagedObjects: 5,
+    });
+  });
+
+  it("counts a run as stalled only when it is unfinished, without error, and still past the threshold", () => {
+    // Prepare
+    const runs = [
+      run({ runId: "stuck", stalledSeconds: stalledRunSeconds }),
+      run({ runId: "moving", stalledSeconds: stalledRunSeconds - 1 }),
+      run({ runId: "failed", stalledSeconds: stalledRunSeconds * 2, error: "SCIM.SERVER_ERROR: 500" }),
+      run({ runId: "done", finishedAt: "2026-11-24T00:30:00.000Z", stalledSeconds: 0 }),
+    ];
+
+    // Act
+    const gauges = byName(syncHealthGauges(report({ runs })));
+
+    // Assess
+    expect(gauges.StalledRuns).toBe(1);
+  });
+
+  it("reports the subscription closest to expiry", () => {
+    // Prepare
+    const subscriptions = [
+      { resource: "users", subscriptionId: "a", expiresAt: "x", expiresInHours: 300 },
+      { resource: "groups", subscriptionId: "b", expiresAt: "y", expiresInHours: 20.5 },
+    ];
+
+    // Act
+    const gauges = byName(syncHealthGauges(report({ subscriptions })));
+
+    // Assess
+    expect(gauges.SubscriptionHoursLeft).toBe(20.5);
+  });
+});
