@@ -83,18 +83,9 @@ export interface StatusReport {
 
 const statuses: SyncStatus[] = ["pending", "synced", "failed", "quarantined"];
 
-/**
- * The `/status` document for dashboards and for the engineer paged at 3 a.m.: how many items are
- * where, the age of the oldest change still waiting, why things fail, and when each group last
- * reached Kiro. Every figure is a Query on an index; nothing scans.
- */
-export async function buildStatusReport(
-  ledger: Ledger,
-  sources: readonly IdentitySource[],
-  now: Date = new Date(),
-  limits: { failures: number; groups: number; runs: number } = { failures: 50, groups: 200, runs: 5 },
-): Promise<StatusReport> {
-  const report: StatusReport = {
+/** A report with nothing in it yet: what a fresh deployment shows before its first change. */
+export function emptyStatusReport(now: Date): StatusReport {
+  return {
     generatedAt: now.toISOString(),
     counts: {},
     oldestPending: null,
@@ -109,6 +100,20 @@ export async function buildStatusReport(
     unmanaged: null,
     groups: [],
   };
+}
+
+/**
+ * The `/status` document for dashboards and for the engineer paged at 3 a.m.: how many items are
+ * where, the age of the oldest change still waiting, why things fail, and when each group last
+ * reached Kiro. Every figure is a Query on an index; nothing scans.
+ */
+export async function buildStatusReport(
+  ledger: Ledger,
+  sources: readonly IdentitySource[],
+  now: Date = new Date(),
+  limits: { failures: number; groups: number; runs: number } = { failures: 50, groups: 200, runs: 5 },
+): Promise<StatusReport> {
+  const report = emptyStatusReport(now);
   for (const subscription of await ledger.listSubscriptions()) {
     const expiresInHours =
       Math.round(((Date.parse(subscription.expiresAt) - now.getTime()) / 3_600_000) * 10) / 10;

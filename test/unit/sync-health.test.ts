@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { StatusReport } from "../../core/use-cases/build-status-report";
+import { emptyStatusReport, type StatusReport } from "../../core/use-cases/build-status-report";
 import { stalledRunSeconds, syncHealthGauges } from "../../core/use-cases/sync-health";
 
 const sourceCounts = (pending: number, failed: number, quarantined: number) => ({
@@ -26,21 +26,10 @@ const run = (overrides: Partial<StatusReport["runs"][number]>): StatusReport["ru
 
 function report(overrides: Partial<StatusReport> = {}): StatusReport {
   return {
-    generatedAt: "2026-11-24T01:00:00.000Z",
+    ...emptyStatusReport(new Date("2026-11-24T01:00:00.000Z")),
     counts: { okta: sourceCounts(0, 0, 0), entra: sourceCounts(0, 0, 0) },
-    oldestPending: null,
-    failures: [],
-    subscriptions: [],
-    alerts: [],
-    paused: null,
-    quarantined: [],
-    heldRuns: [],
-    kiroTarget: null,
-    runs: [],
-    unmanaged: null,
-    groups: [],
     ...overrides,
-  } as StatusReport;
+  };
 }
 
 const byName = (gauges: ReturnType<typeof syncHealthGauges>) =>
