@@ -68,6 +68,12 @@ const alarms = [
     { statistic: "Maximum", threshold: 0, comparisonOperator: "GreaterThanThreshold", evaluationPeriods: 5 },
   ),
   healthAlarm(
+    "FailedRunAlarm",
+    syncHealthMetric.failedRuns,
+    "The latest reconcile or re-provisioning run stopped with an error: see /status runs, fix the cause, then POST /admin/reconcile or /admin/reprovision",
+    { statistic: "Maximum", threshold: 0, comparisonOperator: "GreaterThanThreshold", evaluationPeriods: 1 },
+  ),
+  healthAlarm(
     "SubscriptionExpiryAlarm",
     syncHealthMetric.subscriptionHoursLeft,
     `A Graph subscription expires within ${subscriptionHours} h and renewal keeps failing: see /status subscriptions`,

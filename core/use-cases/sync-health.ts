@@ -12,6 +12,7 @@ export const syncHealthMetric = {
   syncPaused: "SyncPaused",
   heldRemovals: "HeldRemovals",
   stalledRuns: "StalledRuns",
+  failedRuns: "FailedRuns",
   unmanagedObjects: "UnmanagedObjects",
   subscriptionHoursLeft: "SubscriptionHoursLeft",
 } as const;
@@ -66,6 +67,7 @@ export function syncHealthGauges(report: StatusReport): SyncHealthGauge[] {
         (run) => !run.finishedAt && !run.error && run.stalledSeconds >= stalledRunSeconds,
       ).length,
     },
+    { name: syncHealthMetric.failedRuns, unit: "Count", value: latestRunsFailed(report.runs) },
     {
       name: syncHealthMetric.unmanagedObjects,
       unit: "Count",
@@ -79,4 +81,14 @@ export function syncHealthGauges(report: StatusReport): SyncHealthGauge[] {
       value: Math.min(...report.subscriptions.map((subscription) => subscription.expiresInHours)),
     });
   return gauges;
+}
+
+/**
+ * A stopped run matters until a newer run of its kind replaces it: a failed re-provisioning leaves
+ * Kiro short of users, a failed reconcile leaves drift unrepaired. Runs come newest first.
+ */
+function latestRunsFailed(runs: StatusReport["runs"]): number {
+  const latest = new Map<string, StatusReport["runs"][number]>();
+  for (const run of runs) if (!latest.has(run.kind)) latest.set(run.kind, run);
+  return [...latest.values()].filter((run) => run.error !== undefined).length;
 }

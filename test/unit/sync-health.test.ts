@@ -49,6 +49,7 @@ describe("syncHealthGauges", () => {
       SyncPaused: 0,
       HeldRemovals: 0,
       StalledRuns: 0,
+      FailedRuns: 0,
       UnmanagedObjects: 0,
     });
   });
@@ -99,6 +100,21 @@ describe("syncHealthGauges", () => {
 
     // Assess
     expect(gauges.StalledRuns).toBe(1);
+  });
+
+  it("counts a failed run only while no newer run of its kind has replaced it", () => {
+    // Prepare
+    const runs = [
+      run({ runId: "reprovision-failed", kind: "reprovision", error: "LAMBDA.ASYNC_FAILURE: timeout" }),
+      run({ runId: "reconcile-ok", kind: "reconcile", finishedAt: "2026-11-24T00:50:00.000Z" }),
+      run({ runId: "reconcile-failed-earlier", kind: "reconcile", error: "IDP.UNAVAILABLE: 503" }),
+    ];
+
+    // Act
+    const gauges = byName(syncHealthGauges(report({ runs })));
+
+    // Assess
+    expect(gauges.FailedRuns).toBe(1);
   });
 
   it("reports the subscription closest to expiry", () => {
