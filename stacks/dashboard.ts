@@ -30,6 +30,15 @@ function healthAlarm(
   });
 }
 
+/** Any non-zero value for this many consecutive minutes. */
+const aboveZeroFor = (evaluationPeriods: number) =>
+  ({
+    statistic: "Maximum",
+    threshold: 0,
+    comparisonOperator: "GreaterThanThreshold",
+    evaluationPeriods,
+  }) as const;
+
 const alarms = [
   healthAlarm(
     "OldestPendingAlarm",
@@ -47,31 +56,31 @@ const alarms = [
     "SyncPausedAlarm",
     syncHealthMetric.syncPaused,
     "Kiro refuses our credentials (401/403): nothing syncs. Fix the token in the KiroScim secret; the pause lifts by itself",
-    { statistic: "Maximum", threshold: 0, comparisonOperator: "GreaterThanThreshold", evaluationPeriods: 2 },
+    aboveZeroFor(2),
   ),
   healthAlarm(
     "QuarantinedAlarm",
     syncHealthMetric.quarantinedGroups,
     "A group failed past the retry limit: see /status quarantined, fix the cause, POST /admin/redrive",
-    { statistic: "Maximum", threshold: 0, comparisonOperator: "GreaterThanThreshold", evaluationPeriods: 1 },
+    aboveZeroFor(1),
   ),
   healthAlarm(
     "HeldRemovalsAlarm",
     syncHealthMetric.heldRemovals,
     "A reconcile holds removals above REMOVAL_HOLD_SHARE: check /status heldRuns, then POST /admin/approve/{runId}",
-    { statistic: "Maximum", threshold: 0, comparisonOperator: "GreaterThanThreshold", evaluationPeriods: 1 },
+    aboveZeroFor(1),
   ),
   healthAlarm(
     "StalledRunAlarm",
     syncHealthMetric.stalledRuns,
     `A reconcile or re-provisioning run has not moved for ${stalledRunSeconds} s: see /status runs`,
-    { statistic: "Maximum", threshold: 0, comparisonOperator: "GreaterThanThreshold", evaluationPeriods: 5 },
+    aboveZeroFor(5),
   ),
   healthAlarm(
     "FailedRunAlarm",
     syncHealthMetric.failedRuns,
     "The latest reconcile or re-provisioning run stopped with an error: see /status runs, fix the cause, then POST /admin/reconcile or /admin/reprovision",
-    { statistic: "Maximum", threshold: 0, comparisonOperator: "GreaterThanThreshold", evaluationPeriods: 1 },
+    aboveZeroFor(1),
   ),
   healthAlarm(
     "SubscriptionExpiryAlarm",
