@@ -1,3 +1,4 @@
+import { metricsNamespace, serviceName } from "../core/domain/telemetry";
 import { stalledRunSeconds, syncHealthMetric } from "../core/use-cases/sync-health";
 import { alarm } from "./alerts";
 
@@ -5,8 +6,8 @@ import { alarm } from "./alerts";
  * Sync health in CloudWatch: the gauges HealthMetrics emits every minute, the hook and worker
  * counters, and the alarms that page. Thresholds come from the deploying shell's environment.
  */
-const namespace = "KiroScimSync";
-const dimensions = { service: "kiro-scim-sync" };
+const namespace = metricsNamespace;
+const dimensions = { service: serviceName };
 const pendingAgeSeconds = Number(process.env.ALARM_PENDING_AGE_SECONDS ?? 900);
 const subscriptionHours = Number(process.env.ALARM_SUBSCRIPTION_HOURS ?? 48);
 

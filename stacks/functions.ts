@@ -1,4 +1,5 @@
 import { eventSource } from "../core/domain/sync-events";
+import { metricsNamespace, serviceName } from "../core/domain/telemetry";
 import { bus, publishToBus } from "./events";
 import {
   deliveryRetries,
@@ -45,8 +46,8 @@ export const environment = {
   EVENT_BUS_ARN: bus.arn,
   SCHEDULER_GROUP_NAME: retrySchedules.name,
   SCHEDULER_ROLE_ARN: schedulerRole.arn,
-  POWERTOOLS_SERVICE_NAME: "kiro-scim-sync",
-  POWERTOOLS_METRICS_NAMESPACE: "KiroScimSync",
+  POWERTOOLS_SERVICE_NAME: serviceName,
+  POWERTOOLS_METRICS_NAMESPACE: metricsNamespace,
 };
 
 /** Okta gives a hook 3 s; the function answers in milliseconds, so 10 s is only a ceiling. */
