@@ -1,6 +1,13 @@
 import { defineConfig } from "vitest/config";
 import { ensureLocalTls, localCaBundle } from "./local/tls/local-tls.ts";
 
+/* Lambda runs nodejs24.x; the devDependency `node` puts Node 24 first on every npm script's PATH. */
+if (Number(process.versions.node.split(".")[0]) < 24) {
+  throw new Error(
+    `the tests must run on Node 24 like Lambda's nodejs24.x, not ${process.version}: run them through npm (npm test)`,
+  );
+}
+
 /* Test workers are forked after this runs, so they start trusting the local Graph tenant's CA. */
 await ensureLocalTls();
 process.env.NODE_EXTRA_CA_CERTS = localCaBundle;

@@ -1,6 +1,9 @@
 import type { Reporter, TestModule } from "vitest/node";
 
-/** Prints one plain `vitest: N passed, N failed, N skipped` line that CI can read. */
+/**
+ * Prints the Node version the suite ran on (Lambda runs nodejs24.x, so must the tests) and one plain
+ * `vitest: N passed, N failed, N skipped` line that CI can read.
+ */
 export default class SummaryReporter implements Reporter {
   onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
     const counts = { passed: 0, failed: 0, skipped: 0 };
@@ -13,6 +16,7 @@ export default class SummaryReporter implements Reporter {
       }
       if (module.state() === "failed" && [...module.children.allTests()].length === 0) counts.failed += 1;
     }
+    console.log(`ran on Node ${process.versions.node}`);
     console.log(`vitest: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`);
   }
 }
