@@ -1,10 +1,12 @@
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import middy from "@middy/core";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import { loadConfig } from "../core/config";
 import { adminRoutes } from "./shared/admin-routes";
 import { refuseWithoutStatusToken } from "./shared/http";
+import { once } from "./shared/once";
 import { logger } from "./shared/powertools";
-import { awsDependencies, type ServiceDependencies } from "./shared/service-dependencies";
+import { createServiceDependencies, type ServiceDependencies } from "./shared/service-dependencies";
 
 /**
  * Operator routes (bearer: the status token): `POST /admin/reconcile[?dryRun=true]`,
@@ -25,4 +27,5 @@ export function createAdminHandler(dependencies: () => ServiceDependencies) {
     });
 }
 
-export const handler = createAdminHandler(awsDependencies);
+/** The operator routes between them read every source and Kiro, so Admin composes everything. */
+export const handler = createAdminHandler(once(() => createServiceDependencies(loadConfig())));

@@ -3,10 +3,13 @@ import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import middy from "@middy/core";
 import { z } from "zod";
+import { loadConfig } from "../core/config";
 import { parseSyncEvent, type SyncEventType, syncEvents } from "../core/domain/sync-events";
+import type { Ledger } from "../core/ports/ledger";
 import { recordAsyncFailure } from "../core/use-cases/deliver-with-retries";
+import { ledgerDependencies } from "./shared/ledger-dependencies";
+import { once } from "./shared/once";
 import { logger, metrics } from "./shared/powertools";
-import { awsDependencies, type ServiceDependencies } from "./shared/service-dependencies";
 
 /** What Lambda sends an on-failure destination after the async retries of an invocation ran out. */
 const DestinationRecordSchema = z.object({
@@ -20,7 +23,7 @@ const DestinationRecordSchema = z.object({
  * recorded like a retry-policy give-up (the group quarantined, the run stopped), so it shows in
  * `/status` and `POST /admin/redrive` can send it back. Its own failures land in a DLQ with an alarm.
  */
-export function createAsyncFailureHandler(dependencies: () => ServiceDependencies) {
+export function createAsyncFailureHandler(dependencies: () => { ledger: Ledger }) {
   return middy()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
@@ -36,4 +39,4 @@ export function createAsyncFailureHandler(dependencies: () => ServiceDependencie
     });
 }
 
-export const handler = createAsyncFailureHandler(awsDependencies);
+export const handler = createAsyncFailureHandler(once(() => ledgerDependencies(loadConfig())));

@@ -1,12 +1,21 @@
+import { loadConfig } from "../core/config";
+import type { EventBus } from "../core/ports/event-bus";
 import { receiveEntraNotifications, validationEcho } from "../core/use-cases/receive-entra-notifications";
+import { eventBridgeBus } from "./shared/bus-dependencies";
 import { createHookHandler } from "./shared/hook-handler";
-import { awsDependencies, type ServiceDependencies } from "./shared/service-dependencies";
+import { type LedgerDependencies, ledgerDependencies } from "./shared/ledger-dependencies";
+import { once } from "./shared/once";
+import { type SecretDependencies, secretDependencies, secretsManager } from "./shared/secret-dependencies";
+
+export type EntraNotifyDependencies = LedgerDependencies &
+  Pick<SecretDependencies, "entraClientState"> & { bus: EventBus };
 
 /**
  * `POST /entra/notifications`: Graph's validation handshake (answered before anything else, even
- * before the clientState secret is read) and change notifications for /users and /groups.
+ * before the clientState secret is read) and change notifications for /users and /groups. It
+ * records and triggers only, so it carries no Graph client.
  */
-export function createEntraNotifyHandler(dependencies: () => ServiceDependencies) {
+export function createEntraNotifyHandler(dependencies: () => EntraNotifyDependencies) {
   return createHookHandler(
     "entra-notify",
     dependencies,
@@ -20,4 +29,13 @@ export function createEntraNotifyHandler(dependencies: () => ServiceDependencies
   );
 }
 
-export const handler = createEntraNotifyHandler(awsDependencies);
+export const handler = createEntraNotifyHandler(
+  once(() => {
+    const config = loadConfig();
+    return {
+      ...ledgerDependencies(config),
+      ...secretDependencies(config, secretsManager()),
+      bus: eventBridgeBus(config),
+    };
+  }),
+);

@@ -2,15 +2,23 @@ import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import middy from "@middy/core";
+import { loadConfig } from "../core/config";
+import type { EventBus } from "../core/ports/event-bus";
 import { syncEntraDelta } from "../core/use-cases/sync-entra-delta";
+import { eventBridgeBus } from "./shared/bus-dependencies";
+import { type EntraDependencies, entraDependencies } from "./shared/entra-dependencies";
+import { type LedgerDependencies, ledgerDependencies } from "./shared/ledger-dependencies";
+import { once } from "./shared/once";
 import { logger, metrics } from "./shared/powertools";
-import { awsDependencies, type ServiceDependencies } from "./shared/service-dependencies";
+import { secretsManager } from "./shared/secret-dependencies";
+
+export type EntraSubscriptionsDependencies = LedgerDependencies & EntraDependencies & { bus: EventBus };
 
 /**
  * Scheduled: keeps the /groups and /users subscriptions alive, then runs one delta round so that
  * whatever Graph failed to notify (it drops notifications after 4 h) still reaches Kiro.
  */
-export function createEntraSubscriptionsHandler(dependencies: () => ServiceDependencies) {
+export function createEntraSubscriptionsHandler(dependencies: () => EntraSubscriptionsDependencies) {
   return middy()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
@@ -24,4 +32,14 @@ export function createEntraSubscriptionsHandler(dependencies: () => ServiceDepen
     });
 }
 
-export const handler = createEntraSubscriptionsHandler(awsDependencies);
+export const handler = createEntraSubscriptionsHandler(
+  once(() => {
+    const config = loadConfig();
+    const base = ledgerDependencies(config);
+    return {
+      ...base,
+      ...entraDependencies(config, secretsManager(), base.ledger),
+      bus: eventBridgeBus(config),
+    };
+  }),
+);

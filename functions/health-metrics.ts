@@ -2,16 +2,19 @@ import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import middy from "@middy/core";
+import { loadConfig } from "../core/config";
+import type { Ledger } from "../core/ports/ledger";
 import { buildStatusReport } from "../core/use-cases/build-status-report";
 import { syncHealthGauges } from "../core/use-cases/sync-health";
+import { ledgerDependencies } from "./shared/ledger-dependencies";
+import { once } from "./shared/once";
 import { logger, metrics } from "./shared/powertools";
-import { awsDependencies, type ServiceDependencies } from "./shared/service-dependencies";
 
 /**
  * Scheduled (every minute): the same report `/status` serves, as CloudWatch gauges, so the
  * dashboard draws sync health and alarms can page without anyone polling `/status`.
  */
-export function createHealthMetricsHandler(dependencies: () => ServiceDependencies) {
+export function createHealthMetricsHandler(dependencies: () => { ledger: Ledger }) {
   return middy()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
@@ -30,4 +33,4 @@ export function createHealthMetricsHandler(dependencies: () => ServiceDependenci
     });
 }
 
-export const handler = createHealthMetricsHandler(awsDependencies);
+export const handler = createHealthMetricsHandler(once(() => ledgerDependencies(loadConfig())));

@@ -1,9 +1,17 @@
+import { loadConfig } from "../core/config";
+import type { EventBus } from "../core/ports/event-bus";
 import { receiveOktaDelivery } from "../core/use-cases/receive-okta-delivery";
+import { eventBridgeBus } from "./shared/bus-dependencies";
 import { createHookHandler } from "./shared/hook-handler";
-import { awsDependencies, type ServiceDependencies } from "./shared/service-dependencies";
+import { type LedgerDependencies, ledgerDependencies } from "./shared/ledger-dependencies";
+import { once } from "./shared/once";
+import { type SecretDependencies, secretDependencies, secretsManager } from "./shared/secret-dependencies";
+
+export type OktaEventsDependencies = LedgerDependencies &
+  Pick<SecretDependencies, "oktaHookSecret"> & { bus: EventBus };
 
 /** `GET|POST /okta/events`: Okta's verification challenge and event hook deliveries. */
-export function createOktaEventsHandler(dependencies: () => ServiceDependencies) {
+export function createOktaEventsHandler(dependencies: () => OktaEventsDependencies) {
   return createHookHandler("okta-events", dependencies, async (request, deps) =>
     receiveOktaDelivery(request, {
       ...deps,
@@ -14,4 +22,13 @@ export function createOktaEventsHandler(dependencies: () => ServiceDependencies)
   );
 }
 
-export const handler = createOktaEventsHandler(awsDependencies);
+export const handler = createOktaEventsHandler(
+  once(() => {
+    const config = loadConfig();
+    return {
+      ...ledgerDependencies(config),
+      ...secretDependencies(config, secretsManager()),
+      bus: eventBridgeBus(config),
+    };
+  }),
+);

@@ -2,12 +2,14 @@ import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import middy from "@middy/core";
+import { loadConfig } from "../core/config";
 import { reconcileGroups } from "../core/use-cases/reconcile";
+import { once } from "./shared/once";
 import { logger, metrics } from "./shared/powertools";
-import { awsDependencies, type ServiceDependencies } from "./shared/service-dependencies";
+import { type WorkerDependencies, workerDependencies } from "./shared/worker-dependencies";
 
 /** Scheduled (hourly): marks every synced and every in-scope group for a full re-read and triggers it. */
-export function createReconcileHandler(dependencies: () => ServiceDependencies) {
+export function createReconcileHandler(dependencies: () => WorkerDependencies) {
   return middy()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
@@ -25,4 +27,4 @@ export function createReconcileHandler(dependencies: () => ServiceDependencies) 
     });
 }
 
-export const handler = createReconcileHandler(awsDependencies);
+export const handler = createReconcileHandler(once(() => workerDependencies(loadConfig())));

@@ -3,17 +3,20 @@ import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import { EventBridgeEnvelope } from "@aws-lambda-powertools/parser/envelopes/eventbridge";
 import { parser } from "@aws-lambda-powertools/parser/middleware";
 import middy from "@middy/core";
+import { loadConfig } from "../core/config";
 import { RunChunkSchema } from "../core/domain/sync-events";
 import { deliverWithRetries } from "../core/use-cases/deliver-with-retries";
 import { executeRunChunk } from "../core/use-cases/run-chunks";
+import { once } from "./shared/once";
 import { logger, metrics } from "./shared/powertools";
-import { awsDependencies, retryDependencies, type ServiceDependencies } from "./shared/service-dependencies";
+import { retryDependencies } from "./shared/retry-dependencies";
+import { type WorkerDependencies, workerDependencies } from "./shared/worker-dependencies";
 
 /**
  * EventBridge target for `RunChunk`: one chunk of a reconcile or re-provisioning run, which
  * publishes the next. Chunks are small, so a 100k-user directory never meets the Lambda timeout.
  */
-export function createRunChunkHandler(dependencies: () => ServiceDependencies) {
+export function createRunChunkHandler(dependencies: () => WorkerDependencies) {
   return middy()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
@@ -37,4 +40,4 @@ export function createRunChunkHandler(dependencies: () => ServiceDependencies) {
     });
 }
 
-export const handler = createRunChunkHandler(awsDependencies);
+export const handler = createRunChunkHandler(once(() => workerDependencies(loadConfig())));

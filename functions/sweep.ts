@@ -2,12 +2,16 @@ import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import middy from "@middy/core";
+import { loadConfig } from "../core/config";
+import type { EventBus } from "../core/ports/event-bus";
 import { sweepStranded } from "../core/use-cases/sweep-stranded";
+import { eventBridgeBus } from "./shared/bus-dependencies";
+import { type LedgerDependencies, ledgerDependencies } from "./shared/ledger-dependencies";
+import { once } from "./shared/once";
 import { logger, metrics } from "./shared/powertools";
-import { awsDependencies, type ServiceDependencies } from "./shared/service-dependencies";
 
 /** Scheduled (every 5 minutes): puts changes nobody is carrying any more back on the bus. */
-export function createSweepHandler(dependencies: () => ServiceDependencies) {
+export function createSweepHandler(dependencies: () => LedgerDependencies & { bus: EventBus }) {
   return middy()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
@@ -21,4 +25,9 @@ export function createSweepHandler(dependencies: () => ServiceDependencies) {
     });
 }
 
-export const handler = createSweepHandler(awsDependencies);
+export const handler = createSweepHandler(
+  once(() => {
+    const config = loadConfig();
+    return { ...ledgerDependencies(config), bus: eventBridgeBus(config) };
+  }),
+);

@@ -4,12 +4,15 @@ import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import { EventBridgeEnvelope } from "@aws-lambda-powertools/parser/envelopes/eventbridge";
 import { parser } from "@aws-lambda-powertools/parser/middleware";
 import middy from "@middy/core";
+import { loadConfig } from "../core/config";
 import { GroupChangedSchema } from "../core/domain/sync-events";
 import { deliverWithRetries } from "../core/use-cases/deliver-with-retries";
 import { ensureKiroTarget } from "../core/use-cases/reprovision";
 import { syncGroup } from "../core/use-cases/sync-group";
+import { once } from "./shared/once";
 import { logger, metrics } from "./shared/powertools";
-import { awsDependencies, retryDependencies, type ServiceDependencies } from "./shared/service-dependencies";
+import { retryDependencies } from "./shared/retry-dependencies";
+import { type WorkerDependencies, workerDependencies } from "./shared/worker-dependencies";
 
 /**
  * EventBridge target for `GroupChanged`: brings the group in Kiro up to the ledger. SCIM failures
@@ -17,7 +20,7 @@ import { awsDependencies, retryDependencies, type ServiceDependencies } from "./
  * left to Lambda's async retries and on-failure destination. Item-level failures are recorded in
  * the ledger and do not fail the invocation.
  */
-export function createSyncGroupHandler(dependencies: () => ServiceDependencies) {
+export function createSyncGroupHandler(dependencies: () => WorkerDependencies) {
   return middy()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
@@ -46,4 +49,4 @@ export function createSyncGroupHandler(dependencies: () => ServiceDependencies) 
     });
 }
 
-export const handler = createSyncGroupHandler(awsDependencies);
+export const handler = createSyncGroupHandler(once(() => workerDependencies(loadConfig())));

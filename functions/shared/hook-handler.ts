@@ -5,21 +5,16 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "
 import type { HookAnswer, HookRequest } from "../../core/use-cases/hook-request";
 import { internalError, recordHookAnswer, toHookRequest, toHttpResult } from "./http";
 import { logger, metrics } from "./powertools";
-import type { ServiceDependencies } from "./service-dependencies";
 
 /**
  * The one shape of every public hook endpoint: Powertools context and metrics, the API Gateway
  * event turned into a transport-neutral request, one use case, its answer counted and logged
  * without payload data, and a 500 (so the IdP retries) only when nothing could be recorded.
  */
-export function createHookHandler(
+export function createHookHandler<Dependencies>(
   endpoint: string,
-  dependencies: () => ServiceDependencies,
-  answer: (
-    request: HookRequest,
-    deps: ServiceDependencies,
-    event: APIGatewayProxyEventV2,
-  ) => Promise<HookAnswer>,
+  dependencies: () => Dependencies,
+  answer: (request: HookRequest, deps: Dependencies, event: APIGatewayProxyEventV2) => Promise<HookAnswer>,
 ) {
   return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
