@@ -44,10 +44,11 @@ const maxSubscriptionsPerApp = 100;
 
 /**
  * The slice of Microsoft Graph and the Entra token authority this service uses, over HTTPS so the
- * real @microsoft/microsoft-graph-client and @azure/identity run against it unmodified: client
- * credentials, users, groups with nested groups, transitiveMembers, groups/delta (paged, with
- * groups split across pages, expirable tokens answering 410), subscriptions with the validation
- * handshake and Graph's limits, and change notifications sent the way Graph sends them.
+ * real @microsoft/microsoft-graph-client and our client-credentials token provider run against it
+ * unmodified: client credentials (with Entra's AADSTS refusals and access tokens that expire),
+ * users, groups with nested groups, transitiveMembers, groups/delta (paged, with groups split
+ * across pages, expirable tokens answering 410), subscriptions with the validation handshake and
+ * Graph's limits, and change notifications sent the way Graph sends them.
  */
 export class GraphTenantServer {
   readonly tenantId = randomUUID();
@@ -60,11 +61,16 @@ export class GraphTenantServer {
   readonly requests: { method: string; path: string; status: number }[] = [];
   /** Member entries per delta page: small, so a large group spans several pages. */
   deltaPageSize = 50;
+  /** Application permissions with admin consent; without one, the reads that need it answer 403 as Graph does. */
+  readonly permissions = new Set(["Group.Read.All", "User.Read.All"]);
+  /** `expires_in` of the tokens issued from now on; Graph refuses a token once it has run out. */
+  tokenLifetimeSeconds = 3599;
   private changes: MemberChange[] = [];
   private seq = 0;
   private notificationSeq = 0;
   private deltaValidFrom = 0;
-  private readonly issuedTokens = new Set<string>();
+  /** Access token → when it expires (ms since epoch). */
+  private readonly issuedTokens = new Map<string, number>();
   private readonly pagedResults = new Map<string, unknown[]>();
   private failures: { kind: "throttle" | "unavailable" | "renewal"; remaining: number }[] = [];
   private server: Server | undefined;
@@ -270,9 +276,24 @@ export class GraphTenantServer {
       return { status: 200, body: this.openIdConfiguration() };
     if (path === `${tenantPrefix}/oauth2/v2.0/token` && method === "POST")
       return this.token(new URLSearchParams(raw));
+    const otherTenant = /^\/([^/]+)\/oauth2\/v2\.0\/token$/.exec(path)?.[1];
+    if (otherTenant && method === "POST")
+      return entraRefusal(
+        400,
+        "invalid_request",
+        90002,
+        `Tenant '${decodeURIComponent(otherTenant)}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`,
+      );
     const token = /^Bearer (.+)$/.exec(authorization ?? "")?.[1];
-    if (!token || !this.issuedTokens.has(token))
+    const expiresAt = token ? this.issuedTokens.get(token) : undefined;
+    if (expiresAt === undefined)
       return graphError(401, "InvalidAuthenticationToken", "Access token is empty or invalid.");
+    if (Date.now() >= expiresAt)
+      return graphError(
+        401,
+        "InvalidAuthenticationToken",
+        "Lifetime validation failed, the token is expired.",
+      );
     const failure = this.failures.find((candidate) => candidate.kind !== "renewal");
     if (failure) {
       failure.remaining -= 1;
@@ -284,6 +305,10 @@ export class GraphTenantServer {
     const parts = path.split("/").filter(Boolean);
     if (parts[0] !== "v1.0") return graphError(404, "Request_ResourceNotFound", `no route ${path}`);
     const [, collection, id, relation] = parts;
+    const needed =
+      collection === "groups" ? "Group.Read.All" : collection === "users" ? "User.Read.All" : undefined;
+    if (needed && !this.permissions.has(needed))
+      return graphError(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.");
     if (collection === "users" && id && method === "GET") {
       const user = this.users.get(id);
       return user
@@ -323,23 +348,41 @@ export class GraphTenantServer {
     };
   }
 
+  /** Answers like Entra, including its refusals: 400 for an unknown app, 401 for a wrong secret. */
   private token(form: URLSearchParams): Answer {
     if (form.get("grant_type") !== "client_credentials")
-      return { status: 400, body: { error: "unsupported_grant_type" } };
-    if (form.get("client_id") !== this.clientId || form.get("client_secret") !== this.clientSecret) {
-      return {
-        status: 401,
-        body: {
-          error: "invalid_client",
-          error_description: "AADSTS7000215: Invalid client secret provided.",
-        },
-      };
+      return entraRefusal(
+        400,
+        "unsupported_grant_type",
+        70003,
+        "The app requested an unsupported grant type.",
+      );
+    if (form.get("client_id") !== this.clientId) {
+      return entraRefusal(
+        400,
+        "unauthorized_client",
+        700016,
+        `Application with identifier '${form.get("client_id")}' was not found in the directory '${this.tenantId}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`,
+      );
+    }
+    if (form.get("client_secret") !== this.clientSecret) {
+      return entraRefusal(
+        401,
+        "invalid_client",
+        7000215,
+        `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${this.clientId}'.`,
+      );
     }
     const token = `graph-${randomUUID()}`;
-    this.issuedTokens.add(token);
+    this.issuedTokens.set(token, Date.now() + this.tokenLifetimeSeconds * 1000);
     return {
       status: 200,
-      body: { token_type: "Bearer", expires_in: 3599, ext_expires_in: 3599, access_token: token },
+      body: {
+        token_type: "Bearer",
+        expires_in: this.tokenLifetimeSeconds,
+        ext_expires_in: this.tokenLifetimeSeconds,
+        access_token: token,
+      },
     };
   }
 
@@ -561,6 +604,28 @@ function graphError(status: number, code: string, message: string): Answer {
           "client-request-id": randomUUID(),
         },
       },
+    },
+  };
+}
+
+/** Entra's token-endpoint error: the AADSTS line first, then trace lines, as login.microsoftonline.com sends it. */
+function entraRefusal(status: number, error: string, code: number, message: string): Answer {
+  const traceId = randomUUID();
+  const correlationId = randomUUID();
+  const timestamp = new Date()
+    .toISOString()
+    .replace("T", " ")
+    .replace(/\.\d+Z$/, "Z");
+  return {
+    status,
+    body: {
+      error,
+      error_description: `AADSTS${code}: ${message}\r\nTrace ID: ${traceId}\r\nCorrelation ID: ${correlationId}\r\nTimestamp: ${timestamp}`,
+      error_codes: [code],
+      timestamp,
+      trace_id: traceId,
+      correlation_id: correlationId,
+      error_uri: `https://login.microsoftonline.com/error?code=${code}`,
     },
   };
 }

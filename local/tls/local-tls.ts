@@ -12,8 +12,8 @@ export const localTlsDir = resolve(".local-data/tls");
 export const localCaBundle = join(localTlsDir, "ca-bundle.pem");
 
 /**
- * The local Graph tenant must be HTTPS for the real Graph client and MSAL to talk to it, and Node
- * only trusts extra CAs named in NODE_EXTRA_CA_CERTS when a process starts. So the certificate is
+ * The local Graph tenant must be HTTPS for the real Graph client and token provider to use it, and
+ * Node only trusts extra CAs named in NODE_EXTRA_CA_CERTS when a process starts. So the certificate is
  * made before any process that needs it starts (vitest config, `npm start`), and the bundle keeps a
  * CA the user already trusts through NODE_EXTRA_CA_CERTS (say, a corporate proxy's) next to ours.
  */

@@ -1,20 +1,33 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type AddressInfo, createServer } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { GraphDirectory } from "../../core/adapters/graph/graph-directory";
+import { SyncError } from "../../core/domain/errors";
+import type { GraphCredentials } from "../../core/ports/identity-directory";
 import { GraphTenantServer } from "../../local/graph/graph-tenant-server";
 import { ensureLocalTls } from "../../local/tls/local-tls";
 
 let tenant: GraphTenantServer;
 let directory: GraphDirectory;
 
-beforeAll(async () => {
-  tenant = await GraphTenantServer.start(await ensureLocalTls());
-  directory = new GraphDirectory({
+function newDirectory(overrides: Partial<GraphCredentials> = {}): GraphDirectory {
+  return new GraphDirectory({
     tenantId: tenant.tenantId,
     clientId: tenant.clientId,
     clientSecret: tenant.clientSecret,
     authorityHost: tenant.url,
     graphBaseUrl: `${tenant.url}/`,
+    ...overrides,
   });
+}
+
+const tokenPath = () => `/${tenant.tenantId}/oauth2/v2.0/token`;
+const tokenRequests = () =>
+  tenant.requests.filter((request) => request.method === "POST" && request.path === tokenPath()).length;
+
+beforeAll(async () => {
+  tenant = await GraphTenantServer.start(await ensureLocalTls());
+  directory = newDirectory();
   const user = (id: string, displayName: string, names: [string | null, string | null]) =>
     tenant.addUser({
       id,
@@ -37,8 +50,11 @@ beforeAll(async () => {
   tenant.addMember("grandchild", "robot");
 });
 afterAll(() => tenant.stop());
+afterEach(() => {
+  tenant.tokenLifetimeSeconds = 3599;
+});
 
-describe("GraphDirectory (Graph client + @azure/identity over HTTPS)", () => {
+describe("GraphDirectory (Graph client + client-credentials token over HTTPS)", () => {
   it("authenticates with client credentials and maps a user to Kiro's attributes", async () => {
     // Act
     const ada = await directory.getUser("ada");
@@ -53,7 +69,7 @@ describe("GraphDirectory (Graph client + @azure/identity over HTTPS)", () => {
       email: "ada@contoso.test",
       active: true,
     });
-    expect(tenant.requests[0]?.path).toMatch(/openid-configuration$/);
+    expect(tenant.requests[0]).toEqual({ method: "POST", path: tokenPath(), status: 200 });
   });
 
   it("splits a displayName of two words when Entra has no given name or surname, and leaves one word empty", async () => {
@@ -126,5 +142,101 @@ describe("GraphDirectory (Graph client + @azure/identity over HTTPS)", () => {
     // Assess
     expect(ada?.id).toBe("ada");
     expect(tenant.requests.filter((request) => request.status === 429)).toHaveLength(1);
+  });
+});
+
+describe("client-credentials token", () => {
+  it("reuses one token for every Graph call while it is fresh", async () => {
+    // Prepare
+    const fresh = newDirectory();
+    const before = tokenRequests();
+
+    // Act
+    await fresh.getUser("ada");
+    await fresh.listGroupMembers("parent");
+    await fresh.listGroups();
+
+    // Assess
+    expect(tokenRequests() - before).toBe(1);
+  });
+
+  it("fetches a new token before the old one expires, so Graph never sees an expired token", async () => {
+    // Prepare
+    tenant.tokenLifetimeSeconds = 2;
+    const fresh = newDirectory();
+    const before = tokenRequests();
+    await fresh.getUser("ada");
+    await fresh.getUser("robot");
+    const whileFresh = tokenRequests() - before;
+
+    // Act
+    await sleep(2_100);
+    const ada = await fresh.getUser("ada");
+
+    // Assess
+    expect(whileFresh).toBe(1);
+    expect(ada?.id).toBe("ada");
+    expect(tokenRequests() - before).toBe(2);
+  });
+
+  it("shares one token request between concurrent first calls", async () => {
+    // Prepare
+    const fresh = newDirectory();
+    const before = tokenRequests();
+
+    // Act
+    const users = await Promise.all(
+      ["ada", "robot", "mononym", "ada", "robot"].map((id) => fresh.getUser(id)),
+    );
+
+    // Assess
+    expect(users.map((user) => user?.id)).toEqual(["ada", "robot", "mononym", "ada", "robot"]);
+    expect(tokenRequests() - before).toBe(1);
+  });
+
+  it("reports a wrong client secret as a non-retryable IDP.AUTH naming ENTRA_CLIENT_SECRET, without the secret", async () => {
+    // Prepare
+    const secret = "wrong-secret-Q~7f3kd9aLm2";
+    const wrong = newDirectory({ clientSecret: secret });
+
+    // Act
+    const failure = await wrong.getUser("ada").catch((error: unknown) => error);
+
+    // Assess
+    expect(failure).toBeInstanceOf(SyncError);
+    expect(failure).toMatchObject({ code: "IDP.AUTH", retryable: false });
+    const message = (failure as SyncError).message;
+    expect(message).toContain("ENTRA_CLIENT_SECRET");
+    expect(message).toContain("invalid_client: AADSTS7000215: Invalid client secret provided.");
+    expect(message).not.toContain(secret);
+    expect(message).not.toContain("Trace ID");
+  });
+
+  it("names ENTRA_TENANT_ID when the authority does not know the tenant", async () => {
+    // Prepare
+    const wrong = newDirectory({ tenantId: "00000000-0000-4000-8000-000000000000" });
+
+    // Act
+    const failure = await wrong.listGroups().catch((error: unknown) => error);
+
+    // Assess
+    expect(failure).toMatchObject({ code: "IDP.AUTH", retryable: false });
+    expect((failure as SyncError).message).toMatch(/AADSTS90002.*check ENTRA_TENANT_ID \(/);
+  });
+
+  it("reports an unreachable authority as a retryable IDP.UNAVAILABLE", async () => {
+    // Prepare
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise((resolve) => closed.close(resolve));
+    const unreachable = newDirectory({ authorityHost: `https://127.0.0.1:${port}` });
+
+    // Act
+    const failure = await unreachable.getUser("ada").catch((error: unknown) => error);
+
+    // Assess
+    expect(failure).toMatchObject({ code: "IDP.UNAVAILABLE", retryable: true });
+    expect((failure as SyncError).message).toContain("ECONNREFUSED");
   });
 });

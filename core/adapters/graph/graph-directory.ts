@@ -1,6 +1,4 @@
-import { ClientSecretCredential } from "@azure/identity";
-import { Client } from "@microsoft/microsoft-graph-client";
-import { TokenCredentialAuthenticationProvider } from "@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials";
+import { Client, GraphClientError } from "@microsoft/microsoft-graph-client";
 import { SyncError } from "../../domain/errors";
 import type { KiroUserProfile } from "../../domain/kiro-user";
 import type { GroupDelta, GroupDeltaReader } from "../../ports/group-delta-reader";
@@ -10,6 +8,7 @@ import type {
   GroupMembers,
   IdentityDirectory,
 } from "../../ports/identity-directory";
+import { ClientCredentialsToken } from "./client-credentials-token";
 
 const userFields =
   "id,userPrincipalName,displayName,givenName,surname,mail,accountEnabled,jobTitle,department,employeeId,preferredLanguage";
@@ -25,29 +24,36 @@ interface GraphPage<T> {
  * local tenant; against Graph itself it is graph.microsoft.com, which the client trusts anyway.
  */
 export function createGraphClient(credentials: GraphCredentials): Client {
-  const credential = new ClientSecretCredential(
-    credentials.tenantId,
-    credentials.clientId,
-    credentials.clientSecret,
-    credentials.authorityHost
-      ? { authorityHost: credentials.authorityHost, disableInstanceDiscovery: true }
-      : {},
-  );
-  const authProvider = new TokenCredentialAuthenticationProvider(credential, {
-    scopes: ["https://graph.microsoft.com/.default"],
-  });
+  const tokens = new ClientCredentialsToken(credentials);
   const baseUrl = credentials.graphBaseUrl ?? "https://graph.microsoft.com/";
   return Client.initWithMiddleware({
-    authProvider,
+    authProvider: { getAccessToken: () => tokens.getAccessToken().catch(carryThroughClient) },
     baseUrl,
     customHosts: new Set([new URL(baseUrl).hostname]),
   });
 }
 
 /**
+ * The Graph client turns whatever an auth provider throws into a GraphError with status -1, which
+ * would make a rejected client secret look like a retryable network failure. A GraphClientError is
+ * the one kind it passes through untouched, so the token's SyncError travels inside one.
+ */
+function carryThroughClient(error: unknown): never {
+  const carrier = new GraphClientError((error as Error).message ?? String(error));
+  carrier.customError = error;
+  throw carrier;
+}
+
+/** The token failure a Graph call ended with, as {@link ClientCredentialsToken} reported it. */
+export function tokenFailure(error: unknown): SyncError | undefined {
+  const carried = error instanceof GraphClientError ? error.customError : undefined;
+  return carried instanceof SyncError ? carried : undefined;
+}
+
+/**
  * Microsoft Graph through @microsoft/microsoft-graph-client with app-only credentials from
- * @azure/identity. The client's own middleware retries 429/503 honouring Retry-After; what still
- * fails surfaces as `IDP.*` SyncErrors.
+ * {@link ClientCredentialsToken}. The client's own middleware retries 429/503 honouring
+ * Retry-After; what still fails surfaces as `IDP.*` SyncErrors.
  */
 export class GraphDirectory implements IdentityDirectory, GroupDeltaReader {
   private readonly client: Client;
@@ -249,6 +255,8 @@ function statusOf(error: unknown): number | undefined {
 }
 
 function graphError(error: unknown): SyncError {
+  const failure = tokenFailure(error);
+  if (failure) return failure;
   const status = statusOf(error);
   const message = (error as Error).message ?? String(error);
   if (status === 401 || status === 403) {

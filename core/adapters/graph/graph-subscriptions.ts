@@ -1,6 +1,7 @@
 import type { Client } from "@microsoft/microsoft-graph-client";
 import { SyncError } from "../../domain/errors";
 import type { SubscriptionClient } from "../../ports/subscription-client";
+import { tokenFailure } from "./graph-directory";
 
 /** Graph /subscriptions for users and groups: `updated,deleted` only, TLS 1.2, lifecycle URL set at creation. */
 export class GraphSubscriptions implements SubscriptionClient {
@@ -43,6 +44,8 @@ export class GraphSubscriptions implements SubscriptionClient {
 }
 
 function subscriptionError(action: string, error: unknown): SyncError {
+  const failure = tokenFailure(error);
+  if (failure) return failure;
   const status = (error as { statusCode?: number }).statusCode;
   return new SyncError(
     "IDP.SUBSCRIPTION",
