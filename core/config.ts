@@ -60,14 +60,79 @@ const EnvSchema = z
     message: "set both KIRO_SCIM_URL and KIRO_SCIM_TOKEN, or neither",
     path: ["KIRO_SCIM_TOKEN"],
   })
-  .refine((env) => !env.OKTA_ORG_URL || env.OKTA_API_TOKEN || (env.OKTA_CLIENT_ID && env.OKTA_PRIVATE_KEY), {
-    message: "OKTA_ORG_URL needs OKTA_API_TOKEN, or OKTA_CLIENT_ID with OKTA_PRIVATE_KEY",
-    path: ["OKTA_ORG_URL"],
-  })
+  .refine(
+    (env) =>
+      !env.OKTA_ORG_URL ||
+      env.OKTA_API_TOKEN ||
+      (env.OKTA_CLIENT_ID && env.OKTA_PRIVATE_KEY) ||
+      env.OKTA_SECRET_ID,
+    {
+      message: "OKTA_ORG_URL needs OKTA_API_TOKEN, OKTA_CLIENT_ID with OKTA_PRIVATE_KEY, or OKTA_SECRET_ID",
+      path: ["OKTA_ORG_URL"],
+    },
+  )
   .refine((env) => env.RETRY_MAX_DELAY_MS >= env.RETRY_BASE_DELAY_MS, {
     message: "must be at least RETRY_BASE_DELAY_MS",
     path: ["RETRY_MAX_DELAY_MS"],
   });
+
+/** Every variable the service reads. */
+export type SettingName = keyof z.input<typeof EnvSchema>;
+
+/**
+ * Where each variable's value comes from in a deployment: `stack` variables are set by stacks/ on
+ * the functions that read them (`okta`/`entra` ones only when that source is deployed), `secret`
+ * ones live in a Secrets Manager secret named by a `*_SECRET_ID` variable, `tuning` ones have a
+ * default and pass through from the deploying shell when set, and `local` ones exist only for
+ * `npm start` and the tests. The infra tests hold the stacks to this table, and the README's
+ * configuration table lists the same names.
+ */
+export const settingOrigins = {
+  PORT: "local",
+  DYNAMODB_ENDPOINT: "local",
+  ENTRA_AUTHORITY_HOST: "local",
+  ENTRA_GRAPH_URL: "local",
+  LEDGER_TABLE_NAME: "stack",
+  EVENT_BUS_NAME: "stack",
+  EVENT_BUS_ARN: "stack",
+  SCHEDULER_GROUP_NAME: "stack",
+  SCHEDULER_ROLE_ARN: "stack",
+  KIRO_SCIM_SECRET_ID: "stack",
+  STATUS_TOKEN_SECRET_ID: "stack",
+  SYNC_GROUPS: "stack",
+  REMOVAL_POLICY: "stack",
+  OKTA_ORG_URL: "okta",
+  OKTA_APP_ID: "okta",
+  OKTA_SECRET_ID: "okta",
+  ENTRA_SECRET_ID: "entra",
+  ENTRA_NOTIFICATION_BASE_URL: "entra",
+  KIRO_SCIM_URL: "secret",
+  KIRO_SCIM_TOKEN: "secret",
+  STATUS_TOKEN: "secret",
+  OKTA_HOOK_SECRET: "secret",
+  OKTA_API_TOKEN: "secret",
+  OKTA_CLIENT_ID: "secret",
+  OKTA_PRIVATE_KEY: "secret",
+  OKTA_KEY_ID: "secret",
+  ENTRA_TENANT_ID: "secret",
+  ENTRA_CLIENT_ID: "secret",
+  ENTRA_CLIENT_SECRET: "secret",
+  ENTRA_CLIENT_STATE: "secret",
+  REMOVAL_HOLD_SHARE: "tuning",
+  MAX_HOOK_BODY_BYTES: "tuning",
+  SCIM_REQUEST_TIMEOUT_MS: "tuning",
+  RETRY_BASE_DELAY_MS: "tuning",
+  RETRY_MAX_DELAY_MS: "tuning",
+  RETRY_MAX_ATTEMPTS: "tuning",
+  RUN_CHUNK_SIZE: "tuning",
+  SWEEP_GRACE_SECONDS: "tuning",
+  PAUSE_PROBE_SECONDS: "tuning",
+} as const satisfies Record<SettingName, "local" | "stack" | "okta" | "entra" | "secret" | "tuning">;
+
+/** The tuning variables, which a deployment passes through from the deploying shell when they are set. */
+export const tuningSettings = (Object.keys(settingOrigins) as SettingName[]).filter(
+  (name) => settingOrigins[name] === "tuning",
+);
 
 export interface ServiceConfig {
   port: number;

@@ -1,12 +1,18 @@
+import { type HttpFunction, type HttpRoute, httpRoutes } from "../functions/shared/http-routes";
 import { admin, entraLifecycle, entraNotify, oktaEvents, status } from "./functions";
 
-/** The public HTTP surface: the Okta hook and the protected status route. */
+/** The public HTTP surface: every route of the shared route table whose function this stage deploys. */
 export const api = new sst.aws.ApiGatewayV2("Api");
-api.route("POST /entra/notifications", entraNotify.arn);
-api.route("POST /entra/lifecycle", entraLifecycle.arn);
-api.route("GET /okta/events", oktaEvents.arn);
-api.route("POST /okta/events", oktaEvents.arn);
-api.route("GET /status", status.arn);
-api.route("POST /admin/reconcile", admin.arn);
-api.route("POST /admin/reprovision", admin.arn);
-api.route("POST /admin/approve/{runId}", admin.arn);
+
+const functions: Record<HttpFunction, sst.aws.Function | undefined> = {
+  "okta-events": oktaEvents,
+  "entra-notify": entraNotify,
+  "entra-lifecycle": entraLifecycle,
+  status,
+  admin,
+};
+
+for (const [route, name] of Object.entries(httpRoutes) as [HttpRoute, HttpFunction][]) {
+  const fn = functions[name];
+  if (fn) api.route(route, fn.arn);
+}

@@ -1,7 +1,9 @@
 import { eventSource } from "../core/domain/sync-events";
 import { metricsNamespace, serviceName } from "../core/domain/telemetry";
+import { alarm } from "./alerts";
 import { bus, publishToBus } from "./events";
 import {
+  busDeliveryDlq,
   deliveryRetries,
   failureRecorderDlq,
   retrySchedules,
@@ -9,73 +11,106 @@ import {
   schedulerRole,
 } from "./retries";
 import { entraSecret, kiroScimSecret, oktaSecret, readSecrets, statusTokenSecret } from "./secrets";
+import { okta, syncWorkerConcurrency, tuning } from "./settings";
 import { ledger } from "./storage";
 
 /**
- * The Lambda functions and their IAM, each limited to what it calls. Deploy-time settings come
- * from the deploying shell's environment (SYNC_GROUPS, REMOVAL_POLICY, OKTA_ORG_URL, OKTA_APP_ID).
+ * The Lambda functions and their IAM. Each role allows exactly the calls its function makes, on
+ * our resources only (the infra tests compare every grant with the SDK calls each bundle made in
+ * the end-to-end run), and each function carries the settings of the sources this stage deploys.
  */
 const ledgerResources = [ledger.arn, $interpolate`${ledger.arn}/index/*`];
-export const readLedger = {
-  actions: ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"],
+const onLedger = (...actions: string[]) => ({
+  actions: actions.map((action) => `dynamodb:${action}`),
   resources: ledgerResources,
-};
-export const writeLedger = {
-  actions: [
-    "dynamodb:GetItem",
-    "dynamodb:BatchGetItem",
-    "dynamodb:Query",
-    "dynamodb:PutItem",
-    "dynamodb:UpdateItem",
-    "dynamodb:ConditionCheckItem",
-  ],
-  resources: ledgerResources,
-};
+});
+/** Status and the health gauges only read. */
+export const readLedger = onLedger("GetItem", "BatchGetItem", "Query");
+/** Hooks record changes: conditional puts and updates, no deletes. */
+const recordInLedger = onLedger("GetItem", "BatchGetItem", "Query", "PutItem", "UpdateItem");
+/** Workers and operators also delete: held removals once taken, a lifted sync pause, released claims. */
+export const writeLedger = onLedger(
+  "GetItem",
+  "BatchGetItem",
+  "Query",
+  "PutItem",
+  "UpdateItem",
+  "DeleteItem",
+);
 
-export const environment = {
+/** The secrets of the sources this stage deploys, and no other. */
+export const sourceSecrets = [oktaSecret, entraSecret].filter((each) => each !== undefined);
+
+export const environment: Record<string, $util.Input<string>> = {
   LEDGER_TABLE_NAME: ledger.name,
   EVENT_BUS_NAME: bus.name,
-  KIRO_SCIM_SECRET_ID: kiroScimSecret.arn,
-  OKTA_SECRET_ID: oktaSecret.arn,
-  STATUS_TOKEN_SECRET_ID: statusTokenSecret.arn,
-  ENTRA_SECRET_ID: entraSecret.arn,
-  SYNC_GROUPS: process.env.SYNC_GROUPS ?? "",
-  REMOVAL_POLICY: process.env.REMOVAL_POLICY ?? "deactivate",
-  OKTA_ORG_URL: process.env.OKTA_ORG_URL ?? "",
-  OKTA_APP_ID: process.env.OKTA_APP_ID ?? "",
   EVENT_BUS_ARN: bus.arn,
   SCHEDULER_GROUP_NAME: retrySchedules.name,
   SCHEDULER_ROLE_ARN: schedulerRole.arn,
+  KIRO_SCIM_SECRET_ID: kiroScimSecret.arn,
+  STATUS_TOKEN_SECRET_ID: statusTokenSecret.arn,
+  SYNC_GROUPS: process.env.SYNC_GROUPS ?? "",
+  REMOVAL_POLICY: process.env.REMOVAL_POLICY ?? "deactivate",
   POWERTOOLS_SERVICE_NAME: serviceName,
   POWERTOOLS_METRICS_NAMESPACE: metricsNamespace,
+  ...(okta && oktaSecret
+    ? { OKTA_ORG_URL: okta.orgUrl, OKTA_APP_ID: okta.appId, OKTA_SECRET_ID: oktaSecret.arn }
+    : {}),
+  ...(entraSecret ? { ENTRA_SECRET_ID: entraSecret.arn } : {}),
+  ...tuning,
 };
 
-/** Okta gives a hook 3 s; the function answers in milliseconds, so 10 s is only a ceiling. */
-export const oktaEvents = new sst.aws.Function("OktaEvents", {
-  handler: "functions/okta-events.handler",
-  timeout: "10 seconds",
-  memory: "512 MB",
-  environment,
-  permissions: [writeLedger, publishToBus, readSecrets(oktaSecret)],
-});
+/** Lambda's Errors and Throttles of one function, both paging: either means a change may be waiting. */
+export function functionAlarms(label: string, functionName: $util.Input<string>) {
+  for (const [metric, meaning] of [
+    ["Errors", "failed (crash, timeout or unhandled error): read its log group"],
+    ["Throttles", "was throttled: raise the account's Lambda concurrency or SYNC_WORKER_CONCURRENCY"],
+  ] as const)
+    alarm(`${label}${metric}Alarm`, {
+      alarmDescription: `${label} ${meaning}`,
+      namespace: "AWS/Lambda",
+      metricName: metric,
+      dimensions: { FunctionName: functionName },
+      statistic: "Sum",
+      period: 300,
+      evaluationPeriods: 1,
+      threshold: 0,
+      comparisonOperator: "GreaterThanThreshold",
+      treatMissingData: "notBreaching",
+    });
+}
 
-export const status = new sst.aws.Function("Status", {
+function monitoredFunction(name: string, args: sst.aws.FunctionArgs): sst.aws.Function {
+  const fn = new sst.aws.Function(name, { environment, ...args });
+  functionAlarms(name, fn.name);
+  return fn;
+}
+
+/** Okta gives a hook 3 s; the function answers in milliseconds, so 10 s is only a ceiling. */
+export const oktaEvents = oktaSecret
+  ? monitoredFunction("OktaEvents", {
+      handler: "functions/okta-events.handler",
+      timeout: "10 seconds",
+      memory: "512 MB",
+      permissions: [recordInLedger, publishToBus, readSecrets(oktaSecret)],
+    })
+  : undefined;
+
+export const status = monitoredFunction("Status", {
   handler: "functions/status.handler",
   timeout: "15 seconds",
-  environment,
   permissions: [readLedger, readSecrets(statusTokenSecret)],
 });
 
 /**
  * Lambda's on-failure destination for the bus workers: an invocation that crashed or timed out
  * through its async retries is recorded like a retry-policy give-up (quarantine / run stopped).
- * If even that fails, the record goes to a DLQ with an alarm.
+ * If even that fails, the record goes to a DLQ with an alarm, which its role may send to.
  */
-export const asyncFailure = new sst.aws.Function("AsyncFailure", {
+export const asyncFailure = monitoredFunction("AsyncFailure", {
   handler: "functions/async-failure.handler",
   timeout: "30 seconds",
-  environment,
-  permissions: [writeLedger],
+  permissions: [writeLedger, { actions: ["sqs:SendMessage"], resources: [failureRecorderDlq.arn] }],
   retries: 2,
   transform: {
     eventInvokeConfig: (args) => {
@@ -99,61 +134,101 @@ const invokeRecorder = { actions: ["lambda:InvokeFunction"], resources: [asyncFa
 
 /**
  * A bus worker: ledger, bus and secrets access, retries through the Scheduler, Lambda's async
- * retries then the failure recorder, and a reserved concurrency that caps how hard it can hit Kiro.
+ * retries then the failure recorder. Concurrency is reserved only when SYNC_WORKER_CONCURRENCY asks.
  */
-function busWorker(name: string, detailType: string, handler: string, reserved: number) {
-  return bus.subscribe(
+function busWorker(name: string, detailType: string, handler: string, reserved: number | undefined) {
+  const subscriber = bus.subscribe(
     name,
     {
       handler,
       timeout: "5 minutes",
       memory: "1024 MB",
-      concurrency: { reserved },
+      ...(reserved ? { concurrency: { reserved } } : {}),
       environment,
       permissions: [
         writeLedger,
         publishToBus,
         invokeRecorder,
         ...scheduleRetries,
-        readSecrets(kiroScimSecret, oktaSecret, entraSecret),
+        readSecrets(kiroScimSecret, ...sourceSecrets),
       ],
       ...onFailureToRecorder,
     },
     { pattern: { source: [eventSource], detailType: [detailType] }, transform: deliveryRetries },
   );
+  functionAlarms(name, subscriber.nodes.function.name);
+  return subscriber;
 }
 
-/** One group per invocation under a ledger lease; 10 at once at most. */
-export const syncGroupWorker = busWorker("SyncGroup", "GroupChanged", "functions/sync-group.handler", 10);
+/** One group per invocation under a ledger lease. */
+export const syncGroupWorker = busWorker(
+  "SyncGroup",
+  "GroupChanged",
+  "functions/sync-group.handler",
+  syncWorkerConcurrency,
+);
 
 /** Chunks of reconcile and re-provisioning runs: each reads a page of the ledger and triggers groups. */
-export const runChunkWorker = busWorker("RunChunk", "RunChunk", "functions/run-chunk.handler", 2);
+export const runChunkWorker = busWorker(
+  "RunChunk",
+  "RunChunk",
+  "functions/run-chunk.handler",
+  syncWorkerConcurrency ? 2 : undefined,
+);
+
+/**
+ * EventBridge parks an event it could not deliver to a worker in the delivery DLQ; only our two
+ * rules may write there.
+ */
+new aws.sqs.QueuePolicy("BusDeliveryDlqPolicy", {
+  queueUrl: busDeliveryDlq.url,
+  policy: $jsonStringify({
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Effect: "Allow",
+        Principal: { Service: "events.amazonaws.com" },
+        Action: "sqs:SendMessage",
+        Resource: busDeliveryDlq.arn,
+        Condition: {
+          ArnEquals: { "aws:SourceArn": [syncGroupWorker.nodes.rule.arn, runChunkWorker.nodes.rule.arn] },
+        },
+      },
+    ],
+  }),
+});
 
 /** Graph counts answers after 2.9 s as slow and drops notifications for slow endpoints. */
-export const entraNotify = new sst.aws.Function("EntraNotify", {
-  handler: "functions/entra-notify.handler",
-  timeout: "10 seconds",
-  memory: "512 MB",
-  environment,
-  permissions: [writeLedger, publishToBus, readSecrets(entraSecret)],
-});
+export const entraNotify = entraSecret
+  ? monitoredFunction("EntraNotify", {
+      handler: "functions/entra-notify.handler",
+      timeout: "10 seconds",
+      memory: "512 MB",
+      permissions: [recordInLedger, publishToBus, readSecrets(entraSecret)],
+    })
+  : undefined;
 
 /** Renewing or recreating a subscription calls Graph, hence the Entra secret. */
-export const entraLifecycle = new sst.aws.Function("EntraLifecycle", {
-  handler: "functions/entra-lifecycle.handler",
-  timeout: "20 seconds",
-  environment,
-  permissions: [writeLedger, publishToBus, readSecrets(entraSecret)],
-});
+export const entraLifecycle = entraSecret
+  ? monitoredFunction("EntraLifecycle", {
+      handler: "functions/entra-lifecycle.handler",
+      timeout: "20 seconds",
+      permissions: [recordInLedger, publishToBus, readSecrets(entraSecret)],
+    })
+  : undefined;
 
-/** The operator routes; they share the status token. Reconcile only marks and triggers, so it is quick. */
-export const admin = new sst.aws.Function("Admin", {
+/**
+ * The operator routes; they share the status token. API Gateway gives an integration 30 s, so the
+ * function stops at 29: a reconcile only marks and triggers, and the doctor's checks time out first.
+ */
+export const admin = monitoredFunction("Admin", {
   handler: "functions/admin.handler",
-  timeout: "60 seconds",
-  environment,
+  timeout: "29 seconds",
   permissions: [
     writeLedger,
     publishToBus,
-    readSecrets(statusTokenSecret, oktaSecret, entraSecret, kiroScimSecret),
+    { actions: ["events:DescribeEventBus"], resources: [bus.arn] },
+    { actions: ["scheduler:GetScheduleGroup"], resources: [retrySchedules.arn] },
+    readSecrets(statusTokenSecret, kiroScimSecret, ...sourceSecrets),
   ],
 });

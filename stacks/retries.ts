@@ -9,13 +9,26 @@ export const retrySchedules = new aws.scheduler.ScheduleGroup("RetrySchedules", 
   name: `${$app.name}-${$app.stage}-retries`,
 });
 
-export const schedulerRole = new aws.iam.Role("RetrySchedulerRole", {
-  assumeRolePolicy: JSON.stringify({
+/**
+ * Scheduler may assume a role only for schedules of this account, so no other account's schedule
+ * can borrow it to put events on our bus (the confused-deputy guard AWS recommends).
+ */
+export function schedulerTrustPolicy() {
+  return $jsonStringify({
     Version: "2012-10-17",
     Statement: [
-      { Effect: "Allow", Principal: { Service: "scheduler.amazonaws.com" }, Action: "sts:AssumeRole" },
+      {
+        Effect: "Allow",
+        Principal: { Service: "scheduler.amazonaws.com" },
+        Action: "sts:AssumeRole",
+        Condition: { StringEquals: { "aws:SourceAccount": aws.getCallerIdentityOutput().accountId } },
+      },
     ],
-  }),
+  });
+}
+
+export const schedulerRole = new aws.iam.Role("RetrySchedulerRole", {
+  assumeRolePolicy: schedulerTrustPolicy(),
   inlinePolicies: [
     {
       name: "put-events-on-sync-bus",
@@ -64,24 +77,14 @@ export const busDeliveryDlq = deadLetterQueue(
   "BusDeliveryDlq",
   "EventBridge could not deliver a sync event to its worker: redrive the queue's messages onto the bus",
 );
-new aws.sqs.QueuePolicy("BusDeliveryDlqPolicy", {
-  queueUrl: busDeliveryDlq.url,
-  policy: $jsonStringify({
-    Version: "2012-10-17",
-    Statement: [
-      {
-        Effect: "Allow",
-        Principal: { Service: "events.amazonaws.com" },
-        Action: "sqs:SendMessage",
-        Resource: busDeliveryDlq.arn,
-      },
-    ],
-  }),
-});
-
 export const failureRecorderDlq = deadLetterQueue(
   "FailureRecorderDlq",
   "A worker's failure could not be recorded in the ledger: read the message, then POST /admin/redrive or reconcile",
+);
+
+export const scheduledJobDlq = deadLetterQueue(
+  "ScheduledJobDlq",
+  "A scheduled job (reconcile, sweep, health gauges, Entra subscriptions) could not be started or failed through its retries: read the message and the function's log group",
 );
 
 /** Bus subscription settings: EventBridge retries delivery for an hour, then parks the event in the DLQ. */

@@ -1,55 +1,78 @@
 import { api } from "./api";
 import { publishToBus } from "./events";
-import { environment, readLedger as readLedgerOnly, writeLedger } from "./functions";
-import { entraSecret, kiroScimSecret, oktaSecret, readSecrets } from "./secrets";
+import { environment, functionAlarms, readLedger, sourceSecrets, writeLedger } from "./functions";
+import { scheduledJobDlq, schedulerTrustPolicy } from "./retries";
+import { entraSecret, kiroScimSecret, readSecrets } from "./secrets";
+
+const toJobDlq = { actions: ["sqs:SendMessage"], resources: [scheduledJobDlq.arn] };
+
+/**
+ * A scheduled job that nothing drops silently: Scheduler retries starting it and parks what it
+ * cannot start in the jobs DLQ; a run that fails through Lambda's two async retries goes to the
+ * same DLQ as an on-failure record; Errors and Throttles page; the Scheduler role it assumes
+ * trusts only this account.
+ */
+function scheduledJob(
+  name: string,
+  schedule: `rate(${string})`,
+  fn: sst.aws.FunctionArgs & { permissions: sst.aws.FunctionPermissionArgs[] },
+) {
+  const job = new sst.aws.CronV2(name, {
+    schedule,
+    retries: 3,
+    dlq: scheduledJobDlq.arn,
+    function: {
+      environment,
+      ...fn,
+      permissions: [...fn.permissions, toJobDlq],
+      retries: 2,
+      transform: {
+        eventInvokeConfig: (args) => {
+          args.destinationConfig = { onFailure: { destination: scheduledJobDlq.arn } };
+        },
+      },
+    },
+    transform: {
+      role: (args) => {
+        args.assumeRolePolicy = schedulerTrustPolicy();
+      },
+    },
+  });
+  functionAlarms(name, job.nodes.function.name);
+  return job;
+}
 
 /**
  * Every 30 minutes: keep the Graph subscriptions alive (renewed days before their 29-day limit, so
  * a failure has time to be fixed) and run one delta round for what notifications missed. Delta
- * links expire after 7 days, so this also keeps them fresh. Deployed when ENTRA_ENABLED=true.
+ * links expire after 7 days, so this also keeps them fresh. Entra stages only.
  */
-export const entraSubscriptions =
-  process.env.ENTRA_ENABLED === "true"
-    ? new sst.aws.CronV2("EntraSubscriptions", {
-        schedule: "rate(30 minutes)",
-        function: {
-          handler: "functions/entra-subscriptions.handler",
-          timeout: "5 minutes",
-          environment: { ...environment, ENTRA_NOTIFICATION_BASE_URL: api.url },
-          permissions: [writeLedger, publishToBus, readSecrets(entraSecret)],
-        },
-      })
-    : undefined;
+export const entraSubscriptions = entraSecret
+  ? scheduledJob("EntraSubscriptions", "rate(30 minutes)", {
+      handler: "functions/entra-subscriptions.handler",
+      timeout: "5 minutes",
+      environment: { ...environment, ENTRA_NOTIFICATION_BASE_URL: api.url },
+      permissions: [writeLedger, publishToBus, readSecrets(entraSecret)],
+    })
+  : undefined;
 
 /** Hourly: re-read every synced and in-scope group, because neither Okta nor Graph guarantees delivery. */
-export const reconcile = new sst.aws.CronV2("Reconcile", {
-  schedule: "rate(1 hour)",
-  function: {
-    handler: "functions/reconcile.handler",
-    timeout: "5 minutes",
-    environment,
-    permissions: [writeLedger, publishToBus, readSecrets(oktaSecret, entraSecret, kiroScimSecret)],
-  },
+export const reconcile = scheduledJob("Reconcile", "rate(1 hour)", {
+  handler: "functions/reconcile.handler",
+  timeout: "5 minutes",
+  permissions: [writeLedger, publishToBus, readSecrets(kiroScimSecret, ...sourceSecrets)],
 });
 
 /** Every 5 minutes: put changes nobody is carrying (lost PutEvents, dead workers, stalled runs) back on the bus. */
-export const sweep = new sst.aws.CronV2("Sweep", {
-  schedule: "rate(5 minutes)",
-  function: {
-    handler: "functions/sweep.handler",
-    timeout: "2 minutes",
-    environment,
-    permissions: [readLedgerOnly, publishToBus],
-  },
+export const sweep = scheduledJob("Sweep", "rate(5 minutes)", {
+  handler: "functions/sweep.handler",
+  timeout: "2 minutes",
+  permissions: [readLedger, publishToBus],
 });
 
 /** Every minute: the /status report as CloudWatch gauges for the dashboard and its alarms. */
-export const healthMetrics = new sst.aws.CronV2("HealthMetrics", {
-  schedule: "rate(1 minute)",
-  function: {
-    handler: "functions/health-metrics.handler",
-    timeout: "1 minute",
-    environment,
-    permissions: [readLedgerOnly],
-  },
+export const healthMetrics = scheduledJob("HealthMetrics", "rate(1 minute)", {
+  handler: "functions/health-metrics.handler",
+  timeout: "1 minute",
+  permissions: [readLedger],
 });

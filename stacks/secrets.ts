@@ -1,3 +1,5 @@
+import { entraEnabled, okta } from "./settings";
+
 /**
  * Secrets live in Secrets Manager as JSON, never in code or state; set each one after the first
  * deploy with `aws secretsmanager put-secret-value --secret-id <arn> --secret-string '…'`. Functions
@@ -19,8 +21,13 @@ export const kiroScimSecret = secret(
   "kiro-scim-sync: Kiro SCIM endpoint and token, JSON {url, token}",
 );
 
-/** `{"hookSecret": "...", "apiToken": "..."}` or, for an OAuth service app, `clientId` + `privateKey` (+ `keyId`). */
-export const oktaSecret = secret("Okta", "kiro-scim-sync: Okta hook secret and API credentials");
+/**
+ * `{"hookSecret": "...", "apiToken": "..."}` or, for an OAuth service app, `clientId` + `privateKey`
+ * (+ `keyId`). Okta stages only.
+ */
+export const oktaSecret = okta
+  ? secret("Okta", "kiro-scim-sync: Okta hook secret and API credentials")
+  : undefined;
 
 /** `{"token": "..."}`: the bearer token for `/status` and `/admin` (at least 16 characters). */
 export const statusTokenSecret = secret("StatusToken", "kiro-scim-sync: bearer token for /status and /admin");
@@ -32,10 +39,9 @@ export const readSecrets = (...secrets: aws.secretsmanager.Secret[]) => ({
 });
 
 /**
- * `{"tenantId", "clientId", "clientSecret", "clientState"}`: the Entra app (application permissions
+ * `{"tenantId", "clientId", "clientSecret", "clientState"}`, Entra stages only: the Entra app (application permissions
  * Group.Read.All and User.Read.All) and the secret Graph echoes in every notification (16–128 chars).
  */
-export const entraSecret = secret(
-  "Entra",
-  "kiro-scim-sync: Entra app credentials and notification clientState",
-);
+export const entraSecret = entraEnabled
+  ? secret("Entra", "kiro-scim-sync: Entra app credentials and notification clientState")
+  : undefined;
