@@ -61,6 +61,9 @@ export class LocalBus implements EventBus, RetryScheduler {
     );
   }
 
+  /** In process, both the bus and its timers are always there. */
+  async probe(): Promise<void> {}
+
   /** Resolves when nothing is queued, running or waiting for a retry. */
   idle(): Promise<void> {
     if (this.inFlight === 0) return Promise.resolve();

@@ -14,6 +14,7 @@ import { createEntraNotifyHandler } from "../functions/entra-notify";
 import { createEntraSubscriptionsHandler } from "../functions/entra-subscriptions";
 import { createOktaEventsHandler } from "../functions/okta-events";
 import { createRunChunkHandler } from "../functions/run-chunk";
+import { type HttpFunction, type HttpRoute, httpRoutes } from "../functions/shared/http-routes";
 import {
   createServiceDependencies,
   type ServiceDependencies,
@@ -141,17 +142,19 @@ export async function startLocalRuntime(
       context: Context,
     ) => Promise<unknown>;
     bus.subscribe("RunChunk", (event) => runChunk(event, localContext("run-chunk")));
-    const routes: Record<string, HttpHandler> = {
-      "GET /okta/events": createOktaEventsHandler(() => dependencies),
-      "POST /okta/events": createOktaEventsHandler(() => dependencies),
-      "POST /entra/notifications": createEntraNotifyHandler(() => dependencies),
-      "POST /entra/lifecycle": createEntraLifecycleHandler(() => dependencies),
-      "GET /status": createStatusHandler(() => dependencies),
-      "POST /admin/reconcile": createAdminHandler(() => dependencies),
-      "POST /admin/reprovision": createAdminHandler(() => dependencies),
-      "POST /admin/approve/*": createAdminHandler(() => dependencies),
-      "POST /admin/redrive": createAdminHandler(() => dependencies),
+    const handlers: Record<HttpFunction, HttpHandler> = {
+      "okta-events": createOktaEventsHandler(() => dependencies),
+      "entra-notify": createEntraNotifyHandler(() => dependencies),
+      "entra-lifecycle": createEntraLifecycleHandler(() => dependencies),
+      status: createStatusHandler(() => dependencies),
+      admin: createAdminHandler(() => dependencies),
     };
+    const routes = Object.fromEntries(
+      (Object.entries(httpRoutes) as [HttpRoute, HttpFunction][]).map(([key, name]) => [
+        key.replace(/\{\w+\}/g, "*"),
+        handlers[name],
+      ]),
+    );
     const server = await listen(config.port, routes);
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     if (graphTenant) config.entra.notificationBaseUrl ??= url;

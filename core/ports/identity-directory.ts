@@ -22,6 +22,12 @@ export interface IdentityDirectory {
   listGroupMembers(groupId: string): Promise<GroupMembers | undefined>;
   /** Every group of the directory, for reconcile to find in-scope groups it has never heard of. */
   listGroups(): Promise<{ id: string; name: string }[]>;
+  /**
+   * One harmless read that proves the credentials: `IDP.AUTH` when they are refused,
+   * `IDP.FORBIDDEN` when they are valid but lack a scope or role. Optional: a directory without it
+   * is checked by its own probe.
+   */
+  checkAccess?(): Promise<void>;
 }
 
 export interface GroupMembers {

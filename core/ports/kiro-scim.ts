@@ -61,4 +61,9 @@ export interface KiroScimPort {
   isMember(groupId: string, userId: string): Promise<boolean>;
   /** Groups that list the user as a member (`members.value eq`), all pages. */
   listGroupsOfUser(userId: string): Promise<ScimGroup[]>;
+  /**
+   * Reads only: proves the base URL is a SCIM endpoint and the token may read its users, so a
+   * wrong URL (`not-found`) is told apart from a revoked token (`auth`) before any sync runs.
+   */
+  checkAccess(): Promise<void>;
 }

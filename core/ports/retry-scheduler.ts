@@ -6,4 +6,9 @@ import type { SyncEvent } from "../domain/sync-events";
  */
 export interface RetryScheduler {
   schedule(event: SyncEvent, at: Date, name: string): Promise<void>;
+  /**
+   * Proves the schedule group exists and may be read, without creating a schedule. Absent when no
+   * scheduler is configured, which the preflight reports as skipped.
+   */
+  probe?(): Promise<void>;
 }

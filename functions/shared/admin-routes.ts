@@ -3,6 +3,7 @@ import { planReconcile } from "../../core/use-cases/plan-reconcile";
 import { approveHeldRemovals, reconcileGroups } from "../../core/use-cases/reconcile";
 import { RedriveRequestSchema, redriveQuarantined } from "../../core/use-cases/redrive";
 import { reprovision } from "../../core/use-cases/reprovision";
+import { runDoctor } from "./preflight-probes";
 import type { ServiceDependencies } from "./service-dependencies";
 
 type Result = APIGatewayProxyStructuredResultV2;
@@ -18,8 +19,12 @@ const json = (statusCode: number, body: unknown): Result => ({
   body: JSON.stringify(body ?? {}),
 });
 
-/** The operator routes, by path. All answer 202 once the work is started, except a dry run's plan (200). */
+/**
+ * The operator routes, by path. All answer 202 once the work is started, except a dry run's plan
+ * and the doctor's report (200; a failing check is a finding, not a server error).
+ */
 export const adminRoutes: [RegExp, Route][] = [
+  [/^\/admin\/doctor$/, async (deps) => json(200, await runDoctor(deps))],
   [
     /^\/admin\/approve\/([\w-]{1,64})$/,
     async (deps, _event, match) =>

@@ -308,7 +308,11 @@ export class GraphTenantServer {
     const needed =
       collection === "groups" ? "Group.Read.All" : collection === "users" ? "User.Read.All" : undefined;
     if (needed && !this.permissions.has(needed))
-      return graphError(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.");
+      return graphError(
+        403,
+        "Authorization_RequestDenied",
+        "Insufficient privileges to complete the operation.",
+      );
     if (collection === "users" && id && method === "GET") {
       const user = this.users.get(id);
       return user

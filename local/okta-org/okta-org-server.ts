@@ -46,6 +46,12 @@ export class OktaOrgServer {
   readonly groups = new Map<string, OktaGroupState>();
   readonly members = new Map<string, Set<string>>();
   readonly requests: { method: string; path: string; status: number }[] = [];
+  /**
+   * How the org treats API callers: `revoked` refuses the SSWS token (401, as after it was deleted
+   * or expired), `forbidden` accepts any credentials but refuses reads (403, as for an admin
+   * without a role or a service app without the scopes).
+   */
+  apiAccess: "granted" | "revoked" | "forbidden" = "granted";
   private outages: Outage[] = [];
   private readonly serviceApps = new Map<string, KeyObject>();
   private readonly issuedTokens = new Set<string>();
@@ -157,9 +163,12 @@ export class OktaOrgServer {
       );
 
     const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1];
-    if (req.headers.authorization !== `SSWS ${this.apiToken}` && !(bearer && this.issuedTokens.has(bearer))) {
+    const ssws = req.headers.authorization === `SSWS ${this.apiToken}` && this.apiAccess !== "revoked";
+    if (!ssws && !(bearer && this.issuedTokens.has(bearer))) {
       return error(401, "E0000011", "Invalid token provided");
     }
+    if (this.apiAccess === "forbidden")
+      return error(403, "E0000006", "You do not have permission to perform the requested action");
     const outage = this.outages.find(
       (candidate) => !candidate.path || candidate.path.test(url.pathname + url.search),
     );

@@ -93,7 +93,7 @@ export class KiroScimEmulator {
   get profile(): EmulatorProfile {
     return {
       tenantId: this.tenantId,
-      token: this.tokens[0]!.value,
+      token: this.tokens[0]?.value ?? "",
       scimUrl: `${this.baseUrl}/${this.tenantId}/scim/v2`,
     };
   }
@@ -120,8 +120,14 @@ export class KiroScimEmulator {
     return token.value;
   }
 
-  revokeToken(value: string): void {
-    this.tokens = this.tokens.filter((token) => token.value !== value);
+  /**
+   * A token deleted in the Kiro console: it answers 401 from then on. Without a value every token
+   * goes, as after revoking the only one (the profile's token is then empty until one is added).
+   */
+  revokeToken(value?: string): number {
+    const before = this.tokens.length;
+    this.tokens = value === undefined ? [] : this.tokens.filter((token) => token.value !== value);
+    return before - this.tokens.length;
   }
 
   requests(sinceSeq = 0): RequestLogEntry[] {
@@ -367,6 +373,10 @@ export class KiroScimEmulator {
       case "POST /_emulator/tokens": {
         const { expiresInSeconds } = (raw ? parseJson(raw) : {}) as { expiresInSeconds?: number };
         return { status: 201, body: { token: this.addToken(expiresInSeconds) } };
+      }
+      case "POST /_emulator/tokens/revoke": {
+        const { token } = (raw ? parseJson(raw) : {}) as { token?: string };
+        return { status: 200, body: { revoked: this.revokeToken(token) } };
       }
       default:
         throw notFound(`No control route ${route}.`);

@@ -1,4 +1,5 @@
 import {
+  DescribeEventBusCommand,
   type EventBridgeClient,
   PutEventsCommand,
   type PutEventsRequestEntry,
@@ -25,6 +26,25 @@ export class EventBridgeBus implements EventBus {
     const entries = events.map((event) => this.toEntry(event));
     for (let start = 0; start < entries.length; start += maxEntriesPerCall) {
       await this.putChunk(entries.slice(start, start + maxEntriesPerCall));
+    }
+  }
+
+  /** DescribeEventBus: a read, so the preflight proves the bus without waking any worker. */
+  async probe(): Promise<void> {
+    try {
+      await this.client.send(new DescribeEventBusCommand({ Name: this.busName }));
+    } catch (error) {
+      const name = (error as Error).name;
+      const [code, what] =
+        name === "ResourceNotFoundException"
+          ? ["BUS.NOT_FOUND", "does not exist"]
+          : name === "AccessDeniedException"
+            ? ["BUS.ACCESS_DENIED", "may not be described by this role"]
+            : ["BUS.UNAVAILABLE", "could not be described"];
+      throw new SyncError(code, `event bus ${this.busName} ${what} (${name})`, {
+        retryable: code === "BUS.UNAVAILABLE",
+        cause: error,
+      });
     }
   }
 

@@ -57,6 +57,29 @@ export class OktaDirectory implements IdentityDirectory {
     }
   }
 
+  /**
+   * A page of one group. A 403 gets its own code because the credentials work but lack a scope
+   * or admin role, which needs another fix than a wrong token; so does a 400 from the token
+   * endpoint, which is how Okta refuses a service app a scope it was never granted.
+   */
+  async checkAccess(): Promise<void> {
+    try {
+      await (await this.client.groupApi.listGroups({ limit: 1 })).next();
+    } catch (error) {
+      const { status, url } = error as { status?: number; url?: string };
+      const tokenEndpoint = /\/oauth2\/v1\/token/.test(url ?? "");
+      if (status === 403 || (tokenEndpoint && status === 400)) {
+        const summary = (error as { errorSummary?: string }).errorSummary || (error as Error).message;
+        const where = tokenEndpoint ? "Okta's token endpoint" : "Okta";
+        throw new SyncError("IDP.FORBIDDEN", `${where} refused the group read (${status}): ${summary}`, {
+          retryable: false,
+          cause: error,
+        });
+      }
+      throw oktaError(error, status);
+    }
+  }
+
   /** Okta groups do not nest, so the member list is the whole answer. Pages of 200, as Okta advises. */
   async listGroupMembers(groupId: string): Promise<GroupMembers | undefined> {
     try {

@@ -1,4 +1,10 @@
-import { ConflictException, CreateScheduleCommand, type SchedulerClient } from "@aws-sdk/client-scheduler";
+import {
+  ConflictException,
+  CreateScheduleCommand,
+  GetScheduleGroupCommand,
+  type SchedulerClient,
+} from "@aws-sdk/client-scheduler";
+import { SyncError } from "../../domain/errors";
 import { eventSource, type SyncEvent, syncEvents } from "../../domain/sync-events";
 import type { RetryScheduler } from "../../ports/retry-scheduler";
 
@@ -19,6 +25,34 @@ export class EventBridgeScheduler implements RetryScheduler {
     private readonly client: SchedulerClient,
     private readonly options: EventBridgeSchedulerOptions,
   ) {}
+
+  /**
+   * GetScheduleGroup: a read, so the preflight creates no schedule. A group being deleted counts as
+   * missing, since CreateSchedule in it would fail.
+   */
+  async probe(): Promise<void> {
+    const group = this.options.groupName;
+    let state: string | undefined;
+    try {
+      state = (await this.client.send(new GetScheduleGroupCommand({ Name: group }))).State;
+    } catch (error) {
+      const name = (error as Error).name;
+      const [code, what] =
+        name === "ResourceNotFoundException"
+          ? ["SCHEDULER.NOT_FOUND", "does not exist"]
+          : name === "AccessDeniedException"
+            ? ["SCHEDULER.ACCESS_DENIED", "may not be read by this role"]
+            : ["SCHEDULER.UNAVAILABLE", "could not be read"];
+      throw new SyncError(code, `schedule group ${group} ${what} (${name})`, {
+        retryable: code === "SCHEDULER.UNAVAILABLE",
+        cause: error,
+      });
+    }
+    if (state !== "ACTIVE")
+      throw new SyncError("SCHEDULER.NOT_FOUND", `schedule group ${group} is ${state ?? "in no state"}`, {
+        retryable: false,
+      });
+  }
 
   async schedule(event: SyncEvent, at: Date, name: string): Promise<void> {
     const detail = syncEvents[event.type].parse(event.detail);

@@ -150,6 +150,16 @@ export class ScimHttpClient implements KiroScimPort {
     return groups;
   }
 
+  /**
+   * The discovery document first: a 404 there means the base URL is wrong, whereas a 404 on a
+   * resource would only mean a missing object. Then one user, because Kiro may answer discovery
+   * for a token that cannot read the directory.
+   */
+  async checkAccess(): Promise<void> {
+    await this.send("GET", "/ServiceProviderConfig");
+    await this.send("GET", "/Users?count=1");
+  }
+
   private async patchMembers(
     groupId: string,
     op: "add" | "remove",
