@@ -20,6 +20,7 @@ export default $config({
       args.runtime ??= "nodejs24.x";
       args.architecture ??= "arm64";
       args.nodejs = { minify: true, ...args.nodejs };
+      args.transform = { ...args.transform, role: trustLambdaOnly(args.transform?.role) };
     });
     const storage = await import("./stacks/storage");
     const secrets = await import("./stacks/secrets");
@@ -47,3 +48,25 @@ export default $config({
     };
   },
 });
+
+/**
+ * SST 4.17 gives every function role a trust policy that also lets the account root assume it (its
+ * `sst dev` variant, chosen in deploy too). Only Lambda, for this account, may assume our roles.
+ */
+function trustLambdaOnly(inner: NonNullable<sst.aws.FunctionArgs["transform"]>["role"]) {
+  return (args: aws.iam.RoleArgs, opts: $util.CustomResourceOptions, name: string): undefined => {
+    args.assumeRolePolicy = $jsonStringify({
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Effect: "Allow",
+          Principal: { Service: "lambda.amazonaws.com" },
+          Action: "sts:AssumeRole",
+          Condition: { StringEquals: { "aws:SourceAccount": aws.getCallerIdentityOutput().accountId } },
+        },
+      ],
+    });
+    if (typeof inner === "function") inner(args, opts, name);
+    else if (inner) Object.assign(args, inner);
+  };
+}

@@ -228,32 +228,45 @@ async function bundleProgram(app: App): Promise<string> {
   return outfile;
 }
 
-/** Every resource gets the outputs other resources read from it: a name, an ARN, a URL. */
+/** Every resource gets the outputs other resources read from it: a name, an ARN in AWS's format, a URL. */
 function mockState(
   type: string,
   name: string,
   inputs: Record<string, unknown>,
   app: App,
 ): Record<string, unknown> {
-  const [, module = "x", kind = "x"] = /^aws:([^/]+)\/(\w+):/.exec(type) ?? [];
   const physical =
     typeof inputs.name === "string"
       ? inputs.name
-      : `${app.name}-${app.stage}-${name}${typeof inputs.namePrefix === "string" ? "" : ""}`;
-  const service =
-    { cloudwatch: kind.startsWith("event") ? "events" : "cloudwatch", sqs: "sqs" }[module] ?? module;
+      : typeof inputs.namePrefix === "string"
+        ? `${inputs.namePrefix}mock`
+        : `${app.name}-${app.stage}-${name}`;
+  const at = "us-east-1:123456789012";
+  const arns: Record<string, string> = {
+    "aws:dynamodb/table:Table": `arn:aws:dynamodb:${at}:table/${physical}`,
+    "aws:cloudwatch/eventBus:EventBus": `arn:aws:events:${at}:event-bus/${physical}`,
+    "aws:cloudwatch/eventRule:EventRule": `arn:aws:events:${at}:rule/${String(inputs.eventBusName ?? "default")}/${physical}`,
+    "aws:scheduler/scheduleGroup:ScheduleGroup": `arn:aws:scheduler:${at}:schedule-group/${physical}`,
+    "aws:scheduler/schedule:Schedule": `arn:aws:scheduler:${at}:schedule/${String(inputs.groupName ?? "default")}/${physical}`,
+    "aws:secretsmanager/secret:Secret": `arn:aws:secretsmanager:${at}:secret:${physical}-AbCdEf`,
+    "aws:sqs/queue:Queue": `arn:aws:sqs:${at}:${physical}`,
+    "aws:sns/topic:Topic": `arn:aws:sns:${at}:${physical}`,
+    "aws:lambda/function:Function": `arn:aws:lambda:${at}:function:${physical}`,
+    "aws:iam/role:Role": `arn:aws:iam::123456789012:role/${physical}`,
+    "aws:cloudwatch/metricAlarm:MetricAlarm": `arn:aws:cloudwatch:${at}:alarm:${physical}`,
+  };
   return {
     ...inputs,
     name: physical,
-    arn: `arn:aws:${service}:us-east-1:123456789012:${kind}/${physical}`,
+    arn: arns[type] ?? `arn:aws:mock:${at}:${type}/${physical}`,
     url:
       type === "aws:sqs/queue:Queue"
         ? `https://sqs.us-east-1.amazonaws.com/123456789012/${physical}`
         : inputs.url,
     apiEndpoint: `https://${name.toLowerCase()}.execute-api.us-east-1.amazonaws.com`,
-    executionArn: `arn:aws:execute-api:us-east-1:123456789012:${name}`,
+    executionArn: `arn:aws:execute-api:${at}:${name}`,
     invokeArn: `arn:aws:apigateway:us-east-1:lambda:path/functions/${name}/invocations`,
-    qualifiedArn: `arn:aws:lambda:us-east-1:123456789012:function:${physical}:1`,
+    qualifiedArn: `${arns["aws:lambda/function:Function"]}:1`,
     id: `${name}-id`,
   };
 }
@@ -267,7 +280,10 @@ function mockCall(token: string, inputs: Record<string, unknown>): Record<string
     case "aws:index/getCallerIdentity:getCallerIdentity":
       return { accountId: "123456789012", arn: "arn:aws:iam::123456789012:user/ci", userId: "ci" };
     case "aws:iam/getPolicyDocument:getPolicyDocument":
-      return { json: policyJson(inputs.statements as PolicyStatementInput[] | undefined) };
+      return {
+        json: policyJson(inputs.statements as PolicyStatementInput[] | undefined),
+        statements: inputs.statements,
+      };
     default:
       return {};
   }
