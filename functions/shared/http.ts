@@ -1,6 +1,7 @@
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { secretsMatch } from "../../core/domain/constant-time";
+import { SyncError } from "../../core/domain/errors";
 import type { HookAnswer, HookRequest } from "../../core/use-cases/hook-request";
 import { logger, metrics } from "./powertools";
 
@@ -55,13 +56,22 @@ export function recordHookAnswer(endpoint: string, answer: HookAnswer): void {
   logger.info("hook delivery recorded", { endpoint, ...summary });
 }
 
+/**
+ * Nothing was recorded, so the IdP must deliver again: 5xx. A deployment whose secrets are not
+ * filled in yet answers 503 "not configured" (and says which secret in its log) rather than a
+ * crash; the caller learns nothing about the configuration either way.
+ */
 export function internalError(endpoint: string, error: unknown): APIGatewayProxyStructuredResultV2 {
-  logger.error("hook request failed", { endpoint, error: error as Error });
+  const notConfigured = error instanceof SyncError && error.code.startsWith("CONFIG.");
+  logger.error(notConfigured ? "hook not configured" : "hook request failed", {
+    endpoint,
+    error: error as Error,
+  });
   metrics.addMetric("HookFailed", MetricUnit.Count, 1);
   return {
-    statusCode: 500,
+    statusCode: notConfigured ? 503 : 500,
     headers: { "content-type": "application/json" },
-    body: '{"message":"internal error"}',
+    body: notConfigured ? '{"message":"not configured"}' : '{"message":"internal error"}',
   };
 }
 
@@ -71,7 +81,19 @@ export async function refuseWithoutStatusToken(
   statusToken: () => Promise<string>,
 ): Promise<APIGatewayProxyStructuredResultV2 | undefined> {
   const presented = /^Bearer (.+)$/i.exec(event.headers?.authorization ?? "")?.[1];
-  if (secretsMatch(presented, await statusToken())) return undefined;
+  const expected = await statusToken().catch((error: unknown) => {
+    if (error instanceof SyncError && error.code.startsWith("CONFIG.")) return error;
+    throw error;
+  });
+  if (expected instanceof SyncError) {
+    logger.error("status token not configured", { error: expected });
+    return {
+      statusCode: 503,
+      headers: { "content-type": "application/json" },
+      body: '{"message":"not configured"}',
+    };
+  }
+  if (secretsMatch(presented, expected)) return undefined;
   return {
     statusCode: 401,
     headers: { "www-authenticate": "Bearer" },

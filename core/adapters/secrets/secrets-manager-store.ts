@@ -17,7 +17,17 @@ export class SecretsManagerStore implements SecretStore {
   async getSecretJson(secretId: string): Promise<unknown> {
     const cached = this.cache.get(secretId);
     if (cached && cached.expiresAt > Date.now()) return cached.value;
-    const result = await this.client.send(new GetSecretValueCommand({ SecretId: secretId }));
+    const result = await this.client
+      .send(new GetSecretValueCommand({ SecretId: secretId }))
+      .catch((error: { name?: string }) => {
+        /* A secret the stack created but nobody filled yet has no AWSCURRENT version. */
+        if (error.name !== "ResourceNotFoundException") throw error;
+        throw new SyncError(
+          "CONFIG.SECRET_EMPTY",
+          `secret ${secretId} has no value yet; put one with put-secret-value (see the README's deploy steps)`,
+          { retryable: false, cause: error },
+        );
+      });
     if (!result.SecretString) {
       throw new SyncError(
         "CONFIG.SECRET_EMPTY",
