@@ -15,11 +15,14 @@ export default $config({
   },
   async run() {
     /* Lambda runs what the tests run: Node 24, and bundles minified (the hook functions stay
-       under 1.5 MB and load in a quarter second; see npm run bench). */
+       under 1.5 MB and load in a quarter second; see npm run bench). "main" before "module", as
+       esbuild itself defaults for Node: SST's "module" first hands okta-sdk-nodejs's
+       require("node-fetch") the ESM namespace, and every Okta read fails with "nodeFetch is not a
+       function" (the bundle test caught it). */
     $transform(sst.aws.Function, (args) => {
       args.runtime ??= "nodejs24.x";
       args.architecture ??= "arm64";
-      args.nodejs = { minify: true, ...args.nodejs };
+      args.nodejs ??= { minify: true, esbuild: { mainFields: ["main", "module"] } };
       args.transform = { ...args.transform, role: trustLambdaOnly(args.transform?.role) };
     });
     const storage = await import("./stacks/storage");

@@ -9,7 +9,7 @@ import { eventBridgeBus } from "./shared/bus-dependencies";
 import { type EntraDependencies, entraDependencies } from "./shared/entra-dependencies";
 import { type LedgerDependencies, ledgerDependencies } from "./shared/ledger-dependencies";
 import { once } from "./shared/once";
-import { logger, metrics } from "./shared/powertools";
+import { logger, metrics, unlessSecretsEmpty } from "./shared/powertools";
 import { secretsManager } from "./shared/secret-dependencies";
 
 export type EntraSubscriptionsDependencies = LedgerDependencies & EntraDependencies & { bus: EventBus };
@@ -22,14 +22,16 @@ export function createEntraSubscriptionsHandler(dependencies: () => EntraSubscri
   return middy()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
-    .handler(async () => {
-      const deps = dependencies();
-      const run = await (await deps.entraSubscriptions()).ensure();
-      metrics.addMetric("SubscriptionRenewalFailed", MetricUnit.Count, run.failed.length);
-      const delta = await syncEntraDelta({ ...deps, reader: await deps.entraDirectory() });
-      logger.info("entra subscriptions and delta", { ...run, ...delta });
-      return { ...run, ...delta };
-    });
+    .handler(async () =>
+      unlessSecretsEmpty("entra-subscriptions", async () => {
+        const deps = dependencies();
+        const run = await (await deps.entraSubscriptions()).ensure();
+        metrics.addMetric("SubscriptionRenewalFailed", MetricUnit.Count, run.failed.length);
+        const delta = await syncEntraDelta({ ...deps, reader: await deps.entraDirectory() });
+        logger.info("entra subscriptions and delta", { ...run, ...delta });
+        return { ...run, ...delta };
+      }),
+    );
 }
 
 export const handler = createEntraSubscriptionsHandler(

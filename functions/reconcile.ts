@@ -5,7 +5,7 @@ import middy from "@middy/core";
 import { loadConfig } from "../core/config";
 import { reconcileGroups } from "../core/use-cases/reconcile";
 import { once } from "./shared/once";
-import { logger, metrics } from "./shared/powertools";
+import { logger, metrics, unlessSecretsEmpty } from "./shared/powertools";
 import { type WorkerDependencies, workerDependencies } from "./shared/worker-dependencies";
 
 /** Scheduled (hourly): marks every synced and every in-scope group for a full re-read and triggers it. */
@@ -13,18 +13,20 @@ export function createReconcileHandler(dependencies: () => WorkerDependencies) {
   return middy()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
-    .handler(async () => {
-      const deps = dependencies();
-      const report = await reconcileGroups({
-        ...deps,
-        directories: await deps.configuredDirectories(),
-        kiro: { scim: await deps.kiroScim(), ...(await deps.kiroCredentials()) },
-      });
-      const groups = Object.values(report.groups).reduce((sum, count) => sum + (count ?? 0), 0);
-      metrics.addMetric("ReconcileGroups", MetricUnit.Count, groups);
-      logger.info("reconcile started", { ...report });
-      return report;
-    });
+    .handler(async () =>
+      unlessSecretsEmpty("reconcile", async () => {
+        const deps = dependencies();
+        const report = await reconcileGroups({
+          ...deps,
+          directories: await deps.configuredDirectories(),
+          kiro: { scim: await deps.kiroScim(), ...(await deps.kiroCredentials()) },
+        });
+        const groups = Object.values(report.groups).reduce((sum, count) => sum + (count ?? 0), 0);
+        metrics.addMetric("ReconcileGroups", MetricUnit.Count, groups);
+        logger.info("reconcile started", { ...report });
+        return report;
+      }),
+    );
 }
 
 export const handler = createReconcileHandler(once(() => workerDependencies(loadConfig())));

@@ -1,6 +1,7 @@
 import { metricsNamespace, serviceName } from "../core/domain/telemetry";
 import { stalledRunSeconds, syncHealthMetric } from "../core/use-cases/sync-health";
 import { alarm } from "./alerts";
+import { entraEnabled } from "./settings";
 
 /**
  * Sync health in CloudWatch: the gauges HealthMetrics emits every minute, the hook and worker
@@ -83,18 +84,22 @@ const alarms = [
     "The latest reconcile or re-provisioning run stopped with an error: see /status runs, fix the cause, then POST /admin/reconcile or /admin/reprovision",
     aboveZeroFor(1),
   ),
-  healthAlarm(
-    "SubscriptionExpiryAlarm",
-    syncHealthMetric.subscriptionHoursLeft,
-    `A Graph subscription expires within ${subscriptionHours} h and renewal keeps failing: see /status subscriptions`,
-    {
-      statistic: "Minimum",
-      threshold: subscriptionHours,
-      comparisonOperator: "LessThanThreshold",
-      evaluationPeriods: 5,
-      treatMissingData: "notBreaching",
-    },
-  ),
+  ...(entraEnabled
+    ? [
+        healthAlarm(
+          "SubscriptionExpiryAlarm",
+          syncHealthMetric.subscriptionHoursLeft,
+          `A Graph subscription expires within ${subscriptionHours} h and renewal keeps failing: see /status subscriptions`,
+          {
+            statistic: "Minimum",
+            threshold: subscriptionHours,
+            comparisonOperator: "LessThanThreshold",
+            evaluationPeriods: 5,
+            treatMissingData: "notBreaching",
+          },
+        ),
+      ]
+    : []),
   alarm("HookFailedAlarm", {
     alarmDescription:
       "A hook answered 5xx: Okta retries once and Graph for 4 h, then the change waits for the reconcile",

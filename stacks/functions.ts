@@ -1,3 +1,4 @@
+import type { LedgerIndexName } from "../core/adapters/dynamo/ledger-table";
 import { eventSource } from "../core/domain/sync-events";
 import { metricsNamespace, serviceName } from "../core/domain/telemetry";
 import { alarm } from "./alerts";
@@ -19,24 +20,23 @@ import { ledger } from "./storage";
  * our resources only (the infra tests compare every grant with the SDK calls each bundle made in
  * the end-to-end run), and each function carries the settings of the sources this stage deploys.
  */
-const ledgerResources = [ledger.arn, $interpolate`${ledger.arn}/index/*`];
-const onLedger = (...actions: string[]) => ({
-  actions: actions.map((action) => `dynamodb:${action}`),
-  resources: ledgerResources,
-});
-/** Status and the health gauges only read. */
-export const readLedger = onLedger("GetItem", "BatchGetItem", "Query");
-/** Hooks record changes: conditional puts and updates, no deletes. */
-const recordInLedger = onLedger("GetItem", "BatchGetItem", "Query", "PutItem", "UpdateItem");
-/** Workers and operators also delete: held removals once taken, a lifted sync pause, released claims. */
-export const writeLedger = onLedger(
-  "GetItem",
-  "BatchGetItem",
-  "Query",
-  "PutItem",
-  "UpdateItem",
-  "DeleteItem",
-);
+/**
+ * Ledger access as IAM statements: actions on the table itself and on the named indexes only. The
+ * ledger adapter never issues GetItem (it reads with BatchGetItem and Query), and a transaction is
+ * authorised per item (UpdateItem), so neither appears here.
+ */
+export function onLedger(actions: string[], targets: ("table" | LedgerIndexName)[] = ["table"]) {
+  return {
+    actions: actions.map((action) => `dynamodb:${action}`),
+    resources: targets.map((target) =>
+      target === "table" ? ledger.arn : $interpolate`${ledger.arn}/index/${target}`,
+    ),
+  };
+}
+/** What /status and the health gauges read: items by key, the status and collection indexes. */
+export const readStatus = [onLedger(["BatchGetItem"]), onLedger(["Query"], ["byStatus", "byCollection"])];
+/** A hook records changes: dedupe reads, conditional puts and updates, a user's groups by index. */
+const recordChanges = [onLedger(["Query", "PutItem", "UpdateItem"]), onLedger(["Query"], ["byCollection"])];
 
 /** The secrets of the sources this stage deploys, and no other. */
 export const sourceSecrets = [oktaSecret, entraSecret].filter((each) => each !== undefined);
@@ -92,14 +92,14 @@ export const oktaEvents = oktaSecret
       handler: "functions/okta-events.handler",
       timeout: "10 seconds",
       memory: "512 MB",
-      permissions: [recordInLedger, publishToBus, readSecrets(oktaSecret)],
+      permissions: [...recordChanges, publishToBus, readSecrets(oktaSecret)],
     })
   : undefined;
 
 export const status = monitoredFunction("Status", {
   handler: "functions/status.handler",
   timeout: "15 seconds",
-  permissions: [readLedger, readSecrets(statusTokenSecret)],
+  permissions: [...readStatus, readSecrets(statusTokenSecret)],
 });
 
 /**
@@ -110,7 +110,10 @@ export const status = monitoredFunction("Status", {
 export const asyncFailure = monitoredFunction("AsyncFailure", {
   handler: "functions/async-failure.handler",
   timeout: "30 seconds",
-  permissions: [writeLedger, { actions: ["sqs:SendMessage"], resources: [failureRecorderDlq.arn] }],
+  permissions: [
+    onLedger(["UpdateItem"]),
+    { actions: ["sqs:SendMessage"], resources: [failureRecorderDlq.arn] },
+  ],
   retries: 2,
   transform: {
     eventInvokeConfig: (args) => {
@@ -136,7 +139,13 @@ const invokeRecorder = { actions: ["lambda:InvokeFunction"], resources: [asyncFa
  * A bus worker: ledger, bus and secrets access, retries through the Scheduler, Lambda's async
  * retries then the failure recorder. Concurrency is reserved only when SYNC_WORKER_CONCURRENCY asks.
  */
-function busWorker(name: string, detailType: string, handler: string, reserved: number | undefined) {
+function busWorker(
+  name: string,
+  detailType: string,
+  handler: string,
+  ledgerAccess: sst.aws.FunctionPermissionArgs[],
+  reserved: number | undefined,
+) {
   const subscriber = bus.subscribe(
     name,
     {
@@ -146,7 +155,7 @@ function busWorker(name: string, detailType: string, handler: string, reserved: 
       ...(reserved ? { concurrency: { reserved } } : {}),
       environment,
       permissions: [
-        writeLedger,
+        ...ledgerAccess,
         publishToBus,
         invokeRecorder,
         ...scheduleRetries,
@@ -165,6 +174,10 @@ export const syncGroupWorker = busWorker(
   "SyncGroup",
   "GroupChanged",
   "functions/sync-group.handler",
+  [
+    onLedger(["BatchGetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"]),
+    onLedger(["Query"], ["byStatus", "byCollection"]),
+  ],
   syncWorkerConcurrency,
 );
 
@@ -173,6 +186,7 @@ export const runChunkWorker = busWorker(
   "RunChunk",
   "RunChunk",
   "functions/run-chunk.handler",
+  [onLedger(["BatchGetItem", "Query", "UpdateItem"]), onLedger(["Query"], ["byCollection"])],
   syncWorkerConcurrency ? 2 : undefined,
 );
 
@@ -204,7 +218,7 @@ export const entraNotify = entraSecret
       handler: "functions/entra-notify.handler",
       timeout: "10 seconds",
       memory: "512 MB",
-      permissions: [recordInLedger, publishToBus, readSecrets(entraSecret)],
+      permissions: [...recordChanges, publishToBus, readSecrets(entraSecret)],
     })
   : undefined;
 
@@ -213,7 +227,12 @@ export const entraLifecycle = entraSecret
   ? monitoredFunction("EntraLifecycle", {
       handler: "functions/entra-lifecycle.handler",
       timeout: "20 seconds",
-      permissions: [recordInLedger, publishToBus, readSecrets(entraSecret)],
+      permissions: [
+        onLedger(["BatchGetItem", "PutItem", "UpdateItem"]),
+        onLedger(["Query"], ["byCollection"]),
+        publishToBus,
+        readSecrets(entraSecret),
+      ],
     })
   : undefined;
 
@@ -225,7 +244,8 @@ export const admin = monitoredFunction("Admin", {
   handler: "functions/admin.handler",
   timeout: "29 seconds",
   permissions: [
-    writeLedger,
+    onLedger(["BatchGetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"]),
+    onLedger(["Query"], ["byStatus"]),
     publishToBus,
     { actions: ["events:DescribeEventBus"], resources: [bus.arn] },
     { actions: ["scheduler:GetScheduleGroup"], resources: [retrySchedules.arn] },

@@ -1,6 +1,6 @@
 import { api } from "./api";
 import { publishToBus } from "./events";
-import { environment, functionAlarms, readLedger, sourceSecrets, writeLedger } from "./functions";
+import { environment, functionAlarms, onLedger, readStatus, sourceSecrets } from "./functions";
 import { scheduledJobDlq, schedulerTrustPolicy } from "./retries";
 import { entraSecret, kiroScimSecret, readSecrets } from "./secrets";
 
@@ -52,7 +52,11 @@ export const entraSubscriptions = entraSecret
       handler: "functions/entra-subscriptions.handler",
       timeout: "5 minutes",
       environment: { ...environment, ENTRA_NOTIFICATION_BASE_URL: api.url },
-      permissions: [writeLedger, publishToBus, readSecrets(entraSecret)],
+      permissions: [
+        onLedger(["BatchGetItem", "Query", "PutItem", "UpdateItem"]),
+        publishToBus,
+        readSecrets(entraSecret),
+      ],
     })
   : undefined;
 
@@ -60,19 +64,24 @@ export const entraSubscriptions = entraSecret
 export const reconcile = scheduledJob("Reconcile", "rate(1 hour)", {
   handler: "functions/reconcile.handler",
   timeout: "5 minutes",
-  permissions: [writeLedger, publishToBus, readSecrets(kiroScimSecret, ...sourceSecrets)],
+  permissions: [
+    onLedger(["BatchGetItem", "PutItem"]),
+    onLedger(["Query"], ["byStatus"]),
+    publishToBus,
+    readSecrets(kiroScimSecret, ...sourceSecrets),
+  ],
 });
 
 /** Every 5 minutes: put changes nobody is carrying (lost PutEvents, dead workers, stalled runs) back on the bus. */
 export const sweep = scheduledJob("Sweep", "rate(5 minutes)", {
   handler: "functions/sweep.handler",
   timeout: "2 minutes",
-  permissions: [readLedger, publishToBus],
+  permissions: [...readStatus, publishToBus],
 });
 
 /** Every minute: the /status report as CloudWatch gauges for the dashboard and its alarms. */
 export const healthMetrics = scheduledJob("HealthMetrics", "rate(1 minute)", {
   handler: "functions/health-metrics.handler",
   timeout: "1 minute",
-  permissions: [readLedger],
+  permissions: [...readStatus],
 });

@@ -15,8 +15,13 @@ const OktaSecretSchema = z.object({
 const missing = (what: string) =>
   new SyncError("CONFIG.MISSING_SECRET", `${what} is not configured`, { retryable: false });
 
-async function readSecret<T>(secrets: SecretStore, secretId: string, schema: z.ZodType<T>): Promise<T> {
-  const parsed = schema.safeParse(await secrets.getSecretJson(secretId));
+async function readSecret<T>(
+  secrets: SecretStore,
+  secretId: string,
+  schema: z.ZodType<T>,
+  options: { fresh?: boolean } = {},
+): Promise<T> {
+  const parsed = schema.safeParse(await secrets.getSecretJson(secretId, options));
   if (!parsed.success) {
     throw new SyncError(
       "CONFIG.SECRET_SHAPE",
@@ -71,10 +76,11 @@ export type KiroCredentials = z.infer<typeof KiroCredentialsSchema>;
 export async function resolveKiroCredentials(
   config: ServiceConfig,
   secrets: SecretStore,
+  options: { fresh?: boolean } = {},
 ): Promise<KiroCredentials> {
   if (config.kiroScim) return config.kiroScim;
   if (!config.kiroScimSecretId) throw missing("KIRO_SCIM_URL and KIRO_SCIM_TOKEN (or KIRO_SCIM_SECRET_ID)");
-  return readSecret(secrets, config.kiroScimSecretId, KiroCredentialsSchema);
+  return readSecret(secrets, config.kiroScimSecretId, KiroCredentialsSchema, options);
 }
 
 const EntraSecretSchema = z.object({

@@ -5,8 +5,11 @@ import type { SecretStore } from "../../core/ports/secret-store";
 import { type KiroCredentials, resolveKiroCredentials } from "../../core/use-cases/resolve-secrets";
 
 export interface KiroDependencies {
-  /** Re-resolved on each call (the secret store caches), so a rotated Kiro token is picked up. */
-  kiroScim(): Promise<KiroScimPort>;
+  /**
+   * Re-resolved on each call (the secret store caches for five minutes), so a rotated Kiro token is
+   * picked up; `fresh` reads the secret now, for the probe of a sync paused on a refused token.
+   */
+  kiroScim(options?: { fresh?: boolean }): Promise<KiroScimPort>;
   kiroCredentials(): Promise<KiroCredentials>;
 }
 
@@ -14,13 +17,17 @@ export interface KiroDependencies {
 export function kiroDependencies(config: ServiceConfig, secrets: SecretStore): KiroDependencies {
   let scim: { key: string; client: ScimHttpClient } | undefined;
   return {
-    kiroScim: async () => {
-      const credentials = await resolveKiroCredentials(config, secrets);
+    kiroScim: async (options) => {
+      const credentials = await resolveKiroCredentials(config, secrets, options);
       const key = `${credentials.url} ${credentials.token}`;
       if (scim?.key !== key) {
         const client = new ScimHttpClient({
           baseUrl: credentials.url,
           token: credentials.token,
+          currentToken: async () => {
+            const latest = await resolveKiroCredentials(config, secrets, { fresh: true });
+            return latest.url === credentials.url ? latest.token : credentials.token;
+          },
           requestTimeoutMs: config.scimRequestTimeoutMs,
           retryPolicy: config.retryPolicy,
         });

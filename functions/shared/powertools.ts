@@ -1,5 +1,6 @@
 import { Logger } from "@aws-lambda-powertools/logger";
-import { Metrics } from "@aws-lambda-powertools/metrics";
+import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import { SyncError } from "../../core/domain/errors";
 import { metricsNamespace, serviceName } from "../../core/domain/telemetry";
 
 /**
@@ -10,3 +11,22 @@ import { metricsNamespace, serviceName } from "../../core/domain/telemetry";
 export const logger = new Logger({ serviceName });
 /** Its own warnings (e.g. an invocation that recorded no metric) go through the structured logger. */
 export const metrics = new Metrics({ namespace: metricsNamespace, serviceName, logger });
+
+/**
+ * A scheduled job that needs a secret nobody has filled in yet (the minutes between `sst deploy`
+ * and the put-secret-value steps) skips its run with a warning and a `NotConfigured` count, rather
+ * than failing through its retries into the jobs DLQ and paging. Any other error still fails it.
+ */
+export async function unlessSecretsEmpty<T>(
+  job: string,
+  run: () => Promise<T>,
+): Promise<T | { skipped: string }> {
+  try {
+    return await run();
+  } catch (error) {
+    if (!(error instanceof SyncError) || error.code !== "CONFIG.SECRET_EMPTY") throw error;
+    metrics.addMetric("NotConfigured", MetricUnit.Count, 1);
+    logger.warn("scheduled job skipped: a secret is not filled in yet", { job, reason: error.message });
+    return { skipped: error.message };
+  }
+}

@@ -37,6 +37,6 @@ export function retryDependencies(
     retries: deps.retries,
     policy: deps.config.retryPolicy,
     pauseProbeMs: deps.config.pauseProbeMs,
-    probeCredentials: async () => (await deps.kiroScim()).listGroups(""),
+    probeCredentials: async () => (await deps.kiroScim({ fresh: true })).listGroups(""),
   };
 }

@@ -22,6 +22,12 @@ export interface ScimHttpClientOptions {
   maxInProcessWaitMs?: number;
   maxInProcessAttempts?: number;
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * Where the token comes from, read afresh: a refused token is looked up once more before the
+   * refusal counts, so a token replaced in the secret (rotated, or revoked and re-issued) is used
+   * at once rather than when a cache expires.
+   */
+  currentToken?: () => Promise<string>;
 }
 
 const patchSchema = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
@@ -33,7 +39,8 @@ const groupSchema = "urn:ietf:params:scim:schemas:core:2.0:Group";
  */
 export class ScimHttpClient implements KiroScimPort {
   private readonly baseUrl: string;
-  private readonly token: string;
+  private token: string;
+  private readonly currentToken: (() => Promise<string>) | undefined;
   private readonly timeoutMs: number;
   private readonly policy: RetryPolicy;
   private readonly maxWaitMs: number;
@@ -48,6 +55,7 @@ export class ScimHttpClient implements KiroScimPort {
   constructor(options: ScimHttpClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, "");
     this.token = options.token;
+    this.currentToken = options.currentToken;
     this.timeoutMs = options.requestTimeoutMs ?? 10_000;
     this.policy = options.retryPolicy ?? defaultRetryPolicy;
     this.maxWaitMs = options.maxInProcessWaitMs ?? 5_000;
@@ -202,10 +210,21 @@ export class ScimHttpClient implements KiroScimPort {
   }
 
   private async send(method: string, path: string, body?: unknown): Promise<JsonObject> {
+    let tokenChecked = false;
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.sendOnce(method, path, body);
       } catch (error) {
+        if (
+          error instanceof ScimError &&
+          error.kind === "auth" &&
+          !tokenChecked &&
+          (await this.tokenReplaced())
+        ) {
+          tokenChecked = true;
+          attempt -= 1;
+          continue;
+        }
         if (!(error instanceof ScimError) || !error.retryable) throw error;
         if (attempt >= this.maxAttempts || !hasAttemptsLeft(this.policy, attempt)) throw error;
         const delay = retryDelayMs(this.policy, attempt, error.retryAfterMs);
@@ -213,6 +232,14 @@ export class ScimHttpClient implements KiroScimPort {
         await this.sleep(delay);
       }
     }
+  }
+
+  /** Whether the token source now holds another token than the one Kiro just refused. */
+  private async tokenReplaced(): Promise<boolean> {
+    const latest = await this.currentToken?.().catch(() => undefined);
+    if (!latest || latest === this.token) return false;
+    this.token = latest;
+    return true;
   }
 
   private async sendOnce(method: string, path: string, body?: unknown): Promise<JsonObject> {

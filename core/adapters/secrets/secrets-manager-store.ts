@@ -14,9 +14,9 @@ export class SecretsManagerStore implements SecretStore {
     private readonly ttlMs = 5 * 60_000,
   ) {}
 
-  async getSecretJson(secretId: string): Promise<unknown> {
+  async getSecretJson(secretId: string, options: { fresh?: boolean } = {}): Promise<unknown> {
     const cached = this.cache.get(secretId);
-    if (cached && cached.expiresAt > Date.now()) return cached.value;
+    if (cached && cached.expiresAt > Date.now() && !options.fresh) return cached.value;
     const result = await this.client
       .send(new GetSecretValueCommand({ SecretId: secretId }))
       .catch((error: { name?: string }) => {
