@@ -2,6 +2,7 @@ import "../local/quiet-defaults";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { startDynamoDbLocal } from "../local/dynamodb-local";
 import { benchEmulatorScale } from "./emulator-scale";
+import { benchFunctionBundles } from "./function-bundles";
 import { benchLedger } from "./ledger-throughput";
 import { benchOktaPipeline } from "./okta-pipeline";
 import { benchReconcileScale } from "./reconcile-scale";
@@ -13,6 +14,7 @@ import { benchScimRequests } from "./scim-requests";
  * bench/results/ (git-ignored).
  */
 const sections: Record<string, () => Promise<unknown>> = {
+  "function-bundles": benchFunctionBundles,
   "okta-pipeline": benchOktaPipeline,
   "scim-requests": benchScimRequests,
   "emulator-scale": benchEmulatorScale,

@@ -1,11 +1,11 @@
 import { loadConfig } from "../core/config";
 import type { EventBus } from "../core/ports/event-bus";
 import { receiveEntraNotifications, validationEcho } from "../core/use-cases/receive-entra-notifications";
-import { eventBridgeBus } from "./shared/bus-dependencies";
+import { hookDependencies } from "./shared/hook-dependencies";
 import { createHookHandler } from "./shared/hook-handler";
-import { type LedgerDependencies, ledgerDependencies } from "./shared/ledger-dependencies";
+import type { LedgerDependencies } from "./shared/ledger-dependencies";
 import { once } from "./shared/once";
-import { type SecretDependencies, secretDependencies, secretsManager } from "./shared/secret-dependencies";
+import type { SecretDependencies } from "./shared/secret-dependencies";
 
 export type EntraNotifyDependencies = LedgerDependencies &
   Pick<SecretDependencies, "entraClientState"> & { bus: EventBus };
@@ -29,13 +29,4 @@ export function createEntraNotifyHandler(dependencies: () => EntraNotifyDependen
   );
 }
 
-export const handler = createEntraNotifyHandler(
-  once(() => {
-    const config = loadConfig();
-    return {
-      ...ledgerDependencies(config),
-      ...secretDependencies(config, secretsManager()),
-      bus: eventBridgeBus(config),
-    };
-  }),
-);
+export const handler = createEntraNotifyHandler(once(() => hookDependencies(loadConfig())));

@@ -1,11 +1,11 @@
 import { loadConfig } from "../core/config";
 import type { EventBus } from "../core/ports/event-bus";
 import { receiveOktaDelivery } from "../core/use-cases/receive-okta-delivery";
-import { eventBridgeBus } from "./shared/bus-dependencies";
+import { hookDependencies } from "./shared/hook-dependencies";
 import { createHookHandler } from "./shared/hook-handler";
-import { type LedgerDependencies, ledgerDependencies } from "./shared/ledger-dependencies";
+import type { LedgerDependencies } from "./shared/ledger-dependencies";
 import { once } from "./shared/once";
-import { type SecretDependencies, secretDependencies, secretsManager } from "./shared/secret-dependencies";
+import type { SecretDependencies } from "./shared/secret-dependencies";
 
 export type OktaEventsDependencies = LedgerDependencies &
   Pick<SecretDependencies, "oktaHookSecret"> & { bus: EventBus };
@@ -22,13 +22,4 @@ export function createOktaEventsHandler(dependencies: () => OktaEventsDependenci
   );
 }
 
-export const handler = createOktaEventsHandler(
-  once(() => {
-    const config = loadConfig();
-    return {
-      ...ledgerDependencies(config),
-      ...secretDependencies(config, secretsManager()),
-      bus: eventBridgeBus(config),
-    };
-  }),
-);
+export const handler = createOktaEventsHandler(once(() => hookDependencies(loadConfig())));

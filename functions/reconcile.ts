@@ -4,6 +4,7 @@ import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import middy from "@middy/core";
 import { loadConfig } from "../core/config";
 import { reconcileGroups } from "../core/use-cases/reconcile";
+import { currentKiro } from "./shared/kiro-dependencies";
 import { once } from "./shared/once";
 import { logger, metrics, unlessSecretsEmpty } from "./shared/powertools";
 import { type WorkerDependencies, workerDependencies } from "./shared/worker-dependencies";
@@ -19,7 +20,7 @@ export function createReconcileHandler(dependencies: () => WorkerDependencies) {
         const report = await reconcileGroups({
           ...deps,
           directories: await deps.configuredDirectories(),
-          kiro: { scim: await deps.kiroScim(), ...(await deps.kiroCredentials()) },
+          kiro: await currentKiro(deps),
         });
         const groups = Object.values(report.groups).reduce((sum, count) => sum + (count ?? 0), 0);
         metrics.addMetric("ReconcileGroups", MetricUnit.Count, groups);

@@ -9,6 +9,7 @@ import { GroupChangedSchema } from "../core/domain/sync-events";
 import { deliverWithRetries } from "../core/use-cases/deliver-with-retries";
 import { ensureKiroTarget } from "../core/use-cases/reprovision";
 import { syncGroup } from "../core/use-cases/sync-group";
+import { currentKiro } from "./shared/kiro-dependencies";
 import { once } from "./shared/once";
 import { logger, metrics } from "./shared/powertools";
 import { retryDependencies } from "./shared/retry-dependencies";
@@ -31,8 +32,8 @@ export function createSyncGroupHandler(dependencies: () => WorkerDependencies) {
       const delivery = await deliverWithRetries(
         { type: "GroupChanged", detail: event },
         async () => {
-          const scim = await deps.kiroScim();
-          await ensureKiroTarget({ ...deps, sources: ["okta", "entra"], scim }, await deps.kiroCredentials());
+          const { scim, ...endpoint } = await currentKiro(deps);
+          await ensureKiroTarget({ ...deps, sources: ["okta", "entra"], scim }, endpoint);
           return syncGroup(event, {
             ...deps,
             scim,

@@ -29,6 +29,18 @@ function credentialFingerprint(token: string): string {
   return createHash("sha256").update(`kiro-scim-sync|${token}`).digest("hex").slice(0, 16);
 }
 
+/**
+ * Whether an endpoint is the one the ledger recorded, URL and token. A warm Lambda's cached secret
+ * that disagrees is read again before anyone concludes that the profile or its token changed.
+ */
+export function matchesKiroTarget(endpoint: KiroEndpoint, target: KiroTargetRecord | undefined): boolean {
+  return (
+    !target ||
+    (target.fingerprint === kiroTargetFingerprint(endpoint.url) &&
+      (target.credential === undefined || target.credential === credentialFingerprint(endpoint.token)))
+  );
+}
+
 function targetRecord(endpoint: KiroEndpoint, since: string, reprovisionRunId?: string): KiroTargetRecord {
   return {
     fingerprint: kiroTargetFingerprint(endpoint.url),

@@ -3,6 +3,7 @@ import { planReconcile } from "../../core/use-cases/plan-reconcile";
 import { approveHeldRemovals, reconcileGroups } from "../../core/use-cases/reconcile";
 import { RedriveRequestSchema, redriveQuarantined } from "../../core/use-cases/redrive";
 import { reprovision } from "../../core/use-cases/reprovision";
+import { currentKiro } from "./kiro-dependencies";
 import { runDoctor } from "./preflight-probes";
 import type { ServiceDependencies } from "./service-dependencies";
 
@@ -33,7 +34,7 @@ export const adminRoutes: [RegExp, Route][] = [
   [
     /^\/admin\/reprovision$/,
     async (deps) => {
-      const endpoint = await deps.kiroCredentials();
+      const endpoint = await deps.kiroCredentials({ fresh: true });
       const target = await deps.ledger.getKiroTarget();
       const sources = ["okta", "entra"] as const;
       return json(202, await reprovision({ ...deps, sources }, "requested by an operator", endpoint, target));
@@ -63,7 +64,7 @@ export const adminRoutes: [RegExp, Route][] = [
         const { removalPolicy, removalHoldShare } = deps.config;
         return json(200, await planReconcile({ ...deps, directories, removalPolicy, removalHoldShare }));
       }
-      const kiro = { scim: await deps.kiroScim(), ...(await deps.kiroCredentials()) };
+      const kiro = await currentKiro(deps);
       return json(202, await reconcileGroups({ ...deps, directories, kiro }));
     },
   ],

@@ -1,7 +1,9 @@
 import { ScimHttpClient } from "../../core/adapters/scim/scim-http-client";
 import type { ServiceConfig } from "../../core/config";
 import type { KiroScimPort } from "../../core/ports/kiro-scim";
+import type { Ledger } from "../../core/ports/ledger";
 import type { SecretStore } from "../../core/ports/secret-store";
+import { matchesKiroTarget } from "../../core/use-cases/reprovision";
 import { type KiroCredentials, resolveKiroCredentials } from "../../core/use-cases/resolve-secrets";
 
 export interface KiroDependencies {
@@ -10,7 +12,22 @@ export interface KiroDependencies {
    * picked up; `fresh` reads the secret now, for the probe of a sync paused on a refused token.
    */
   kiroScim(options?: { fresh?: boolean }): Promise<KiroScimPort>;
-  kiroCredentials(): Promise<KiroCredentials>;
+  kiroCredentials(options?: { fresh?: boolean }): Promise<KiroCredentials>;
+}
+
+/**
+ * Kiro as the secret holds it now. The secret store caches for five minutes; a cached endpoint
+ * that disagrees with the one the ledger recorded is read again first, so a warm Lambda never
+ * acts on a URL or token an operator replaced minutes ago (two workers flip-flopping a
+ * re-provisioning between the old and the new profile).
+ */
+export async function currentKiro(
+  deps: KiroDependencies & { ledger: Ledger },
+): Promise<KiroCredentials & { scim: KiroScimPort }> {
+  let endpoint = await deps.kiroCredentials();
+  if (!matchesKiroTarget(endpoint, await deps.ledger.getKiroTarget()))
+    endpoint = await deps.kiroCredentials({ fresh: true });
+  return { ...endpoint, scim: await deps.kiroScim() };
 }
 
 /** One SCIM client per endpoint and token, kept while they stay the same. */
@@ -35,6 +52,6 @@ export function kiroDependencies(config: ServiceConfig, secrets: SecretStore): K
       }
       return scim.client;
     },
-    kiroCredentials: () => resolveKiroCredentials(config, secrets),
+    kiroCredentials: (options) => resolveKiroCredentials(config, secrets, options),
   };
 }

@@ -72,7 +72,7 @@ export function preflightProbes(
       check: "kiro-scim",
       configured: Boolean(config.kiroScim || config.kiroScimSecretId),
       run: async () => {
-        const { url, token } = await deps.kiroCredentials();
+        const { url, token } = await deps.kiroCredentials({ fresh: true });
         remember(token);
         const host = new URL(url).host;
         await naming(host, async () => (await deps.kiroScim()).checkAccess());

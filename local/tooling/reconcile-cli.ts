@@ -3,6 +3,7 @@ import { loadConfig } from "../../core/config";
 import { asError } from "../../core/domain/errors";
 import { planReconcile } from "../../core/use-cases/plan-reconcile";
 import { reconcileGroups } from "../../core/use-cases/reconcile";
+import { currentKiro } from "../../functions/shared/kiro-dependencies";
 import { createServiceDependencies } from "../../functions/shared/service-dependencies";
 
 /**
@@ -25,7 +26,7 @@ async function main(): Promise<void> {
     );
     return;
   }
-  const kiro = { scim: await deps.kiroScim(), ...(await deps.kiroCredentials()) };
+  const kiro = await currentKiro(deps);
   console.log(JSON.stringify(await reconcileGroups({ ...deps, directories, kiro }), null, 2));
 }
 

@@ -3,6 +3,7 @@ import { once } from "node:events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PreflightReport } from "../../core/use-cases/run-preflight";
 import type { LocalRuntime } from "../../local/local-runtime";
+import { isAlive } from "../support/processes";
 import { startTestRuntime, stopTestRuntime } from "../support/runtime-fixture";
 
 let runtime: LocalRuntime;
@@ -27,15 +28,6 @@ async function report(): Promise<PreflightReport> {
 const row = (found: PreflightReport, check: string) => found.checks.find((each) => each.check === check);
 const othersThan = (found: PreflightReport, check: string) =>
   found.checks.filter((each) => each.check !== check).map((each) => each.result);
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The CLI as `npm run doctor` runs it, minus npm; the test process already trusts the local CA. */
 async function runCli(env: Record<string, string>): Promise<{ code: number; output: string }> {

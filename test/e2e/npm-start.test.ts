@@ -1,17 +1,9 @@
 import { execSync, spawn } from "node:child_process";
 import { once } from "node:events";
 import { describe, expect, it } from "vitest";
+import { isAlive } from "../support/processes";
 
 const env = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true", PORT: "0" };
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe("npm start", () => {
   it("prints the URLs and a curl that puts the newcomer into the Kiro group; Ctrl-C leaves no java behind", async () => {

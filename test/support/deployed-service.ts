@@ -243,6 +243,23 @@ export class DeployedService {
     return fired;
   }
 
+  /**
+   * Lets time do what it does in AWS until `done`: due retry schedules fire (all of them, as if
+   * their time had come) and the five-minute sweep runs, round after round. Rejects after
+   * `timeoutMs` rather than guessing how long a slower machine needs.
+   */
+  async settle(done: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      await this.idle();
+      if (await done()) return;
+      if (Date.now() > deadline) throw new Error(`not settled within ${timeoutMs} ms`);
+      await this.fireSchedules();
+      await this.runJob("sweep");
+      await new Promise((wake) => setTimeout(wake, 250));
+    }
+  }
+
   /** A scheduled job's run, as its CronV2 schedule starts it (an async invocation with `{}`). */
   async runJob(source: string): Promise<InvokeOutcome> {
     const outcome = await this.invokeAsync(source, {});

@@ -254,7 +254,8 @@ function statusOf(error: unknown): number | undefined {
   return (error as { statusCode?: number }).statusCode;
 }
 
-function graphError(error: unknown): SyncError {
+/** A Graph failure as a stable `IDP.*` code: 401 and 403 stop the sync, throttling and outages retry. */
+export function graphError(error: unknown): SyncError {
   const failure = tokenFailure(error);
   if (failure) return failure;
   const status = statusOf(error);
