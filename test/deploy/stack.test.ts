@@ -1,13 +1,17 @@
+import { join, resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadConfig, type SettingName, settingOrigins, tuningSettings } from "../../core/config";
 import { adminRoutes } from "../../functions/shared/admin-routes";
 import { httpRoutes } from "../../functions/shared/http-routes";
+import { buildLikeSst } from "../../local/tooling/sst-build";
+import { startLambda } from "../support/lambda-runner";
 import { allows, evaluateStage, type StackModel } from "../support/stack-model";
 
 /**
  * sst.config.ts as `sst deploy` evaluates it, under Pulumi's mocks, for the three shapes a
  * customer deploys: Okta only, Entra only, and both with tuning settings from the shell.
  */
+const root = resolve(import.meta.dirname, "../..");
 let oktaOnly: StackModel;
 let entraOnly: StackModel;
 let both: StackModel;
@@ -39,6 +43,32 @@ describe("what SST builds", () => {
     expect(failures).toEqual([]);
     for (const fn of functions) expect(fn.runtime, fn.id).toBe("nodejs24.x");
   });
+
+  it("loads every function also built unminified, SST's default, so no bundled module may redeclare __dirname", async () => {
+    // Prepare
+    const builds = both.stack.builds;
+    const out = join(root, ".sst/test-artifacts/unminified");
+    // Act
+    const failures: string[] = [];
+    for (const { input } of builds) {
+      const properties = { ...input.properties, minify: false };
+      const output = await buildLikeSst({ ...input, properties }, root, out);
+      try {
+        const lambda = await startLambda({
+          bundleDir: output.out,
+          handler: output.handler,
+          name: input.functionID,
+          env: {},
+        });
+        await lambda.stop();
+      } catch (error) {
+        failures.push(`${input.functionID}: ${(error as Error).message.split("\n")[0]}`);
+      }
+    }
+    // Assess
+    expect(builds.length).toBeGreaterThanOrEqual(12);
+    expect(failures).toEqual([]);
+  }, 180_000);
 
   it("keeps the hook bundles under 1.5 MB and every bundle under 8 MB", () => {
     // Prepare
