@@ -3,8 +3,7 @@ import type { IdentitySource } from "../../core/domain/identity-source";
 import type { IdentityDirectory } from "../../core/ports/identity-directory";
 import type { Ledger } from "../../core/ports/ledger";
 import type { SecretStore } from "../../core/ports/secret-store";
-import { type EntraDependencies, entraDependencies } from "./entra-dependencies";
-import { oktaDirectoryOnce } from "./okta-dependencies";
+import type { EntraDependencies } from "./entra-dependencies";
 
 export interface DirectoryDependencies {
   directoryFor(source: IdentitySource): Promise<IdentityDirectory>;
@@ -17,21 +16,35 @@ export function entraConfigured(config: ServiceConfig): boolean {
   return Boolean(config.entra.tenantId || config.entra.secretId);
 }
 
-/** The IdP readers, each built on first use, for the functions that re-read the IdP. */
+/**
+ * The IdP readers, each loaded on first use: okta-sdk-nodejs and the Graph client are evaluated
+ * only when that IdP is read, so a cold start pays for neither until then, and an Okta-only stage
+ * never loads Graph (nor an Entra-only one Okta).
+ */
 export function directoryDependencies(
   config: ServiceConfig,
   secrets: SecretStore,
   ledger: Ledger,
 ): DirectoryDependencies & EntraDependencies {
-  const okta = oktaDirectoryOnce(config, secrets);
-  const entra = entraDependencies(config, secrets, ledger);
+  let entra: Promise<EntraDependencies> | undefined;
+  const loadEntra = () =>
+    (entra ??= import("./entra-dependencies").then((module) =>
+      module.entraDependencies(config, secrets, ledger),
+    ));
+  let okta: Promise<() => Promise<IdentityDirectory>> | undefined;
+  const loadOkta = () =>
+    (okta ??= import("./okta-dependencies").then((module) => module.oktaDirectoryOnce(config, secrets)));
+  const oktaDirectory = async () => (await loadOkta())();
+  const entraDirectory = async () => (await loadEntra()).entraDirectory();
   return {
-    ...entra,
-    directoryFor: async (source) => (source === "okta" ? okta() : entra.entraDirectory()),
+    entraDirectory,
+    entraSubscriptions: async (notificationBaseUrl) =>
+      (await loadEntra()).entraSubscriptions(notificationBaseUrl),
+    directoryFor: (source) => (source === "okta" ? oktaDirectory() : entraDirectory()),
     configuredDirectories: async () => {
       const directories: Partial<Record<IdentitySource, IdentityDirectory>> = {};
-      if (config.okta.orgUrl) directories.okta = await okta();
-      if (entraConfigured(config)) directories.entra = await entra.entraDirectory();
+      if (config.okta.orgUrl) directories.okta = await oktaDirectory();
+      if (entraConfigured(config)) directories.entra = await entraDirectory();
       return directories;
     },
   };
