@@ -19,6 +19,7 @@ export default $config({
        esbuild itself defaults for Node: SST's "module" first hands okta-sdk-nodejs's
        require("node-fetch") the ESM namespace, and every Okta read fails with "nodeFetch is not a
        function" (the bundle test caught it). */
+    const { trustLambdaOnly } = await import("./stacks/trust");
     $transform(sst.aws.Function, (args) => {
       args.runtime ??= "nodejs24.x";
       args.architecture ??= "arm64";
@@ -51,25 +52,3 @@ export default $config({
     };
   },
 });
-
-/**
- * SST 4.17 gives every function role a trust policy that also lets the account root assume it (its
- * `sst dev` variant, chosen in deploy too). Only Lambda, for this account, may assume our roles.
- */
-function trustLambdaOnly(inner: NonNullable<sst.aws.FunctionArgs["transform"]>["role"]) {
-  return (args: aws.iam.RoleArgs, opts: $util.CustomResourceOptions, name: string): undefined => {
-    args.assumeRolePolicy = $jsonStringify({
-      Version: "2012-10-17",
-      Statement: [
-        {
-          Effect: "Allow",
-          Principal: { Service: "lambda.amazonaws.com" },
-          Action: "sts:AssumeRole",
-          Condition: { StringEquals: { "aws:SourceAccount": aws.getCallerIdentityOutput().accountId } },
-        },
-      ],
-    });
-    if (typeof inner === "function") inner(args, opts, name);
-    else if (inner) Object.assign(args, inner);
-  };
-}

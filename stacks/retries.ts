@@ -1,5 +1,6 @@
 import { alarm } from "./alerts";
 import { bus } from "./events";
+import { trustOnly } from "./trust";
 
 /**
  * Delayed retries are one-time EventBridge Scheduler schedules created at runtime in this group,
@@ -9,26 +10,8 @@ export const retrySchedules = new aws.scheduler.ScheduleGroup("RetrySchedules", 
   name: `${$app.name}-${$app.stage}-retries`,
 });
 
-/**
- * Scheduler may assume a role only for schedules of this account, so no other account's schedule
- * can borrow it to put events on our bus (the confused-deputy guard AWS recommends).
- */
-export function schedulerTrustPolicy() {
-  return $jsonStringify({
-    Version: "2012-10-17",
-    Statement: [
-      {
-        Effect: "Allow",
-        Principal: { Service: "scheduler.amazonaws.com" },
-        Action: "sts:AssumeRole",
-        Condition: { StringEquals: { "aws:SourceAccount": aws.getCallerIdentityOutput().accountId } },
-      },
-    ],
-  });
-}
-
 export const schedulerRole = new aws.iam.Role("RetrySchedulerRole", {
-  assumeRolePolicy: schedulerTrustPolicy(),
+  assumeRolePolicy: trustOnly("scheduler.amazonaws.com"),
   inlinePolicies: [
     {
       name: "put-events-on-sync-bus",

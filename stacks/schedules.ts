@@ -1,8 +1,9 @@
 import { api } from "./api";
 import { publishToBus } from "./events";
 import { environment, functionAlarms, onLedger, readStatus, sourceSecrets } from "./functions";
-import { scheduledJobDlq, schedulerTrustPolicy } from "./retries";
+import { scheduledJobDlq } from "./retries";
 import { entraSecret, kiroScimSecret, readSecrets } from "./secrets";
+import { trustOnly } from "./trust";
 
 const toJobDlq = { actions: ["sqs:SendMessage"], resources: [scheduledJobDlq.arn] };
 
@@ -34,7 +35,7 @@ function scheduledJob(
     },
     transform: {
       role: (args) => {
-        args.assumeRolePolicy = schedulerTrustPolicy();
+        args.assumeRolePolicy = trustOnly("scheduler.amazonaws.com");
       },
     },
   });
