@@ -84,16 +84,17 @@ export async function evaluateStack(stage: string, artifacts: string): Promise<E
     stage,
     false,
   );
+  const program = await bundleProgram(app);
   try {
-    const program = await bundleProgram(app);
     /* The CLI's automation program runs inside Pulumi's root stack; so must the mocked one. */
     const outputs = (await pulumi.runtime.runInPulumiStack(
       async () => (await import(pathToFileURL(program).href)).default,
     )) as Record<string, unknown>;
     await settled(() => (server.busy() ? -1 : resources.length + builds.length));
-    rmSync(program, { force: true });
     return { app: { name: app.name, stage }, resources, builds, outputs: await resolveOutputs(outputs) };
   } finally {
+    rmSync(program, { force: true });
+    rmSync(`${program}.map`, { force: true });
     server.close();
   }
 }
