@@ -9,4 +9,8 @@ export interface SubscriptionClient {
   }): Promise<{ id: string; expiresAt: string }>;
   /** Renewing also reauthorizes. `undefined` when Graph no longer has the subscription. */
   renew(subscriptionId: string, expiresAt: Date): Promise<{ expiresAt: string } | undefined>;
+  /** Every subscription of this app Graph holds (all pages): ours are told apart by notification URL. */
+  list(): Promise<{ id: string; resource: string; notificationUrl: string; expiresAt: string }[]>;
+  /** Gone already counts as deleted. */
+  delete(subscriptionId: string): Promise<void>;
 }

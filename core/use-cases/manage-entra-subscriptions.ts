@@ -67,25 +67,47 @@ export class EntraSubscriptionManager implements SubscriptionManager {
     if (record) await this.renewRecord(record);
   }
 
+  /** After `missed` or `subscriptionRemoved`: one subscription of ours for that resource again. */
   async recover(subscriptionId: string): Promise<void> {
     const record = (await this.ledger.listSubscriptions()).find(
       (candidate) => candidate.subscriptionId === subscriptionId,
     );
-    if (record) await this.create(record.resource);
+    if (record) await this.keepOne(record.resource);
   }
 
-  /** Renews, or recreates when Graph no longer has it; true when it was a renewal. */
+  /** Renews, or replaces when Graph no longer has it; true when it was a renewal. */
   private async renewRecord(record: SubscriptionRecord): Promise<boolean> {
     const renewed = await this.client.renew(record.subscriptionId, this.expiry());
-    if (!renewed) {
-      await this.create(record.resource);
-      return false;
-    }
+    if (!renewed) return this.keepOne(record.resource);
     await this.ledger.recordSubscription({
       resource: record.resource,
       subscriptionId: record.subscriptionId,
       expiresAt: renewed.expiresAt,
     });
+    return true;
+  }
+
+  /**
+   * Graph keeps a subscription after `missed` and counts every one toward its 100 per app, and each
+   * delivers every change: of the subscriptions Graph holds for our notification URL and this
+   * resource, the one that lives longest is renewed and the others deleted; a new one is created
+   * only when none is left. True when an existing one was kept.
+   */
+  private async keepOne(resource: string): Promise<boolean> {
+    const ours = (await this.client.list())
+      .filter((each) => each.resource === resource && each.notificationUrl === this.settings.notificationUrl)
+      .sort((a, b) => Date.parse(b.expiresAt) - Date.parse(a.expiresAt));
+    let kept: { subscriptionId: string; expiresAt: string } | undefined;
+    for (const candidate of ours) {
+      const renewed = kept ? undefined : await this.client.renew(candidate.id, this.expiry());
+      if (renewed) kept = { subscriptionId: candidate.id, expiresAt: renewed.expiresAt };
+      else await this.client.delete(candidate.id);
+    }
+    if (!kept) {
+      await this.create(resource);
+      return false;
+    }
+    await this.ledger.recordSubscription({ resource, ...kept });
     return true;
   }
 

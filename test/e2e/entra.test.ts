@@ -312,6 +312,33 @@ describe("subscriptions", () => {
     expect(kiroMembersByExternalId(runtime, developers.displayName)).toContain(missedMember.id);
   });
 
+  it("keeps one subscription per resource on missed: renews the one Graph holds and deletes duplicates", async () => {
+    // Prepare
+    const ledger = runtime.dependencies.ledger;
+    const record = (await ledger.getSubscription("groups"))!;
+    const original = tenant().subscriptions.get(record.subscriptionId)!;
+    const duplicate = {
+      ...original,
+      id: "duplicate-left-by-an-earlier-missed",
+      expirationDateTime: original.expirationDateTime,
+    };
+    tenant().subscriptions.set(duplicate.id, duplicate);
+    const ours = (resource: string) =>
+      [...tenant().subscriptions.values()].filter(
+        (each) => each.resource === resource && each.notificationUrl === original.notificationUrl,
+      );
+
+    // Act
+    const status = await tenant().notifyLifecycle(record.subscriptionId, "missed");
+    await runtime.bus.idle();
+
+    // Assess
+    expect(status).toBe(202);
+    expect(ours("groups")).toHaveLength(1);
+    expect(ours("users")).toHaveLength(1);
+    expect((await ledger.getSubscription("groups"))!.subscriptionId).toBe(ours("groups")[0]!.id);
+  });
+
   it("renews on reauthorizationRequired", async () => {
     // Prepare
     const ledger = runtime.dependencies.ledger;

@@ -41,6 +41,40 @@ export class GraphSubscriptions implements SubscriptionClient {
       throw subscriptionError("renew", error);
     }
   }
+
+  async list(): Promise<{ id: string; resource: string; notificationUrl: string; expiresAt: string }[]> {
+    const found: { id: string; resource: string; notificationUrl: string; expiresAt: string }[] = [];
+    try {
+      let page = (await this.client.api("/subscriptions").get()) as SubscriptionPage;
+      for (;;) {
+        for (const each of page.value ?? [])
+          found.push({
+            id: each.id,
+            resource: each.resource,
+            notificationUrl: each.notificationUrl,
+            expiresAt: each.expirationDateTime,
+          });
+        if (!page["@odata.nextLink"]) return found;
+        page = (await this.client.api(page["@odata.nextLink"]).get()) as SubscriptionPage;
+      }
+    } catch (error) {
+      throw subscriptionError("list", error);
+    }
+  }
+
+  async delete(subscriptionId: string): Promise<void> {
+    try {
+      await this.client.api(`/subscriptions/${encodeURIComponent(subscriptionId)}`).delete();
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 404) return;
+      throw subscriptionError("delete", error);
+    }
+  }
+}
+
+interface SubscriptionPage {
+  value?: { id: string; resource: string; notificationUrl: string; expirationDateTime: string }[];
+  "@odata.nextLink"?: string;
 }
 
 function subscriptionError(action: string, error: unknown): SyncError {
