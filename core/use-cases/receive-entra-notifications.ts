@@ -81,9 +81,10 @@ function parseBatch<T>(
 /**
  * `POST /entra/notifications`. Every item's clientState is checked in constant time; items with a
  * wrong one are dropped and counted, and the request still gets 202 (Graph would only retry).
- * Membership deltas are recorded for synced groups; a notification without member detail, or for a
- * group with nested groups, marks the group for a full re-read, and groups nested inside synced
- * groups refresh those parents. Answers 202 once recorded.
+ * A group notification marks the group for a re-read of its transitive members rather than
+ * applying `members@delta`: Graph neither orders notifications nor says whether a member id is a
+ * user or a group, so only a read of the group itself is right whatever arrived first. Groups
+ * nested inside synced groups refresh those parents. Answers 202 once recorded.
  */
 export async function receiveEntraNotifications(
   request: HookRequest,
@@ -142,27 +143,8 @@ async function recordNotification(
   if (kind !== "group") return { ignored: "other-resource" };
 
   const touched: string[] = [];
-  const known = await ledger.getGroup("entra", id);
-  if (known || deps.scope.includes({ id })) {
-    const delta = notification.resourceData?.["members@delta"];
-    const memberIsGroup = async (memberId: string) =>
-      (await ledger.getGroup("entra", memberId)) !== undefined ||
-      (await ledger.listParentGroups("entra", memberId)).length > 0;
-    let refresh = !delta || (known?.nestedGroupCount ?? 0) > 0;
-    for (const member of delta ?? []) if (!refresh && (await memberIsGroup(member.id))) refresh = true;
-    if (refresh) {
-      await ledger.requestGroupRefresh("entra", id, version);
-    } else {
-      for (const member of delta ?? []) {
-        const removed = member["@removed"] !== undefined;
-        if (!removed)
-          await ledger.requestUserProfile("entra", member.id, version, {
-            onlyIfKnown: false,
-            onlyIfNoProfile: true,
-          });
-        await ledger.recordDesiredMembership("entra", id, member.id, !removed, version);
-      }
-    }
+  if ((await ledger.getGroup("entra", id)) || deps.scope.includes({ id })) {
+    await ledger.requestGroupRefresh("entra", id, version);
     touched.push(id);
   }
   for (const parentId of await ledger.listParentGroups("entra", id)) {

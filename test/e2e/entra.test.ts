@@ -3,6 +3,7 @@ import type { GraphUserState } from "../../local/graph/graph-tenant-server";
 import { sampleEntraGroups } from "../../local/graph/sample-tenant";
 import type { LocalRuntime } from "../../local/local-runtime";
 import {
+  fetchStatus,
   kiroMembersByExternalId,
   ledgerItemCount,
   startTestRuntime,
@@ -184,6 +185,71 @@ describe("users", () => {
       .emulator!.directory.snapshot()
       .users.find((candidate) => candidate.externalId === user.id);
     expect(kiro).toMatchObject({ displayName: "Annie J. Easley", title: "Rocket Scientist", active: false });
+  });
+});
+
+describe("notifications, whatever their order and member types", () => {
+  let flat: { id: string; displayName: string };
+  let starter: GraphUserState;
+
+  beforeAll(async () => {
+    serial += 1;
+    flat = {
+      id: `e0a1f9d2-2222-4000-8000-${String(serial).padStart(12, "0")}`,
+      displayName: `Kiro-Flat-${serial}`,
+    };
+    starter = entraUser();
+    tenant().addGroup(flat);
+    tenant().addMember(flat.id, starter.id);
+    await runtime.runEntraMaintenance();
+  });
+
+  it("flattens a group added into a flat group by notification instead of taking it for a user", async () => {
+    // Prepare
+    serial += 1;
+    const guild = {
+      id: `e0a1f9d2-3333-4000-8000-${String(serial).padStart(12, "0")}`,
+      displayName: "Data Guild",
+    };
+    const guildMembers = [entraUser(), entraUser()];
+    tenant().addGroup(guild);
+    for (const member of guildMembers) tenant().addMember(guild.id, member.id);
+    tenant().addMember(flat.id, guild.id);
+
+    // Act
+    await notify(flat.id, { added: [guild.id] });
+    const status = await fetchStatus<{ failures: { id: string }[] }>(runtime);
+
+    // Assess
+    expect(kiroMembersByExternalId(runtime, flat.displayName)).toEqual(
+      [starter.id, ...guildMembers.map((member) => member.id)].sort(),
+    );
+    expect(status.failures.map((failure) => failure.id)).not.toContain(guild.id);
+  });
+
+  it("keeps a member whose removal notification arrives after the re-add it preceded", async () => {
+    // Prepare
+    const returner = entraUser();
+    tenant().addMember(flat.id, returner.id);
+
+    // Act
+    await notify(flat.id, { added: [returner.id] });
+    await notify(flat.id, { removed: [returner.id] });
+
+    // Assess
+    expect(kiroMembersByExternalId(runtime, flat.displayName)).toContain(returner.id);
+  });
+
+  it("leaves out a member whose add notification arrives after the removal that followed it", async () => {
+    // Prepare
+    const visitor = entraUser();
+
+    // Act
+    await notify(flat.id, { removed: [visitor.id] });
+    await notify(flat.id, { added: [visitor.id] });
+
+    // Assess
+    expect(kiroMembersByExternalId(runtime, flat.displayName)).not.toContain(visitor.id);
   });
 });
 
