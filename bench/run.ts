@@ -2,6 +2,7 @@ import "../local/quiet-defaults";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { startDynamoDbLocal } from "../local/dynamodb-local";
 import { benchEmulatorScale } from "./emulator-scale";
+import { benchEntraNotifications } from "./entra-notifications";
 import { benchFunctionBundles } from "./function-bundles";
 import { benchLedger } from "./ledger-throughput";
 import { benchOktaPipeline } from "./okta-pipeline";
@@ -16,6 +17,7 @@ import { benchScimRequests } from "./scim-requests";
 const sections: Record<string, () => Promise<unknown>> = {
   "function-bundles": benchFunctionBundles,
   "okta-pipeline": benchOktaPipeline,
+  "entra-notifications": benchEntraNotifications,
   "scim-requests": benchScimRequests,
   "emulator-scale": benchEmulatorScale,
   "reconcile-scale": benchReconcileScale,
