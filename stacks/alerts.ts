@@ -20,3 +20,12 @@ export function alarm(name: string, args: aws.cloudwatch.MetricAlarmArgs): aws.c
     okActions: [alerts.arn],
   });
 }
+
+/** Pages on the first occurrence within five minutes, and stays quiet while there is no data. */
+export const onFirstOccurrence = {
+  period: 300,
+  evaluationPeriods: 1,
+  threshold: 0,
+  comparisonOperator: "GreaterThanThreshold",
+  treatMissingData: "notBreaching",
+} as const;

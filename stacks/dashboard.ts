@@ -1,6 +1,6 @@
 import { metricsNamespace, serviceName } from "../core/domain/telemetry";
 import { stalledRunSeconds, syncHealthMetric } from "../core/use-cases/sync-health";
-import { alarm } from "./alerts";
+import { alarm, onFirstOccurrence } from "./alerts";
 import { entraEnabled } from "./settings";
 
 /**
@@ -107,11 +107,7 @@ const alarms = [
     metricName: "HookFailed",
     dimensions,
     statistic: "Sum",
-    period: 300,
-    evaluationPeriods: 1,
-    threshold: 0,
-    comparisonOperator: "GreaterThanThreshold",
-    treatMissingData: "notBreaching",
+    ...onFirstOccurrence,
   }),
 ];
 

@@ -1,7 +1,7 @@
 import type { LedgerIndexName } from "../core/adapters/dynamo/ledger-table";
 import { eventSource } from "../core/domain/sync-events";
 import { metricsNamespace, serviceName } from "../core/domain/telemetry";
-import { alarm } from "./alerts";
+import { alarm, onFirstOccurrence } from "./alerts";
 import { bus, publishToBus } from "./events";
 import {
   busDeliveryDlq,
@@ -72,11 +72,7 @@ export function functionAlarms(label: string, functionName: $util.Input<string>)
       metricName: metric,
       dimensions: { FunctionName: functionName },
       statistic: "Sum",
-      period: 300,
-      evaluationPeriods: 1,
-      threshold: 0,
-      comparisonOperator: "GreaterThanThreshold",
-      treatMissingData: "notBreaching",
+      ...onFirstOccurrence,
     });
 }
 

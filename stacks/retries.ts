@@ -1,4 +1,4 @@
-import { alarm } from "./alerts";
+import { alarm, onFirstOccurrence } from "./alerts";
 import { bus } from "./events";
 import { trustOnly } from "./trust";
 
@@ -47,11 +47,7 @@ function deadLetterQueue(name: string, description: string) {
     metricName: "ApproximateNumberOfMessagesVisible",
     dimensions: { QueueName: queue.name },
     statistic: "Maximum",
-    period: 300,
-    evaluationPeriods: 1,
-    threshold: 0,
-    comparisonOperator: "GreaterThanThreshold",
-    treatMissingData: "notBreaching",
+    ...onFirstOccurrence,
   });
   return queue;
 }

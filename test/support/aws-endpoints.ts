@@ -144,6 +144,12 @@ export function toEventBridgeEvent(event: BusEvent) {
   };
 }
 
+/** The operation a JSON-protocol call names in `X-Amz-Target` (`AWSEvents.PutEvents` → `PutEvents`). */
+function operationOf(req: IncomingMessage): string | undefined {
+  const target = String(req.headers["x-amz-target"] ?? "");
+  return target ? target.slice(target.lastIndexOf(".") + 1) : undefined;
+}
+
 /** The access key id from a SigV4 `Authorization` header: the function name, as `env()` sets it. */
 function principalOf(req: IncomingMessage): string {
   const credential = /Credential=([^/,\s]+)\//.exec(req.headers.authorization ?? "");
@@ -277,8 +283,7 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
   const dynamoAgent = new Agent({ keepAlive: true });
   const dynamodb = createServer(async (req, res) => {
     const body = await readBody(req);
-    const target = String(req.headers["x-amz-target"] ?? "");
-    const action = `dynamodb:${target.slice(target.lastIndexOf(".") + 1) || "Unknown"}`;
+    const action = `dynamodb:${operationOf(req) ?? "Unknown"}`;
     const authorizations = dynamoAuthorizations(action, parseJson(body));
     const forward = httpRequest(
       {
@@ -315,10 +320,7 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
   const eventbridge = createServer(async (req, res) => {
     const body = parseJson(await readBody(req));
     const principal = principalOf(req);
-    const target = String(req.headers["x-amz-target"] ?? "");
-    const operation = target.startsWith("AWSEvents.")
-      ? target.slice("AWSEvents.".length)
-      : target || "Unknown";
+    const operation = operationOf(req) ?? "Unknown";
     const action = `events:${operation}`;
     if (operation === "PutEvents") {
       const entries = (body.Entries ?? []) as Partial<
@@ -480,10 +482,7 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
   const secretsManager = createServer(async (req, res) => {
     const body = parseJson(await readBody(req));
     const principal = principalOf(req);
-    const target = String(req.headers["x-amz-target"] ?? "");
-    const operation = target.startsWith("secretsmanager.")
-      ? target.slice("secretsmanager.".length)
-      : target || "Unknown";
+    const operation = operationOf(req) ?? "Unknown";
     const action = `secretsmanager:${operation}`;
     if (operation === "GetSecretValue") {
       const secretId = String(body.SecretId ?? "");
@@ -536,11 +535,10 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
 
   const other = createServer(async (req, res) => {
     const body = await readBody(req);
-    const target = String(req.headers["x-amz-target"] ?? "");
-    const queryAction = new URLSearchParams(body.toString()).get("Action");
-    const operation = target
-      ? target.slice(target.lastIndexOf(".") + 1)
-      : (queryAction ?? `${req.method} ${new URL(req.url ?? "/", "http://local").pathname}`);
+    const operation =
+      operationOf(req) ??
+      new URLSearchParams(body.toString()).get("Action") ??
+      `${req.method} ${new URL(req.url ?? "/", "http://local").pathname}`;
     const action = `${signedServiceOf(req) ?? "unknown"}:${operation}`;
     record(principalOf(req), action, on(action, ["*"]), 400);
     replyError(res, 400, restJson, "UnknownOperationException", `no local endpoint serves ${action}`);
