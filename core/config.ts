@@ -42,6 +42,7 @@ const EnvSchema = z
     ENTRA_NOTIFICATION_BASE_URL: optionalUrl,
     ENTRA_AUTHORITY_HOST: optionalUrl,
     ENTRA_GRAPH_URL: optionalUrl,
+    ENTRA_DELTA_INTERVAL_SECONDS: integer(1800, 1),
     STATUS_TOKEN: optionalText,
     STATUS_TOKEN_SECRET_ID: optionalText,
     MAX_HOOK_BODY_BYTES: integer(5 * 1024 * 1024, 1024),
@@ -50,6 +51,11 @@ const EnvSchema = z
     RETRY_MAX_DELAY_MS: integer(defaultRetryPolicy.maxDelayMs, 1),
     RETRY_MAX_ATTEMPTS: integer(defaultRetryPolicy.maxAttempts, 1),
     RUN_CHUNK_SIZE: integer(500, 10),
+    DEEP_AUDIT_HOUR_UTC: z
+      .union([z.literal("off"), z.coerce.number().int().min(0).max(23)], {
+        error: "an hour of the day, 0 to 23 (UTC), or off",
+      })
+      .default(3),
     SWEEP_GRACE_SECONDS: integer(120, 0),
     PAUSE_PROBE_SECONDS: integer(60, 1),
     SCHEDULER_GROUP_NAME: optionalText,
@@ -92,6 +98,7 @@ export const settingOrigins = {
   DYNAMODB_ENDPOINT: "local",
   ENTRA_AUTHORITY_HOST: "local",
   ENTRA_GRAPH_URL: "local",
+  ENTRA_DELTA_INTERVAL_SECONDS: "local",
   LEDGER_TABLE_NAME: "stack",
   EVENT_BUS_NAME: "stack",
   EVENT_BUS_ARN: "stack",
@@ -125,6 +132,7 @@ export const settingOrigins = {
   RETRY_MAX_DELAY_MS: "tuning",
   RETRY_MAX_ATTEMPTS: "tuning",
   RUN_CHUNK_SIZE: "tuning",
+  DEEP_AUDIT_HOUR_UTC: "tuning",
   SWEEP_GRACE_SECONDS: "tuning",
   PAUSE_PROBE_SECONDS: "tuning",
 } as const satisfies Record<SettingName, "local" | "stack" | "okta" | "entra" | "secret" | "tuning">;
@@ -161,6 +169,8 @@ export interface ServiceConfig {
     notificationBaseUrl: string | undefined;
     authorityHost: string | undefined;
     graphUrl: string | undefined;
+    /** The local runtime's pace for the Entra job; in AWS the `EntraSubscriptions` schedule sets it (stacks/). */
+    deltaIntervalMs: number;
   };
   statusToken: string | undefined;
   statusTokenSecretId: string | undefined;
@@ -169,6 +179,11 @@ export interface ServiceConfig {
   kiroScimSecretId: string | undefined;
   scimRequestTimeoutMs: number;
   retryPolicy: RetryPolicy;
+  /**
+   * The hourly reconcile that starts in this UTC hour is a deep audit (Kiro's users and their groups
+   * read and drift repaired); undefined: never scheduled, only on request.
+   */
+  deepAuditHourUtc: number | undefined;
   /** Ledger ids per chunk of a reconcile or re-provisioning run (and SCIM pages ÷ 100 per audit chunk). */
   runChunkSize: number;
   /** A pending group untouched this long, or a run that stopped moving, is put back on the bus by the sweep. */
@@ -218,6 +233,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       notificationBaseUrl: values.ENTRA_NOTIFICATION_BASE_URL,
       authorityHost: values.ENTRA_AUTHORITY_HOST,
       graphUrl: values.ENTRA_GRAPH_URL,
+      deltaIntervalMs: values.ENTRA_DELTA_INTERVAL_SECONDS * 1000,
     },
     statusToken: values.STATUS_TOKEN,
     statusTokenSecretId: values.STATUS_TOKEN_SECRET_ID,
@@ -229,6 +245,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     kiroScimSecretId: values.KIRO_SCIM_SECRET_ID,
     scimRequestTimeoutMs: values.SCIM_REQUEST_TIMEOUT_MS,
     runChunkSize: values.RUN_CHUNK_SIZE,
+    deepAuditHourUtc: values.DEEP_AUDIT_HOUR_UTC === "off" ? undefined : values.DEEP_AUDIT_HOUR_UTC,
     sweepGraceMs: values.SWEEP_GRACE_SECONDS * 1000,
     pauseProbeMs: values.PAUSE_PROBE_SECONDS * 1000,
     scheduler:

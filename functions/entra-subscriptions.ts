@@ -14,18 +14,32 @@ import { secretsManager } from "./shared/secret-dependencies";
 
 export type EntraSubscriptionsDependencies = LedgerDependencies & EntraDependencies & { bus: EventBus };
 
+export interface EntraSubscriptionsOptions {
+  /**
+   * False where Graph cannot reach the service (a local run with no public HTTPS base URL): Graph
+   * would refuse the subscriptions at its validation handshake, so the delta round alone carries the
+   * sync. The deployed function keeps the default, since the stack always gives it the API's URL.
+   */
+  subscriptions?: boolean;
+}
+
 /**
  * Scheduled: keeps the /groups and /users subscriptions alive, then runs one delta round so that
  * whatever Graph failed to notify (it drops notifications after 4 h) still reaches Kiro.
  */
-export function createEntraSubscriptionsHandler(dependencies: () => EntraSubscriptionsDependencies) {
+export function createEntraSubscriptionsHandler(
+  dependencies: () => EntraSubscriptionsDependencies,
+  { subscriptions = true }: EntraSubscriptionsOptions = {},
+) {
   return middy()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
     .handler(async () =>
       unlessSecretsEmpty("entra-subscriptions", async () => {
         const deps = dependencies();
-        const run = await (await deps.entraSubscriptions()).ensure();
+        const run = subscriptions
+          ? await (await deps.entraSubscriptions()).ensure()
+          : { created: [], renewed: [], failed: [] };
         metrics.addMetric("SubscriptionRenewalFailed", MetricUnit.Count, run.failed.length);
         const delta = await syncEntraDelta({ ...deps, reader: await deps.entraDirectory() });
         logger.info("entra subscriptions and delta", { ...run, ...delta });

@@ -9,7 +9,11 @@ import { once } from "./shared/once";
 import { logger, metrics, unlessSecretsEmpty } from "./shared/powertools";
 import { type WorkerDependencies, workerDependencies } from "./shared/worker-dependencies";
 
-/** Scheduled (hourly): marks every synced and every in-scope group for a full re-read and triggers it. */
+/**
+ * Scheduled (hourly): marks every synced and every in-scope group for a full re-read and triggers
+ * it; the run that starts in DEEP_AUDIT_HOUR_UTC is a deep audit, which also reads Kiro's users and
+ * their groups (one SCIM read per user) and repairs drift, so once a day is enough.
+ */
 export function createReconcileHandler(dependencies: () => WorkerDependencies) {
   return middy()
     .use(injectLambdaContext(logger, { resetKeys: true }))
@@ -17,11 +21,10 @@ export function createReconcileHandler(dependencies: () => WorkerDependencies) {
     .handler(async () =>
       unlessSecretsEmpty("reconcile", async () => {
         const deps = dependencies();
-        const report = await reconcileGroups({
-          ...deps,
-          directories: await deps.configuredDirectories(),
-          kiro: await currentKiro(deps),
-        });
+        const report = await reconcileGroups(
+          { ...deps, directories: await deps.configuredDirectories(), kiro: await currentKiro(deps) },
+          { deep: new Date().getUTCHours() === deps.config.deepAuditHourUtc },
+        );
         const groups = Object.values(report.groups).reduce((sum, count) => sum + (count ?? 0), 0);
         metrics.addMetric("ReconcileGroups", MetricUnit.Count, groups);
         logger.info("reconcile started", { ...report });

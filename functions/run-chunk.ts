@@ -4,7 +4,7 @@ import { EventBridgeEnvelope } from "@aws-lambda-powertools/parser/envelopes/eve
 import { parser } from "@aws-lambda-powertools/parser/middleware";
 import middy from "@middy/core";
 import { loadConfig } from "../core/config";
-import { RunChunkSchema } from "../core/domain/sync-events";
+import { type RunChunk, RunChunkSchema } from "../core/domain/sync-events";
 import { deliverWithRetries } from "../core/use-cases/deliver-with-retries";
 import { executeRunChunk } from "../core/use-cases/run-chunks";
 import { once } from "./shared/once";
@@ -30,7 +30,8 @@ export function createRunChunkHandler(dependencies: () => WorkerDependencies) {
           executeRunChunk(chunk, {
             ...deps,
             directories: await deps.configuredDirectories(),
-            scim: chunk.step.phase.startsWith("audit") ? await deps.kiroScim() : undefined,
+            scim: readsKiro(chunk) ? await deps.kiroScim() : undefined,
+            removalPolicy: deps.config.removalPolicy,
             chunkSize: deps.config.runChunkSize,
           }),
         retryDependencies(deps),
@@ -39,5 +40,8 @@ export function createRunChunkHandler(dependencies: () => WorkerDependencies) {
       return delivery;
     });
 }
+
+/** The audit reads Kiro and a reconcile's user re-read pushes the users it found changed. */
+const readsKiro = (chunk: RunChunk) => chunk.step.phase.startsWith("audit") || chunk.step.phase === "users";
 
 export const handler = createRunChunkHandler(once(() => workerDependencies(loadConfig())));

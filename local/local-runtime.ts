@@ -1,11 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, BlockList, isIP } from "node:net";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import { createLedgerTable } from "../core/adapters/dynamo/create-ledger-table";
 import { loadConfig, type ServiceConfig } from "../core/config";
-import { SyncError } from "../core/domain/errors";
+import { asError, SyncError } from "../core/domain/errors";
 import { recordAsyncFailure } from "../core/use-cases/deliver-with-retries";
 import type { SweepReport } from "../core/use-cases/sweep-stranded";
 import { createAdminHandler } from "../functions/admin";
@@ -44,7 +44,10 @@ export interface LocalRuntime {
   sample: ReturnType<typeof seedSampleOrg> | undefined;
   /** The local Graph tenant; absent with real Entra settings, or when the process does not trust the local CA. */
   graphTenant: GraphTenantServer | undefined;
-  /** The scheduled Entra job (subscriptions, then one delta round), run on demand. */
+  /**
+   * The scheduled Entra job (subscriptions, then one delta round), run on demand; it also runs at
+   * start and every ENTRA_DELTA_INTERVAL_SECONDS while an Entra source is configured.
+   */
   runEntraMaintenance(): Promise<unknown>;
   /** The scheduled sweep (every minute locally), run on demand. */
   runSweep(): Promise<SweepReport>;
@@ -158,7 +161,9 @@ export async function startLocalRuntime(
     const server = await listen(config.port, routes);
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     if (graphTenant) config.entra.notificationBaseUrl ??= url;
-    const entraJob = createEntraSubscriptionsHandler(() => dependencies) as unknown as (
+    /* The sample tenant delivers to the local URL; real Graph only to a public HTTPS one (a tunnel). */
+    const subscriptions = graphTenant !== undefined || isPublicHttpsUrl(config.entra.notificationBaseUrl);
+    const entraJob = createEntraSubscriptionsHandler(() => dependencies, { subscriptions }) as unknown as (
       event: unknown,
       context: Context,
     ) => Promise<unknown>;
@@ -167,7 +172,37 @@ export async function startLocalRuntime(
       await bus.idle();
       return result;
     };
-    if (graphTenant) await runEntraMaintenance();
+    const every = describeInterval(config.entra.deltaIntervalMs);
+    let entraRound: Promise<void> | undefined;
+    /* One round at a time: a tick that finds the previous round still running skips. */
+    const scheduledEntraRound = () => {
+      entraRound ??= runEntraMaintenance()
+        .then(
+          () => undefined,
+          (error: unknown) =>
+            console.error(
+              `Entra maintenance round failed (the next one runs in ${every}): ${asError(error).message}`,
+            ),
+        )
+        .finally(() => {
+          entraRound = undefined;
+        });
+      return entraRound;
+    };
+    const entraConfigured = Boolean(graphTenant || config.entra.tenantId || config.entra.secretId);
+    let entraTimer: NodeJS.Timeout | undefined;
+    if (entraConfigured) {
+      if (!subscriptions) {
+        const base = config.entra.notificationBaseUrl;
+        const why = base ? `${base} is not a public HTTPS URL Graph can reach` : "is not set";
+        console.log(
+          `Entra notifications are off (ENTRA_NOTIFICATION_BASE_URL ${why}): no Graph subscriptions; a delta round every ${every} carries the sync`,
+        );
+      }
+      await scheduledEntraRound();
+      entraTimer = setInterval(() => void scheduledEntraRound(), config.entra.deltaIntervalMs);
+      entraTimer.unref();
+    }
     const sweepJob = createSweepHandler(() => dependencies) as unknown as (
       event: unknown,
       context: Context,
@@ -189,6 +224,8 @@ export async function startLocalRuntime(
       bus,
       stop: async () => {
         clearInterval(sweepTimer);
+        clearInterval(entraTimer);
+        await entraRound;
         bus.stop();
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -199,6 +236,43 @@ export async function startLocalRuntime(
     for (const service of started.reverse()) await service.stop();
     throw error;
   }
+}
+
+const privateAddresses = new BlockList();
+for (const [network, prefix] of [
+  ["0.0.0.0", 8],
+  ["10.0.0.0", 8],
+  ["127.0.0.0", 8],
+  ["169.254.0.0", 16],
+  ["172.16.0.0", 12],
+  ["192.168.0.0", 16],
+] as const)
+  privateAddresses.addSubnet(network, prefix, "ipv4");
+for (const [network, prefix] of [
+  ["::", 127],
+  ["fc00::", 7],
+  ["fe80::", 10],
+] as const)
+  privateAddresses.addSubnet(network, prefix, "ipv6");
+
+/**
+ * Graph validates a subscription's URLs by calling them and delivers only over HTTPS, so a base URL
+ * that is plain HTTP, loopback or on a private network would only fail every subscription attempt.
+ */
+function isPublicHttpsUrl(value: string | undefined): boolean {
+  if (!value) return false;
+  const { protocol, hostname } = new URL(value);
+  const host = hostname.replace(/^\[|\]$/g, "").toLowerCase();
+  if (protocol !== "https:" || host === "localhost" || host.endsWith(".localhost")) return false;
+  const family = isIP(host);
+  return family === 0 || !privateAddresses.check(host, family === 6 ? "ipv6" : "ipv4");
+}
+
+/** The printed lines name the interval as people set it: the default reads "30 minutes", a test's "1 s". */
+function describeInterval(ms: number): string {
+  const seconds = ms / 1000;
+  if (seconds % 60 !== 0) return `${seconds} s`;
+  return seconds === 60 ? "1 minute" : `${seconds / 60} minutes`;
 }
 
 /** An already running DynamoDB (Local) named by DYNAMODB_ENDPOINT: used, never stopped. */

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { z } from "zod";
 
 /**
@@ -56,4 +57,38 @@ export function notifiedResource(notification: ChangeNotification): {
         ? "user"
         : "other";
   return { kind, id: notification.resourceData?.id ?? id ?? "" };
+}
+
+/**
+ * What identifies a delivery of a notification, for spotting Graph's redeliveries (it resends what
+ * got no 2xx within 3 s, for up to 4 h). Built only from fields every user and group notification
+ * has: `sequenceNumber` shows in some captured payloads but not in the documented `resourceData`,
+ * and the notification's own `id` is optional, so neither can be relied on. `resourceData` enters
+ * as a digest, which covers `eventTime`, `sequenceNumber` and `members@delta` whenever they are sent.
+ */
+export function notificationDedupeKey(notification: ChangeNotification): string {
+  const { subscriptionId, resource, changeType } = notification;
+  return `${subscriptionId}/${resource}/${changeType}/${resourceDataDigest(notification)}`;
+}
+
+/**
+ * A short sha256 of `resourceData` as JSON with sorted keys, so the same payload gives the same
+ * digest whatever order Graph (or a proxy) wrote its keys in. Arrays keep their order.
+ */
+export function resourceDataDigest(notification: ChangeNotification): string {
+  return createHash("sha256")
+    .update(stableJson(notification.resourceData ?? null))
+    .digest("hex")
+    .slice(0, 16);
+}
+
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value)
+      .filter(([, field]) => field !== undefined)
+      .sort(([left], [right]) => (left < right ? -1 : left > right ? 1 : 0));
+    return `{${entries.map(([name, field]) => `${JSON.stringify(name)}:${stableJson(field)}`).join(",")}}`;
+  }
+  return JSON.stringify(value) ?? "null";
 }

@@ -15,6 +15,13 @@ export interface IdentityDirectory {
   /** `undefined` when the IdP no longer has the user. */
   getUser(id: string): Promise<DirectoryUser | undefined>;
   /**
+   * Many users in few requests, for a reconcile's re-read of every managed user (Graph: 15 ids a
+   * request, Okta: 20), so a 20,000-user directory costs about a thousand reads, not 20,000. An id
+   * missing from the answer is not proof of deletion (Okta lists leave deprovisioned users out):
+   * callers confirm it with {@link getUser}. Any failure throws, never a partial answer.
+   */
+  readUsers(ids: readonly string[]): Promise<Map<string, DirectoryUser>>;
+  /**
    * Everyone in the group: users through nested groups too (Kiro has no nested groups, so they are
    * flattened), plus the nested groups met on the way. A failure on the first page throws; a later
    * one returns what was read with `complete: false`.

@@ -256,6 +256,8 @@ export interface Ledger {
   ): Promise<boolean>;
   listMemberships(source: IdentitySource, groupId: string): Promise<MembershipRecord[]>;
   listGroupIdsOfUser(source: IdentitySource, userId: string): Promise<string[]>;
+  /** Every membership record of one user (any state), for a deep audit's comparison with Kiro. */
+  listMembershipsOfUser(source: IdentitySource, userId: string): Promise<MembershipRecord[]>;
   /**
    * Records what Kiro accepted. A membership whose desired state moved on since the worker read it
    * (`seenVersion`) keeps its pending status, so a concurrent change is never marked synced.
@@ -336,6 +338,21 @@ export interface NewRun {
   /** Users, groups or memberships the run expects to handle, for progress and ETA. */
   total: number;
   step: RunStep;
+  /** A deep audit: the Kiro walk also reads each user's groups and repairs drift. */
+  deep?: boolean | undefined;
+}
+
+/** What a deep audit found Kiro holding against the desired state, and repaired. */
+export interface DriftReport {
+  /** Managed users whose attributes or `active` differed. */
+  users: number;
+  /** Memberships the ledger believed applied that Kiro did not have. */
+  missingMemberships: number;
+  /** Managed users in managed groups they should not be in. */
+  extraMemberships: number;
+  /** Users this service does not manage, taken out of groups it manages (the users are left alone). */
+  strangersRemoved: number;
+  examples: string[];
 }
 
 export interface UnmanagedReport {
@@ -356,6 +373,7 @@ export interface RunRecord extends Omit<NewRun, "step"> {
   /** When the run last moved: a run that stopped moving is picked up again by the sweep. */
   updatedAt: string;
   unmanaged?: UnmanagedReport | undefined;
+  drift?: DriftReport | undefined;
 }
 
 export interface RunAdvance {
@@ -363,6 +381,7 @@ export interface RunAdvance {
   next: RunStep | undefined;
   itemsDone: number;
   unmanaged?: UnmanagedReport | undefined;
+  drift?: DriftReport | undefined;
 }
 
 export interface KiroTargetRecord {

@@ -1,5 +1,5 @@
 import type { IdentitySource } from "../domain/identity-source";
-import type { GroupRecord, Ledger, LedgerKind, StatusEntry, SyncStatus } from "../ports/ledger";
+import type { DriftReport, GroupRecord, Ledger, LedgerKind, StatusEntry, SyncStatus } from "../ports/ledger";
 
 export interface StatusReport {
   generatedAt: string;
@@ -67,6 +67,8 @@ export interface StatusReport {
     removals: number;
     error: string | undefined;
     stalledSeconds: number;
+    /** A deep audit's findings so far, each repaired (see repair-kiro-drift.ts); absent on other runs. */
+    drift?: DriftReport | undefined;
   }[];
   /** Kiro objects no ledger entry maps (made by hand or another tool), as of the last reconcile audit. */
   unmanaged: { users: number; groups: number; examples: string[]; auditedAt: string } | null;
@@ -199,6 +201,7 @@ export async function buildStatusReport(
     removals: run.removals,
     error: run.error,
     stalledSeconds: run.step ? Math.round((now.getTime() - Date.parse(run.updatedAt)) / 1000) : 0,
+    ...(run.deep ? { drift: run.drift } : {}),
   }));
   const audited = runs.find((run) => run.kind === "reconcile" && run.finishedAt && run.unmanaged);
   if (audited?.unmanaged) report.unmanaged = { ...audited.unmanaged, auditedAt: audited.finishedAt! };

@@ -6,7 +6,9 @@ import {
   ChangeNotificationSchema,
   LifecycleNotificationSchema,
   NotificationBatchSchema,
+  notificationDedupeKey,
   notifiedResource,
+  resourceDataDigest,
 } from "../domain/graph-notifications";
 import type { GroupScope } from "../domain/group-scope";
 import { changeVersion } from "../domain/identity-source";
@@ -38,6 +40,19 @@ export function validationEcho(request: HookRequest): HookAnswer | undefined {
   if (token === undefined) return undefined;
   return { status: 200, body: token, contentType: "text/plain; charset=utf-8" };
 }
+
+/**
+ * How long a notification's dedupe key is kept. Graph retries for up to 4 h, but most retries come
+ * within minutes (a slow endpoint's every 10 min), and a longer window is not free: when
+ * `resourceData` carries no `eventTime` (the documented minimum is ids only), a later, genuinely
+ * new change to the same object sends a byte-identical notification and is dropped. That drop is
+ * usually harmless, since the re-read the first notification asked for reads Graph when the worker
+ * runs, often after the second change; when the re-read ran before it, the change waits for the
+ * next delta round (every 30 min) or the hourly reconcile. Payloads with an `eventTime` never
+ * collide that way, and their redeliveries after the window ask for nothing new (see
+ * `notificationVersion`); ids-only ones cost one more re-read.
+ */
+const dedupeWindowSeconds = 3600;
 
 type Parsed<T> = { items: T[]; summary: IngestSummary } | { refusal: HookAnswer };
 
@@ -97,8 +112,8 @@ export async function receiveEntraNotifications(
   const { items, summary } = parsed;
   const touched = new Set<string>();
   await forEachLimited(items, 8, async (notification) => {
-    const dedupeKey = notificationKey(notification);
-    if (dedupeKey && (await deps.ledger.hasProcessedEvent("entra", dedupeKey))) {
+    const dedupeKey = notificationDedupeKey(notification);
+    if (await deps.ledger.hasProcessedEvent("entra", dedupeKey)) {
       summary.duplicates += 1;
       return;
     }
@@ -108,7 +123,7 @@ export async function receiveEntraNotifications(
       summary.recorded += 1;
       for (const groupId of outcome.touched) touched.add(groupId);
     }
-    if (dedupeKey) await deps.ledger.markEventProcessed("entra", dedupeKey);
+    await deps.ledger.markEventProcessed("entra", dedupeKey, dedupeWindowSeconds);
   });
   summary.groupsTouched = touched.size;
   await deps.bus.publish(
@@ -117,11 +132,17 @@ export async function receiveEntraNotifications(
   return { status: 202, summary };
 }
 
-function notificationKey(notification: ChangeNotification): string | undefined {
+/**
+ * The same payload gets the same version, so a copy that gets past the dedupe key (redelivered
+ * after the window, or sent again through a second subscription) is not newer than the refresh it
+ * already asked for and starts no second re-read of the group from Graph. Without `eventTime` the
+ * receipt time is the only clock, so there each delivery is newer and only the dedupe key holds.
+ */
+function notificationVersion(notification: ChangeNotification): string {
+  const eventTime = notification.resourceData?.eventTime;
+  const when = eventTime && !Number.isNaN(Date.parse(eventTime)) ? eventTime : new Date().toISOString();
   const sequence = notification.resourceData?.sequenceNumber;
-  return sequence === undefined
-    ? undefined
-    : `${notification.subscriptionId}/${notification.resourceData?.id}/${sequence}`;
+  return changeVersion(when, sequence === undefined ? resourceDataDigest(notification) : `${sequence}`);
 }
 
 async function recordNotification(
@@ -130,12 +151,12 @@ async function recordNotification(
 ): Promise<{ touched: string[] } | { ignored: string }> {
   const { ledger } = deps;
   const { kind, id } = notifiedResource(notification);
-  const eventTime = notification.resourceData?.eventTime;
-  const when = eventTime && !Number.isNaN(Date.parse(eventTime)) ? eventTime : new Date().toISOString();
-  const version = changeVersion(when, `${notification.resourceData?.sequenceNumber ?? randomUUID()}`);
+  const version = notificationVersion(notification);
   if (kind === "user") {
-    if (!(await ledger.requestUserProfile("entra", id, version, { onlyIfKnown: true })))
-      return { ignored: "unknown-user" };
+    const requested = await ledger.requestUserProfile("entra", id, version, { onlyIfKnown: true });
+    // A redelivery carries the same version, which is refused for a user already asked for; if the
+    // first delivery died before marking the groups, the redelivery must still mark them.
+    if (!requested && !(await ledger.getUser("entra", id))) return { ignored: "unknown-user" };
     const groupIds = await ledger.listGroupIdsOfUser("entra", id);
     await ledger.markGroupsDirty("entra", groupIds);
     return { touched: groupIds };

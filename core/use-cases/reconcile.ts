@@ -25,6 +25,8 @@ export interface ReconcileReport {
   groups: number;
   /** Set when this run found Kiro reset and started re-provisioning instead. */
   reprovisioning?: string;
+  /** A deep audit: Kiro's users and their groups are read and drift repaired (see repair-kiro-drift.ts). */
+  deep: boolean;
 }
 
 /**
@@ -34,11 +36,15 @@ export interface ReconcileReport {
  * so any directory size fits the Lambda timeout; the worker diffs each group and sends Kiro only
  * the difference, so a reconcile with nothing changed makes no SCIM write at all.
  */
-export async function reconcileGroups(deps: ReconcileDependencies): Promise<ReconcileReport> {
+export async function reconcileGroups(
+  deps: ReconcileDependencies,
+  options: { deep?: boolean } = {},
+): Promise<ReconcileReport> {
   const now = (deps.now ?? (() => new Date()))();
   const runId = randomUUID();
   const sources = Object.keys(deps.directories) as IdentitySource[];
-  const report: ReconcileReport = { startedAt: now.toISOString(), runId, groups: 0 };
+  const deep = options.deep === true;
+  const report: ReconcileReport = { startedAt: now.toISOString(), runId, groups: 0, deep };
   const target = await ensureKiroTarget({ ...deps, sources, scim: deps.kiro.scim }, deps.kiro);
   if (target === "reprovisioning") return { ...report, reprovisioning: "the Kiro SCIM endpoint changed" };
   if (await mappedIdsMostlyGone(deps.ledger, deps.kiro.scim, sources)) {
@@ -61,6 +67,7 @@ export async function reconcileGroups(deps: ReconcileDependencies): Promise<Reco
       startedAt: report.startedAt,
       managedUsers,
       total: report.groups,
+      deep,
     },
     sources,
   );

@@ -4,16 +4,30 @@ import { changeVersion, type IdentitySource } from "../domain/identity-source";
 import type { RunChunk } from "../domain/sync-events";
 import type { EventBus } from "../ports/event-bus";
 import type { IdentityDirectory } from "../ports/identity-directory";
-import type { KiroScimPort, ScimPage } from "../ports/kiro-scim";
-import type { Ledger, NewRun, RunKind, RunRecord, RunStep, UnmanagedReport } from "../ports/ledger";
+import type { KiroScimPort, ScimPage, ScimUser } from "../ports/kiro-scim";
+import type {
+  DriftReport,
+  Ledger,
+  NewRun,
+  RunKind,
+  RunRecord,
+  RunStep,
+  UnmanagedReport,
+} from "../ports/ledger";
+import { emptyDriftReport, repairKiroDrift } from "./repair-kiro-drift";
+import { readUsersConfirmed, recordUserRereads } from "./reread-users";
+import { pushChangedUsers, type RemovalPolicy } from "./sync-group";
 
 export interface RunChunkDependencies {
   ledger: Ledger;
   bus: EventBus;
   scope: GroupScope;
   directories: Partial<Record<IdentitySource, IdentityDirectory>>;
-  /** Needed by a reconcile's audit of Kiro; re-provisioning never reads Kiro. */
+  /** Needed by a reconcile's user re-read (pushes) and audit of Kiro; re-provisioning never reads Kiro. */
   scim?: KiroScimPort | undefined;
+  /** What a reconcile's user re-read does in Kiro to a user the IdP deleted. */
+  removalPolicy?: RemovalPolicy | undefined;
+  now?: () => Date;
   /** Ledger ids per chunk; SCIM pages per audit chunk are a tenth of it (100 objects a page). */
   chunkSize: number;
 }
@@ -21,7 +35,7 @@ export interface RunChunkDependencies {
 export type RunChunkOutcome = "advanced" | "finished" | "duplicate" | "missing";
 
 const phasesPerSource: Record<RunKind, RunStep["phase"][]> = {
-  reconcile: ["discover", "groups"],
+  reconcile: ["discover", "groups", "users"],
   reprovision: ["users", "groups"],
 };
 const auditPhases: RunStep["phase"][] = ["audit-groups", "audit-users"];
@@ -65,6 +79,7 @@ export async function executeRunChunk(chunk: RunChunk, deps: RunChunkDependencie
     next,
     itemsDone: done.items,
     unmanaged: done.unmanaged,
+    drift: done.drift,
   });
   if (!moved) return "duplicate";
   if (!next) return "finished";
@@ -97,6 +112,7 @@ interface ChunkDone {
   /** Undefined: the phase is complete. */
   cursor: string | undefined;
   unmanaged?: UnmanagedReport | undefined;
+  drift?: DriftReport | undefined;
 }
 
 async function chunkWork(run: RunRecord, step: RunStep, deps: RunChunkDependencies): Promise<ChunkDone> {
@@ -109,6 +125,7 @@ async function chunkWork(run: RunRecord, step: RunStep, deps: RunChunkDependenci
         ? refreshLedgerGroups(run, step, requireSource(source), deps)
         : invalidateGroupPage(step, requireSource(source), deps);
     case "users": {
+      if (run.kind === "reconcile") return rereadUserPage(run, step, requireSource(source), deps);
       const page = await deps.ledger.pageIds(requireSource(source), "USER", {
         after: step.cursor,
         limit: deps.chunkSize,
@@ -170,6 +187,55 @@ async function refreshLedgerGroups(
   return { items: triggered, cursor: page.last };
 }
 
+/**
+ * A page of the ledger's users, re-read from the IdP in its batches and compared with what the
+ * ledger last recorded: the changes (profile, status, deletion) are recorded and pushed to Kiro at
+ * once, so a change whose event was lost is repaired by the next reconcile, even for a user who is
+ * in no group any more. Users already deleted are not read again (Okta never restores one; an Entra
+ * user restored from deletedItems comes back through users/delta). Users still waiting for a change already recorded (the Entra delta round
+ * learnt it) are pushed too. Unchanged users cost reads only. Costs ⌈users/15⌉ Graph or ⌈users/20⌉
+ * Okta reads, plus one per user a batch did not return.
+ */
+async function rereadUserPage(
+  run: RunRecord,
+  step: RunStep,
+  source: IdentitySource,
+  deps: RunChunkDependencies,
+): Promise<ChunkDone> {
+  const page = await deps.ledger.pageIds(source, "USER", { after: step.cursor, limit: deps.chunkSize });
+  const directory = deps.directories[source];
+  if (!directory || page.ids.length === 0) return { items: 0, cursor: page.last };
+  const known = await deps.ledger.getUsers(source, page.ids);
+  const readable = [...known.values()].filter(
+    (user) => (user.profile !== undefined || user.scimId) && user.lifecycle !== "deleted",
+  );
+  const read = await readUsersConfirmed(
+    directory,
+    readable.map((user) => user.idpId),
+  );
+  const version = changeVersion((deps.now ?? (() => new Date()))(), `reread-${run.runId}`);
+  const reread = await recordUserRereads(deps.ledger, source, known, read, version);
+  const waiting = readable
+    .filter((user) => user.scimId && user.status === "pending")
+    .map((user) => user.idpId);
+  if (deps.scim)
+    await pushChangedUsers(source, [...new Set([...reread.changed, ...reread.deleted, ...waiting])], {
+      ledger: deps.ledger,
+      scim: deps.scim,
+      directory,
+      removalPolicy: deps.removalPolicy ?? "deactivate",
+    });
+  const creations = new Set<string>();
+  for (const userId of reread.changed.filter((id) => !known.get(id)?.scimId))
+    for (const groupId of await deps.ledger.listGroupIdsOfUser(source, userId)) creations.add(groupId);
+  if (creations.size > 0) await deps.ledger.markGroupsDirty(source, [...creations]);
+  const groups = new Set([...reread.groupsTouched, ...creations]);
+  await deps.bus.publish(
+    [...groups].map((groupId) => ({ type: "GroupChanged", detail: { source, groupId } })),
+  );
+  return { items: page.ids.length, cursor: page.last };
+}
+
 async function requestRefreshes(
   deps: RunChunkDependencies,
   source: IdentitySource,
@@ -205,8 +271,8 @@ async function invalidateGroupPage(
  * Walks Kiro's users or groups (reads only, 100 a page) and counts those this service does not
  * manage: no ledger entry maps that Kiro id (an object whose externalId the ledger knows but has no
  * Kiro id for yet is being created by a worker right now, and counts as ours). They are reported,
- * never changed. Costs
- * ⌈users/100⌉ + ⌈groups/100⌉ GETs per reconcile run.
+ * never changed (a deep run only takes such a user out of a group this service manages). Costs ⌈users/100⌉ + ⌈groups/100⌉ GETs per reconcile run; a deep run also reads
+ * each user's groups and repairs drift (see repair-kiro-drift.ts), a page of 100 users a chunk.
  */
 async function auditKiro(
   run: RunRecord,
@@ -218,7 +284,9 @@ async function auditKiro(
   const unmanaged: UnmanagedReport = run.unmanaged ?? { users: 0, groups: 0, examples: [] };
   if (!scim) return { items: 0, cursor: undefined, unmanaged };
   const sources = Object.keys(deps.directories) as IdentitySource[];
-  const pages = Math.max(1, Math.ceil(deps.chunkSize / 100));
+  const deep = run.deep === true && kind === "user";
+  const drift = deep ? (run.drift ?? emptyDriftReport()) : undefined;
+  const pages = deep ? 1 : Math.max(1, Math.ceil(deps.chunkSize / 100));
   let cursor: string | undefined = step.cursor ?? "";
   let items = 0;
   for (let read = 0; read < pages && cursor !== undefined; read++) {
@@ -246,9 +314,16 @@ async function auditKiro(
       if (unmanaged.examples.length < maxUnmanagedExamples)
         unmanaged.examples.push(`${kind}:${item.userName ?? item.displayName ?? "?"} (${item.id})`);
     }
+    if (drift)
+      await repairKiroDrift(
+        page.items as ScimUser[],
+        run.runId,
+        { ...deps, scim, removalPolicy: deps.removalPolicy ?? "deactivate" },
+        drift,
+      );
     cursor = page.nextCursor;
   }
-  return { items, cursor, unmanaged };
+  return { items, cursor, unmanaged, drift };
 }
 
 function sameStep(a: RunStep, b: RunStep): boolean {

@@ -2,40 +2,51 @@ import { randomUUID } from "node:crypto";
 import { SyncError } from "../domain/errors";
 import type { GroupScope } from "../domain/group-scope";
 import { changeVersion } from "../domain/identity-source";
+import type { DirectoryDeltaReader } from "../ports/directory-delta-reader";
 import type { EventBus } from "../ports/event-bus";
-import type { GroupDeltaReader } from "../ports/group-delta-reader";
 import type { Ledger } from "../ports/ledger";
+import { recordUserRereads } from "./reread-users";
 
 export interface EntraDeltaDependencies {
   ledger: Ledger;
   bus: EventBus;
   scope: GroupScope;
-  reader: GroupDeltaReader;
+  reader: DirectoryDeltaReader;
   now?: () => Date;
 }
 
+export interface EntraDeltaReport {
+  groupsTouched: number;
+  /** Known users whose profile, `accountEnabled` or existence changed since the last round. */
+  usersChanged: number;
+  fullResync: boolean;
+}
+
 /**
- * One round of the Graph /groups delta query, from the deltaLink kept in the ledger: catches what
- * notifications missed (Graph drops them after 4 h). An expired link (7 days, or 410 Gone) starts a
- * full enumeration, and then every synced group is re-read in full instead of trusting the
- * enumeration's direct-member lists. Versions are the read's own time, so a change that arrived
- * both by notification and by delta is applied once: the second write finds nothing new to do.
+ * One round of the Graph /groups and /users delta queries, from the deltaLinks kept in the ledger:
+ * catches what notifications missed (Graph drops them after 4 h, and a profile edit may never be
+ * notified at all). An expired link (7 days, or 410 Gone) starts a full enumeration, and then every
+ * synced group is re-read in full instead of trusting the enumeration's direct-member lists.
+ * Versions are the read's own time, so a change that arrived both by notification and by delta is
+ * applied once: the second write finds nothing new to do.
  */
-export async function syncEntraDelta(
-  deps: EntraDeltaDependencies,
-): Promise<{ groupsTouched: number; fullResync: boolean }> {
-  const { ledger } = deps;
-  const stored = await ledger.getDeltaLink("groups");
-  let fullResync = stored === undefined;
-  let round: Awaited<ReturnType<GroupDeltaReader["groupsDelta"]>>;
-  try {
-    round = await deps.reader.groupsDelta(stored);
-  } catch (error) {
-    if (!(error instanceof SyncError && error.code === "IDP.DELTA_EXPIRED")) throw error;
-    fullResync = true;
-    round = await deps.reader.groupsDelta(undefined);
-  }
+export async function syncEntraDelta(deps: EntraDeltaDependencies): Promise<EntraDeltaReport> {
   const version = changeVersion((deps.now ?? (() => new Date()))(), `delta-${randomUUID()}`);
+  const groups = await applyGroupsDelta(deps, version);
+  const users = await applyUsersDelta(deps, version);
+  const touched = new Set([...groups.touched, ...users.touched]);
+  await deps.bus.publish(
+    [...touched].map((groupId) => ({ type: "GroupChanged", detail: { source: "entra", groupId } })),
+  );
+  return { groupsTouched: touched.size, usersChanged: users.changed, fullResync: groups.fullResync };
+}
+
+async function applyGroupsDelta(
+  deps: EntraDeltaDependencies,
+  version: string,
+): Promise<{ touched: Set<string>; fullResync: boolean }> {
+  const { ledger } = deps;
+  const { round, fullResync } = await deltaRound(ledger, "groups", (link) => deps.reader.groupsDelta(link));
   const touched = new Set<string>();
   for (const group of round.groups.values()) {
     const known = await ledger.getGroup("entra", group.id);
@@ -63,9 +74,46 @@ export async function syncEntraDelta(
       touched.add(parentId);
     }
   }
-  await deps.bus.publish(
-    [...touched].map((groupId) => ({ type: "GroupChanged", detail: { source: "entra", groupId } })),
-  );
   await ledger.recordDeltaLink("groups", round.deltaLink);
-  return { groupsTouched: touched.size, fullResync };
+  return { touched, fullResync };
+}
+
+/**
+ * Profile, status and deletion changes of users the ledger knows (users outside every synced group
+ * are ignored). Their groups are marked dirty so the next pass pushes them; a user in no group any
+ * more is pushed by the next reconcile's user re-read, which pushes every user left waiting.
+ */
+async function applyUsersDelta(
+  deps: EntraDeltaDependencies,
+  version: string,
+): Promise<{ touched: Set<string>; changed: number }> {
+  const { ledger } = deps;
+  const { round } = await deltaRound(ledger, "users", (link) => deps.reader.usersDelta(link));
+  const known = await ledger.getUsers("entra", [...round.users.keys()]);
+  const reread = await recordUserRereads(ledger, "entra", known, round.users, version);
+  const touched = new Set(reread.groupsTouched);
+  const dirtied = new Set<string>();
+  for (const userId of reread.changed)
+    for (const groupId of await ledger.listGroupIdsOfUser("entra", userId)) dirtied.add(groupId);
+  if (dirtied.size > 0) await ledger.markGroupsDirty("entra", [...dirtied]);
+  await ledger.recordDeltaLink("users", round.deltaLink);
+  return {
+    touched: new Set([...touched, ...dirtied]),
+    changed: reread.changed.length + reread.deleted.length,
+  };
+}
+
+/** Reads one round from the stored link; an expired link starts a full enumeration instead. */
+async function deltaRound<Round>(
+  ledger: Ledger,
+  name: "groups" | "users",
+  read: (deltaLink: string | undefined) => Promise<Round>,
+): Promise<{ round: Round; fullResync: boolean }> {
+  const stored = await ledger.getDeltaLink(name);
+  try {
+    return { round: await read(stored), fullResync: stored === undefined };
+  } catch (error) {
+    if (!(error instanceof SyncError && error.code === "IDP.DELTA_EXPIRED")) throw error;
+    return { round: await read(undefined), fullResync: true };
+  }
 }

@@ -29,6 +29,12 @@ export interface SyncGroupDependencies {
   now?: () => Date;
 }
 
+/** What pushing one user to Kiro takes. */
+export type UserPushDependencies = Pick<
+  SyncGroupDependencies,
+  "ledger" | "scim" | "directory" | "removalPolicy" | "now"
+>;
+
 export interface GroupSyncResult {
   outcome: "synced" | "busy" | "missing" | "group-failed";
   passes: number;
@@ -51,15 +57,7 @@ export async function syncGroup(
   deps: SyncGroupDependencies,
 ): Promise<GroupSyncResult> {
   const worker = deps.workerId ?? randomUUID();
-  const result: GroupSyncResult = {
-    outcome: "synced",
-    passes: 0,
-    usersPushed: 0,
-    usersFailed: 0,
-    membersAdded: 0,
-    membersRemoved: 0,
-    membershipsFailed: 0,
-  };
+  const result = emptyResult();
   const maxPasses = deps.maxPasses ?? 10;
   while (result.passes < maxPasses) {
     const lease = await deps.ledger.acquireGroupLease(
@@ -110,6 +108,18 @@ export async function syncGroup(
     if (!after || !hasWork(after)) break;
   }
   return result;
+}
+
+function emptyResult(): GroupSyncResult {
+  return {
+    outcome: "synced",
+    passes: 0,
+    usersPushed: 0,
+    usersFailed: 0,
+    membersAdded: 0,
+    membersRemoved: 0,
+    membershipsFailed: 0,
+  };
 }
 
 function hasWork(group: GroupRecord): boolean {
@@ -293,7 +303,7 @@ const asRemoved = (change: MemberChange) => ({
  */
 async function syncUser(
   user: UserRecord,
-  deps: SyncGroupDependencies,
+  deps: UserPushDependencies,
   result: GroupSyncResult,
   worker: string,
 ): Promise<string | undefined> {
@@ -336,8 +346,39 @@ async function syncUser(
   return scimId;
 }
 
+/**
+ * Pushes users outside any group pass, for a re-read that found them changed: a user deleted or
+ * disabled in the IdP may be in no group any more, so no group pass would carry its deactivation.
+ * Only users Kiro already has and whose change is not yet applied (creating a user is a group pass's
+ * job, under its claim). `evenIfSynced`: a deep audit found Kiro holding something else than what
+ * the ledger says was applied. A user Kiro refuses is marked failed and the others go on.
+ */
+export async function pushChangedUsers(
+  source: IdentitySource,
+  userIds: readonly string[],
+  deps: UserPushDependencies,
+  options: { evenIfSynced?: boolean } = {},
+): Promise<{ pushed: number; failed: number }> {
+  const result = emptyResult();
+  const users = await deps.ledger.getUsers(source, userIds);
+  const waiting = [...users.values()].filter(
+    (user) => user.scimId && (options.evenIfSynced || user.status !== "synced"),
+  );
+  await forEachLimited(waiting, 8, async (user) => {
+    try {
+      await syncUser({ ...user, status: "pending" }, deps, result, `push-${randomUUID()}`);
+    } catch (error) {
+      const failure = itemFailure(error);
+      if (!failure) throw error;
+      result.usersFailed += 1;
+      await deps.ledger.recordUserFailed(source, user.idpId, failure);
+    }
+  });
+  return { pushed: result.usersPushed, failed: result.usersFailed };
+}
+
 /** Another worker is creating this user: use its Kiro id once recorded instead of racing it. */
-async function waitForCreation(user: UserRecord, deps: SyncGroupDependencies): Promise<string | undefined> {
+async function waitForCreation(user: UserRecord, deps: UserPushDependencies): Promise<string | undefined> {
   for (let poll = 0; poll < 50; poll++) {
     await new Promise((resolve) => setTimeout(resolve, 200));
     const now = await deps.ledger.getUser(user.source, user.idpId);
@@ -353,7 +394,7 @@ async function waitForCreation(user: UserRecord, deps: SyncGroupDependencies): P
   });
 }
 
-async function refreshFromDirectory(user: UserRecord, deps: SyncGroupDependencies): Promise<UserRecord> {
+async function refreshFromDirectory(user: UserRecord, deps: UserPushDependencies): Promise<UserRecord> {
   const stale =
     !user.profile ||
     (user.profileRequestedVersion !== undefined &&

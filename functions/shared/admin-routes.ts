@@ -65,7 +65,8 @@ export const adminRoutes: [RegExp, Route][] = [
         return json(200, await planReconcile({ ...deps, directories, removalPolicy, removalHoldShare }));
       }
       const kiro = await currentKiro(deps);
-      return json(202, await reconcileGroups({ ...deps, directories, kiro }));
+      const deep = event.queryStringParameters?.deep === "true";
+      return json(202, await reconcileGroups({ ...deps, directories, kiro }, { deep }));
     },
   ],
 ];

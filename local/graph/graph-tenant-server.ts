@@ -66,8 +66,12 @@ export class GraphTenantServer {
   /** `expires_in` of the tokens issued from now on; Graph refuses a token once it has run out. */
   tokenLifetimeSeconds = 3599;
   private changes: MemberChange[] = [];
+  /** Users changed or deleted, by `seq`, for users/delta. */
+  private userChanges: { seq: number; userId: string; deleted: boolean }[] = [];
   private seq = 0;
   private notificationSeq = 0;
+  /** The last notification POST as sent, so Graph's redelivery of it can be played. */
+  private lastDelivery: { url: string; body: string } | undefined;
   private deltaValidFrom = 0;
   /** Access token → when it expires (ms since epoch). */
   private readonly issuedTokens = new Map<string, number>();
@@ -90,6 +94,21 @@ export class GraphTenantServer {
 
   addUser(user: GraphUserState): void {
     this.users.set(user.id, { ...user });
+  }
+
+  /** A profile or status edit, as an admin makes it in Entra: users/delta reports it; nothing notifies. */
+  updateUser(id: string, changes: Partial<Omit<GraphUserState, "id">>): void {
+    const user = this.users.get(id);
+    if (!user) throw new Error(`no user ${id}`);
+    Object.assign(user, changes);
+    this.userChanges.push({ seq: ++this.seq, userId: id, deleted: false });
+  }
+
+  /** Deletes the user as Entra does: gone from every group and from /users; users/delta reports `@removed`. */
+  deleteUser(id: string): void {
+    for (const [groupId, memberIds] of this.members) if (memberIds.has(id)) this.removeMember(groupId, id);
+    this.users.delete(id);
+    this.userChanges.push({ seq: ++this.seq, userId: id, deleted: true });
   }
 
   addGroup(group: { id: string; displayName: string }): void {
@@ -152,8 +171,7 @@ export class GraphTenantServer {
         "@odata.id": `Groups/${groupId}`,
         id: groupId,
         organizationId: this.tenantId,
-        eventTime: new Date().toISOString(),
-        sequenceNumber: Date.now() * 10_000 + ++this.notificationSeq,
+        eventTime: this.eventTime(),
       };
       if (delta) {
         resourceData["members@delta"] = [
@@ -174,6 +192,15 @@ export class GraphTenantServer {
     return this.post(subscription.notificationUrl, { value });
   }
 
+  /**
+   * Sends the last notification POST again, byte for byte, as Graph does when it got no 2xx within
+   * 3 s: it keeps resending for up to 4 h, so a receiver may see one notification many times.
+   */
+  async redeliverLastNotification(): Promise<number> {
+    if (!this.lastDelivery) throw new Error("no notification sent yet");
+    return this.send(this.lastDelivery.url, this.lastDelivery.body);
+  }
+
   /** A /users notification: ids only, like Graph's basic notifications for directory objects. */
   async notifyUserChange(userId: string): Promise<number> {
     const subscription = [...this.subscriptions.values()].find((candidate) => candidate.resource === "users");
@@ -192,8 +219,7 @@ export class GraphTenantServer {
             "@odata.id": `Users/${userId}`,
             id: userId,
             organizationId: this.tenantId,
-            eventTime: new Date().toISOString(),
-            sequenceNumber: Date.now() * 10_000,
+            eventTime: this.eventTime(),
           },
         },
       ],
@@ -224,11 +250,25 @@ export class GraphTenantServer {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
+  /**
+   * Graph's seven fractional digits, the last four from a counter: two changes never share an
+   * eventTime in Graph (100 ns ticks), and must not here however fast a test sends them.
+   */
+  private eventTime(): string {
+    const ticks = String(++this.notificationSeq % 10_000).padStart(4, "0");
+    return new Date().toISOString().replace("Z", `${ticks}Z`);
+  }
+
   private async post(url: string, body: unknown): Promise<number> {
+    this.lastDelivery = { url, body: JSON.stringify(body) };
+    return this.send(this.lastDelivery.url, this.lastDelivery.body);
+  }
+
+  private async send(url: string, body: string): Promise<number> {
     const response = await fetch(url, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify(body),
+      body,
     });
     await response.arrayBuffer();
     return response.status;
@@ -313,6 +353,14 @@ export class GraphTenantServer {
         "Authorization_RequestDenied",
         "Insufficient privileges to complete the operation.",
       );
+    if (collection === "users" && id === "delta" && method === "GET") return this.usersDelta(url);
+    if (collection === "users" && !id && method === "GET") {
+      const ids = idsOfFilter(url.searchParams.get("$filter"));
+      if (ids instanceof Error) return graphError(400, "Request_UnsupportedQuery", ids.message);
+      return this.page(url, () =>
+        [...this.users.values()].filter((user) => ids === undefined || ids.includes(user.id)),
+      );
+    }
     if (collection === "users" && id && method === "GET") {
       const user = this.users.get(id);
       return user
@@ -479,7 +527,44 @@ export class GraphTenantServer {
     return this.deltaPage(key, this.pagedResults.get(key)!, 0);
   }
 
-  private deltaPage(key: string, entries: unknown[], offset: number): Answer {
+  /**
+   * users/delta: the first round lists every user, later rounds the users changed or deleted since
+   * the token (a deleted user as `@removed`, reason `changed`: Entra keeps it 30 days in deletedItems).
+   */
+  private usersDelta(url: URL): Answer {
+    const path = "users/delta";
+    if (url.searchParams.has("$skiptoken")) {
+      const [key, offset] = (url.searchParams.get("$skiptoken") ?? "").split(":");
+      const entries = this.pagedResults.get(String(key));
+      if (!entries) return graphError(400, "Request_BadRequest", "unknown skiptoken");
+      return this.deltaPage(String(key), entries, Number(offset), path);
+    }
+    const token = url.searchParams.get("$deltatoken");
+    if (token !== null && Number(token) < this.deltaValidFrom) {
+      return {
+        ...graphError(410, "SyncStateNotFound", "The sync state is expired; start a full synchronization."),
+        headers: { location: `${this.baseUrl}/v1.0/${path}` },
+      };
+    }
+    const since = token === null ? undefined : Number(token);
+    const changed =
+      since === undefined
+        ? [...this.users.keys()]
+        : [
+            ...new Set(
+              this.userChanges.filter((change) => change.seq > since).map((change) => change.userId),
+            ),
+          ];
+    const entries = changed.map((userId) => {
+      const user = this.users.get(userId);
+      return user ?? { id: userId, "@removed": { reason: "changed" } };
+    });
+    const key = randomUUID();
+    this.pagedResults.set(key, [...entries, { deltaToken: this.seq }]);
+    return this.deltaPage(key, this.pagedResults.get(key)!, 0, path);
+  }
+
+  private deltaPage(key: string, entries: unknown[], offset: number, path = "groups/delta"): Answer {
     const pageSize = 2;
     const items = entries.slice(offset, offset + pageSize) as Record<string, unknown>[];
     const end = items.findIndex((item) => "deltaToken" in item);
@@ -489,7 +574,7 @@ export class GraphTenantServer {
         status: 200,
         body: {
           value: items.slice(0, end),
-          "@odata.deltaLink": `${this.baseUrl}/v1.0/groups/delta?$deltatoken=${deltaToken}`,
+          "@odata.deltaLink": `${this.baseUrl}/v1.0/${path}?$deltatoken=${deltaToken}`,
         },
       };
     }
@@ -497,7 +582,7 @@ export class GraphTenantServer {
       status: 200,
       body: {
         value: items,
-        "@odata.nextLink": `${this.baseUrl}/v1.0/groups/delta?$skiptoken=${key}:${offset + pageSize}`,
+        "@odata.nextLink": `${this.baseUrl}/v1.0/${path}?$skiptoken=${key}:${offset + pageSize}`,
       },
     };
   }
@@ -641,4 +726,17 @@ function expiryProblem(expirationDateTime: string): string | undefined {
     return `Subscription expiration can only be ${maxSubscriptionMinutes} minutes in the future.`;
   }
   return undefined;
+}
+
+/**
+ * The one `/users` filter this service sends, `id in ('…', …)`, with Graph's limit of 15 values;
+ * anything else is refused as Graph refuses an unsupported query.
+ */
+function idsOfFilter(filter: string | null): string[] | undefined | Error {
+  if (filter === null) return undefined;
+  const match = /^id in \((.*)\)$/.exec(filter.trim());
+  if (!match) return new Error(`Unsupported query: ${filter}`);
+  const ids = [...match[1]!.matchAll(/'((?:[^']|'')*)'/g)].map((quoted) => quoted[1]!.replaceAll("''", "'"));
+  if (ids.length > 15) return new Error("Too many values in the 'in' operator: at most 15 are allowed.");
+  return ids;
 }

@@ -87,6 +87,12 @@ export class OktaOrgServer {
     this.members.get(groupId)?.delete(userId);
   }
 
+  /** Deletes the user as Okta does: out of every group too; reads answer 404 from now on. */
+  deleteUser(userId: string): void {
+    for (const memberIds of this.members.values()) memberIds.delete(userId);
+    this.users.delete(userId);
+  }
+
   /** An OAuth service app whose `private_key_jwt` client assertions the token endpoint accepts. */
   registerServiceApp(clientId: string, publicKeyPem: string): void {
     this.serviceApps.set(clientId, createPublicKey(publicKeyPem));
@@ -192,6 +198,18 @@ export class OktaOrgServer {
       return error(404, "E0000022", "The endpoint does not support the provided HTTP method");
     }
     const [, , collection, id, sub] = parts;
+    if (collection === "users" && !id) {
+      const filter = url.searchParams.get("filter");
+      const ids = filter === null ? undefined : idsOfFilter(filter);
+      if (ids === null) return error(400, "E0000031", `Invalid search criteria. filter: ${filter}`);
+      const listed = [...this.users.values()].filter(
+        (user) => user.status !== "DEPROVISIONED" && (ids === undefined || ids.includes(user.id)),
+      );
+      return answer(
+        200,
+        listed.map((user) => this.userJson(user)),
+      );
+    }
     if (collection === "users" && id && !sub) {
       const user =
         this.users.get(id) ?? [...this.users.values()].find((candidate) => candidate.profile.login === id);
@@ -287,4 +305,13 @@ export class OktaOrgServer {
       _links: { self: { href: `${this.baseUrl}/api/v1/groups/${group.id}` } },
     };
   }
+}
+
+/**
+ * `id eq "…" or id eq "…"`, the one user filter this service sends; null for anything else (Okta
+ * answers 400 E0000031). As in Okta, the list leaves out DEPROVISIONED users.
+ */
+function idsOfFilter(filter: string): string[] | null {
+  const terms = filter.split(/\s+or\s+/i).map((term) => /^id eq "([^"]+)"$/i.exec(term.trim())?.[1]);
+  return terms.every((id) => id !== undefined) ? (terms as string[]) : null;
 }

@@ -54,7 +54,7 @@ const maxBodyBytes = 1024 * 1024;
 /**
  * Kiro's SCIM endpoint as IAM Identity Center implements it, on loopback, with a control API under
  * `/_emulator` to inject faults, reset the profile (delete-and-recreate: new tenant, new token,
- * nothing left) and read the request log. See reference/scim-target.md §1.3 for the rules.
+ * nothing left), make an administrator's console edits and read the request log. See reference/scim-target.md §1.3 for the rules.
  */
 export class KiroScimEmulator {
   readonly faults: FaultInjector;
@@ -342,6 +342,8 @@ export class KiroScimEmulator {
   }
 
   private controlAnswer(route: string, url: URL, raw: string): { status: number; body?: unknown } {
+    const edit = /^(POST|PATCH) \/_emulator\/console\/(users|groups)(?:\/([^/]+))?$/.exec(route);
+    if (edit) return this.consoleEdit(edit[1]!, edit[2]!, edit[3], raw);
     switch (route) {
       case "GET /_emulator/profile":
         return { status: 200, body: this.profile };
@@ -381,6 +383,30 @@ export class KiroScimEmulator {
       default:
         throw notFound(`No control route ${route}.`);
     }
+  }
+
+  /**
+   * An administrator's edit in the IAM Identity Center console: the same rules as SCIM, but not a
+   * SCIM request, so it is not in the request log. Tests use it to create drift the service did
+   * not cause: a stranger user, a member added or removed, a user renamed or disabled.
+   */
+  private consoleEdit(
+    method: string,
+    collection: string,
+    id: string | undefined,
+    raw: string,
+  ): { status: number; body?: unknown } {
+    const body = parseJson(raw);
+    const directory = this.directoryState;
+    if (method === "POST" && collection === "users" && !id)
+      return { status: 201, body: directory.createUser(body) };
+    if (method === "PATCH" && collection === "users" && id)
+      return { status: 200, body: directory.patchUser(id, body) };
+    if (method === "PATCH" && collection === "groups" && id) {
+      directory.patchGroup(id, body);
+      return { status: 204 };
+    }
+    throw notFound(`No console edit ${method} ${collection}${id ? `/${id}` : ""}.`);
   }
 
   private record(entry: RequestLogEntry): void {

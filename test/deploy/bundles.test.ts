@@ -231,6 +231,36 @@ describe("the bundles SST builds, run as deployed", () => {
     expect(unauthenticated.status).toBe(401);
   });
 
+  it("repairs on a deep reconcile what Kiro lost by hand and what Okta changed or deleted without an event", async () => {
+    // Prepare
+    const [engineering] = sampleGroups;
+    const [lost, silenced, deleted] = [...(service.okta?.members.get(engineering.id) ?? [])].slice(-3);
+    const state = service.emulator.directory.snapshot();
+    const kiroIdOf = (externalId: string) => String(state.users.find((u) => u.externalId === externalId)!.id);
+    const group = state.groups.find((candidate) => candidate.displayName === engineering.name)!;
+    const edit = await fetch(`${service.emulator.url}/_emulator/console/groups/${group.id}`, {
+      method: "PATCH",
+      body: JSON.stringify({
+        schemas: ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        Operations: [{ op: "remove", path: "members", value: [{ value: kiroIdOf(lost!) }] }],
+      }),
+    });
+    service.okta!.users.get(silenced!)!.status = "SUSPENDED";
+    service.okta!.deleteUser(deleted!);
+    // Act
+    const reconcile = await service.request("POST", "/admin/reconcile?deep=true", { headers: bearer() });
+    await service.idle();
+    // Assess
+    expect(edit.status).toBe(204);
+    expect(reconcile.status).toBe(202);
+    expect(kiroMembers(engineering.name)).toContain(lost);
+    const kiroSilenced = service.emulator.directory.snapshot().users.find((u) => u.externalId === silenced);
+    expect(kiroSilenced).toMatchObject({ active: false });
+    const kiroDeleted = service.emulator.directory.snapshot().users.find((u) => u.externalId === deleted);
+    expect(kiroDeleted).toMatchObject({ active: false });
+    expect(kiroMembers(engineering.name)).not.toContain(deleted);
+  });
+
   it("holds a large removal and applies it on approval", async () => {
     // Prepare
     const [engineering] = sampleGroups;

@@ -253,6 +253,35 @@ describe("notifications, whatever their order and member types", () => {
   });
 });
 
+describe("redelivered notifications", () => {
+  it("re-reads a group from Graph once however many times Graph redelivers its notification", async () => {
+    // Prepare
+    const joiner = entraUser();
+    tenant().addMember(developers.id, joiner.id);
+    const groupReads = () =>
+      tenant().requests.filter(
+        (request) =>
+          request.method === "GET" &&
+          request.path.startsWith(`/v1.0/groups/${developers.id}/transitiveMembers`) &&
+          !request.path.includes("skiptoken"),
+      ).length;
+    const before = groupReads();
+
+    // Act
+    await notify(developers.id, { added: [joiner.id] });
+    const redeliveries: number[] = [];
+    for (let attempt = 0; attempt < 4; attempt += 1) {
+      redeliveries.push(await tenant().redeliverLastNotification());
+      await runtime.bus.idle();
+    }
+
+    // Assess
+    expect(redeliveries).toEqual([202, 202, 202, 202]);
+    expect(groupReads() - before).toBe(1);
+    expect(kiroMembersByExternalId(runtime, developers.displayName)).toContain(joiner.id);
+  });
+});
+
 describe("delta query", () => {
   it("merges a large new group delivered over several delta pages", async () => {
     // Prepare

@@ -19,6 +19,7 @@ function recordingBus() {
 
 const directoryOf = (groupIds: string[]): IdentityDirectory => ({
   getUser: async () => undefined,
+  readUsers: async () => new Map(),
   listGroupMembers: async () => undefined,
   listGroups: async () => groupIds.map((id) => ({ id, name: `Team ${id}` })),
 });

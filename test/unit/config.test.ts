@@ -41,4 +41,45 @@ describe("loadConfig", () => {
     // Assess
     expect(attempt).toThrow(/PORT: .*KIRO_SCIM_URL: .*RETRY_MAX_ATTEMPTS: /);
   });
+
+  it("runs the local Entra job every 30 minutes unless ENTRA_DELTA_INTERVAL_SECONDS says otherwise", () => {
+    // Act
+    const fallback = loadConfig({});
+    const set = loadConfig({ ENTRA_DELTA_INTERVAL_SECONDS: "90" });
+
+    // Assess
+    expect(fallback.entra.deltaIntervalMs).toBe(30 * 60_000);
+    expect(set.entra.deltaIntervalMs).toBe(90_000);
+  });
+
+  it.each(["0", "-30", "1.5", "half an hour"])(
+    "stops on ENTRA_DELTA_INTERVAL_SECONDS=%j, naming the variable",
+    (value) => {
+      // Act
+      const attempt = () => loadConfig({ ENTRA_DELTA_INTERVAL_SECONDS: value });
+
+      // Assess
+      expect(attempt).toThrow(/invalid configuration: ENTRA_DELTA_INTERVAL_SECONDS: /);
+    },
+  );
+
+  it("makes the 03:00 UTC reconcile a deep audit unless DEEP_AUDIT_HOUR_UTC says another hour or off", () => {
+    // Act
+    const fallback = loadConfig({});
+    const set = loadConfig({ DEEP_AUDIT_HOUR_UTC: "22" });
+    const off = loadConfig({ DEEP_AUDIT_HOUR_UTC: "off" });
+
+    // Assess
+    expect(fallback.deepAuditHourUtc).toBe(3);
+    expect(set.deepAuditHourUtc).toBe(22);
+    expect(off.deepAuditHourUtc).toBeUndefined();
+  });
+
+  it.each(["24", "-1", "2.5", "nightly"])("stops on DEEP_AUDIT_HOUR_UTC=%j, naming the variable", (value) => {
+    // Act
+    const attempt = () => loadConfig({ DEEP_AUDIT_HOUR_UTC: value });
+
+    // Assess
+    expect(attempt).toThrow(/invalid configuration: DEEP_AUDIT_HOUR_UTC: /);
+  });
 });

@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { ChangeNotificationSchema, notifiedResource } from "../../core/domain/graph-notifications";
+import {
+  ChangeNotificationSchema,
+  notificationDedupeKey,
+  notifiedResource,
+} from "../../core/domain/graph-notifications";
 
 /** protocols.md C3-1: a membership add and a removal with the string form of @removed. */
 const membershipChange = {
@@ -63,5 +67,85 @@ describe("Graph change notifications", () => {
 
     // Assess
     expect(new Date(time).toISOString()).toBe("2025-03-04T10:20:00.245Z");
+  });
+});
+
+describe("dedupe key of a Graph notification", () => {
+  /** protocols.md C3-2: a group notification as Graph sends it, with no sequenceNumber. */
+  const softDelete = {
+    subscriptionId: "092ba742-89d2-4417-a4c7-c120db062842",
+    clientState: "b3f1c0d2-secret-client-state",
+    changeType: "updated",
+    resource: "Groups/f0a5993b-5c2d-49cc-bb2f-8cb0060fef8e",
+    tenantId: "7d96d549-841b-4092-9c09-89abae4c860c",
+    resourceData: {
+      "@odata.type": "#Microsoft.Graph.Group",
+      "@odata.id": "Groups/f0a5993b-5c2d-49cc-bb2f-8cb0060fef8e",
+      id: "f0a5993b-5c2d-49cc-bb2f-8cb0060fef8e",
+      organizationId: "7d96d549-841b-4092-9c09-89abae4c860c",
+      eventTime: "2025-03-04T10:47:00.2455823Z",
+    },
+  };
+  const keyOf = (notification: unknown) =>
+    notificationDedupeKey(ChangeNotificationSchema.parse(notification));
+
+  it("gives a redelivery the same key, even with resourceData's fields in another order", () => {
+    // Prepare
+    const reordered = {
+      ...softDelete,
+      resourceData: Object.fromEntries(Object.entries(softDelete.resourceData).reverse()),
+    };
+
+    // Act
+    const first = keyOf(softDelete);
+    const again = keyOf(structuredClone(softDelete));
+    const shuffled = keyOf(reordered);
+
+    // Assess
+    expect(again).toBe(first);
+    expect(shuffled).toBe(first);
+  });
+
+  it("tells apart notifications that differ in change type, resource, subscription or payload", () => {
+    // Prepare
+    const variants = [
+      { ...softDelete, changeType: "deleted" },
+      { ...softDelete, resource: "Groups/0bc7d487-fd6f-41a0-8362-71ec81074f11" },
+      { ...softDelete, subscriptionId: "5cfe2387-163c-4006-81bb-1b5e1e060afe" },
+      {
+        ...softDelete,
+        resourceData: { ...softDelete.resourceData, eventTime: "2025-03-04T10:47:00.2455824Z" },
+      },
+      {
+        ...softDelete,
+        resourceData: {
+          ...softDelete.resourceData,
+          "members@delta": [{ id: "4d147cc8-10cb-4158-ac52-90ee8ff9d846" }],
+        },
+      },
+    ];
+
+    // Act
+    const keys = [softDelete, ...variants].map(keyOf);
+
+    // Assess
+    expect(new Set(keys).size).toBe(keys.length);
+  });
+
+  it("makes a short key, whatever the size of members@delta", () => {
+    // Prepare
+    const crowded = {
+      ...softDelete,
+      resourceData: {
+        ...softDelete.resourceData,
+        "members@delta": Array.from({ length: 500 }, (_, index) => ({ id: `member-${index}` })),
+      },
+    };
+
+    // Act
+    const key = keyOf(crowded);
+
+    // Assess
+    expect(key.length).toBeLessThan(200);
   });
 });

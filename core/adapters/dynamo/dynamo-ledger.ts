@@ -390,6 +390,10 @@ export class DynamoLedger implements Ledger {
       sets.push("unmanaged = :unmanaged");
       values[":unmanaged"] = advance.unmanaged;
     }
+    if (advance.drift) {
+      sets.push("drift = :drift");
+      values[":drift"] = advance.drift;
+    }
     return this.unlessConditionFails(
       this.db.send(
         new UpdateCommand({
@@ -971,6 +975,12 @@ export class DynamoLedger implements Ledger {
     return items.map((item) => String(item.gsi2sk));
   }
 
+  async listMembershipsOfUser(source: IdentitySource, userId: string): Promise<MembershipRecord[]> {
+    const groupIds = await this.listGroupIdsOfUser(source, userId);
+    const items = await this.batchGet(groupIds.map((groupId) => key.member(source, groupId, userId)));
+    return items.map(toMembershipRecord);
+  }
+
   async recordMembershipsApplied(
     source: IdentitySource,
     groupId: string,
@@ -1347,6 +1357,8 @@ function toRunRecord(item: Item): RunRecord {
     itemsDone: Number(item.itemsDone ?? 0),
     finishedAt: item.finishedAt === undefined ? undefined : String(item.finishedAt),
     unmanaged: item.unmanaged as RunRecord["unmanaged"],
+    drift: item.drift as RunRecord["drift"],
+    deep: item.deep === true ? true : undefined,
     updatedAt: String(item.updatedAt ?? item.startedAt),
     error: item.error === undefined ? undefined : String(item.error),
   };

@@ -1,7 +1,7 @@
 import { Client, GraphClientError } from "@microsoft/microsoft-graph-client";
 import { SyncError } from "../../domain/errors";
 import type { KiroUserProfile } from "../../domain/kiro-user";
-import type { GroupDelta, GroupDeltaReader } from "../../ports/group-delta-reader";
+import type { DirectoryDeltaReader, GroupDelta } from "../../ports/directory-delta-reader";
 import type {
   DirectoryUser,
   GraphCredentials,
@@ -12,6 +12,9 @@ import { ClientCredentialsToken } from "./client-credentials-token";
 
 const userFields =
   "id,userPrincipalName,displayName,givenName,surname,mail,accountEnabled,jobTitle,department,employeeId,preferredLanguage";
+
+/** Graph allows at most 15 values in one `in (…)` filter clause. */
+const graphIdsPerFilter = 15;
 
 interface GraphPage<T> {
   value: T[];
@@ -55,7 +58,7 @@ export function tokenFailure(error: unknown): SyncError | undefined {
  * {@link ClientCredentialsToken}. The client's own middleware retries 429/503 honouring
  * Retry-After; what still fails surfaces as `IDP.*` SyncErrors.
  */
-export class GraphDirectory implements IdentityDirectory, GroupDeltaReader {
+export class GraphDirectory implements IdentityDirectory, DirectoryDeltaReader {
   private readonly client: Client;
 
   constructor(credentials: GraphCredentials) {
@@ -71,6 +74,31 @@ export class GraphDirectory implements IdentityDirectory, GroupDeltaReader {
       return toDirectoryUser(user);
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
+      throw graphError(error);
+    }
+  }
+
+  /** `$filter=id in (…)` with 15 ids a request, Graph's limit on values in one filter. */
+  async readUsers(ids: readonly string[]): Promise<Map<string, DirectoryUser>> {
+    const found = new Map<string, DirectoryUser>();
+    try {
+      for (let start = 0; start < ids.length; start += graphIdsPerFilter) {
+        const quoted = ids
+          .slice(start, start + graphIdsPerFilter)
+          .map((id) => `'${id.replaceAll("'", "''")}'`)
+          .join(",");
+        const { items, failure } = await this.readAll<EntraUser>(
+          this.client.api("/users").filter(`id in (${quoted})`).select(userFields),
+        );
+        if (failure)
+          throw new SyncError("IDP.INCOMPLETE", `user read stopped part-way: ${failure}`, {
+            retryable: true,
+          });
+        for (const user of items) found.set(user.id, toDirectoryUser(user));
+      }
+      return found;
+    } catch (error) {
+      if (error instanceof SyncError) throw error;
       throw graphError(error);
     }
   }
@@ -106,26 +134,43 @@ export class GraphDirectory implements IdentityDirectory, GroupDeltaReader {
     }
   }
 
-  /**
-   * One delta round over /groups with members, every page followed and merged per group (a large
-   * group arrives in slices). `deltaLink` undefined starts a full enumeration. An expired link
-   * (410 Gone, or a sync-state error) is reported as `IDP.DELTA_EXPIRED`: the caller resyncs in full.
-   */
+  /** One delta round over /groups with members, merged per group (a large group arrives in slices). */
   async groupsDelta(
     deltaLink: string | undefined,
   ): Promise<{ groups: Map<string, GroupDelta>; deltaLink: string }> {
     const groups = new Map<string, GroupDelta>();
+    const link = await this.readDelta<EntraDeltaGroup>(
+      deltaLink ? this.client.api(deltaLink) : this.client.api("/groups/delta").select("displayName,members"),
+      (entry) => mergeDeltaEntry(groups, entry),
+    );
+    return { groups, deltaLink: link };
+  }
+
+  /** One delta round over /users with the fields the mapping uses and `accountEnabled`. */
+  async usersDelta(
+    deltaLink: string | undefined,
+  ): Promise<{ users: Map<string, DirectoryUser | undefined>; deltaLink: string }> {
+    const users = new Map<string, DirectoryUser | undefined>();
+    const link = await this.readDelta<EntraUser & { "@removed"?: unknown }>(
+      deltaLink ? this.client.api(deltaLink) : this.client.api("/users/delta").select(userFields),
+      (entry) => users.set(entry.id, entry["@removed"] ? undefined : toDirectoryUser(entry)),
+    );
+    return { users, deltaLink: link };
+  }
+
+  /**
+   * Follows a delta round's pages to its deltaLink. An expired link (410 Gone, or a sync-state
+   * error) is reported as `IDP.DELTA_EXPIRED`: the caller resyncs in full.
+   */
+  private async readDelta<T>(first: ReturnType<Client["api"]>, onEntry: (entry: T) => void): Promise<string> {
     try {
-      let page = (await (deltaLink
-        ? this.client.api(deltaLink)
-        : this.client.api("/groups/delta").select("displayName,members")
-      ).get()) as GraphPage<EntraDeltaGroup>;
+      let page = (await first.get()) as GraphPage<T>;
       for (;;) {
-        for (const entry of page.value) mergeDeltaEntry(groups, entry);
-        if (page["@odata.deltaLink"]) return { groups, deltaLink: page["@odata.deltaLink"] };
+        for (const entry of page.value) onEntry(entry);
+        if (page["@odata.deltaLink"]) return page["@odata.deltaLink"];
         if (!page["@odata.nextLink"])
           throw new SyncError("IDP.INCOMPLETE", "delta page without next or delta link", { retryable: true });
-        page = (await this.client.api(page["@odata.nextLink"]).get()) as GraphPage<EntraDeltaGroup>;
+        page = (await this.client.api(page["@odata.nextLink"]).get()) as GraphPage<T>;
       }
     } catch (error) {
       if (error instanceof SyncError) throw error;

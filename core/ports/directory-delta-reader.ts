@@ -1,3 +1,5 @@
+import type { DirectoryUser } from "./identity-directory";
+
 /** One group's changes merged across every delta page it appeared on. */
 export interface GroupDelta {
   id: string;
@@ -9,7 +11,14 @@ export interface GroupDelta {
   nestedGroupChanges: Set<string>;
 }
 
-/** Graph's /groups delta query: one round, pages merged; throws `IDP.DELTA_EXPIRED` on a stale link. */
-export interface GroupDeltaReader {
+/**
+ * Graph's delta queries: one round each, pages merged; `undefined` starts a full enumeration, and a
+ * stale link throws `IDP.DELTA_EXPIRED`.
+ */
+export interface DirectoryDeltaReader {
   groupsDelta(deltaLink: string | undefined): Promise<{ groups: Map<string, GroupDelta>; deltaLink: string }>;
+  /** Users changed since the link (every user on a full round); `undefined` for a deleted one. */
+  usersDelta(
+    deltaLink: string | undefined,
+  ): Promise<{ users: Map<string, DirectoryUser | undefined>; deltaLink: string }>;
 }

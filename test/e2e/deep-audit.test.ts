@@ -1,0 +1,142 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { LocalRuntime } from "../../local/local-runtime";
+import {
+  addOktaUser,
+  fetchStatus,
+  kiroMembersByExternalId,
+  kiroUser,
+  startTestRuntime,
+  stopTestRuntime,
+  syncNewGroup,
+} from "../support/runtime-fixture";
+
+let runtime: LocalRuntime;
+
+beforeAll(async () => {
+  runtime = await startTestRuntime({ SYNC_GROUPS: "Audited-*", REMOVAL_HOLD_SHARE: "1" });
+});
+afterAll(() => stopTestRuntime(runtime));
+
+async function reconcile(query = "") {
+  const response = await fetch(`${runtime.url}/admin/reconcile${query}`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${runtime.config.statusToken}` },
+  });
+  await runtime.bus.idle();
+  return { status: response.status, body: (await response.json()) as { runId: string; deep: boolean } };
+}
+
+/** An administrator's edit in the Kiro (IAM Identity Center) console, through the emulator. */
+async function consoleEdit(method: "POST" | "PATCH", path: string, body: unknown) {
+  const response = await fetch(`${runtime.emulator!.url}/_emulator/console/${path}`, {
+    method,
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  if (!response.ok) throw new Error(`console edit ${path}: ${response.status} ${await response.text()}`);
+  return response.status === 204 ? undefined : ((await response.json()) as { id: string });
+}
+
+const patchOp = (Operations: unknown[]) => ({
+  schemas: ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+  Operations,
+});
+const kiroIdOf = (externalId: string) => String(kiroUser(runtime, externalId)!.id);
+const kiroGroupId = (name: string) =>
+  String(runtime.emulator!.directory.snapshot().groups.find((group) => group.displayName === name)!.id);
+const scimWrites = () => runtime.emulator!.requests().filter((entry) => entry.method !== "GET");
+
+describe("deep audit", () => {
+  it("restores a removed member, removes a stranger and repairs a user's name and active flag edited in Kiro", async () => {
+    // Prepare
+    const people = Array.from({ length: 4 }, () => addOktaUser(runtime));
+    const group = await syncNewGroup(runtime, "Audited", people);
+    const [removed, renamed, disabled] = people;
+    const stranger = await consoleEdit("POST", "users", {
+      schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"],
+      userName: "console.stranger@example.com",
+      displayName: "Console Stranger",
+      name: { givenName: "Console", familyName: "Stranger" },
+      active: true,
+    });
+    await consoleEdit(
+      "PATCH",
+      `groups/${kiroGroupId(group.name)}`,
+      patchOp([
+        { op: "remove", path: "members", value: [{ value: kiroIdOf(removed!.id) }] },
+        { op: "add", path: "members", value: [{ value: stranger!.id }] },
+      ]),
+    );
+    await consoleEdit(
+      "PATCH",
+      `users/${kiroIdOf(renamed!.id)}`,
+      patchOp([{ op: "replace", path: "displayName", value: "Hand Edited" }]),
+    );
+    await consoleEdit(
+      "PATCH",
+      `users/${kiroIdOf(disabled!.id)}`,
+      patchOp([{ op: "replace", path: "active", value: false }]),
+    );
+
+    // Act
+    const { status, body } = await reconcile("?deep=true");
+
+    // Assess
+    expect(status).toBe(202);
+    expect(body.deep).toBe(true);
+    expect(kiroMembersByExternalId(runtime, group.name)).toEqual(people.map((person) => person.id).sort());
+    expect(runtime.emulator!.directory.membersOf(kiroGroupId(group.name))).not.toContain(stranger!.id);
+    expect(kiroUser(runtime, renamed!.id)).toMatchObject({
+      displayName: `${renamed!.profile.firstName} ${renamed!.profile.lastName}`,
+    });
+    expect(kiroUser(runtime, disabled!.id)).toMatchObject({ active: true });
+    const strangerNow = runtime.emulator!.directory.snapshot().users.find((user) => user.id === stranger!.id);
+    expect(strangerNow).toMatchObject({ displayName: "Console Stranger", active: true });
+    const runs = await fetchStatus<{ runs: { runId: string; drift?: Record<string, number> }[] }>(runtime);
+    expect(runs.runs.find((run) => run.runId === body.runId)?.drift).toMatchObject({
+      users: 2,
+      missingMemberships: 1,
+      strangersRemoved: 1,
+    });
+  });
+
+  it("adds back a membership Kiro lost and takes out one it gained, which a plain reconcile does not see", async () => {
+    // Prepare
+    const people = Array.from({ length: 2 }, () => addOktaUser(runtime));
+    const group = await syncNewGroup(runtime, "Audited", people);
+    const outsider = addOktaUser(runtime);
+    const other = await syncNewGroup(runtime, "Audited", [outsider]);
+    await consoleEdit(
+      "PATCH",
+      `groups/${kiroGroupId(group.name)}`,
+      patchOp([
+        { op: "remove", path: "members", value: [{ value: kiroIdOf(people[0]!.id) }] },
+        { op: "add", path: "members", value: [{ value: kiroIdOf(outsider.id) }] },
+      ]),
+    );
+    await reconcile();
+    const afterPlain = kiroMembersByExternalId(runtime, group.name);
+
+    // Act
+    await reconcile("?deep=true");
+
+    // Assess
+    expect(afterPlain).not.toEqual(people.map((person) => person.id).sort());
+    expect(kiroMembersByExternalId(runtime, group.name)).toEqual(people.map((person) => person.id).sort());
+    expect(kiroMembersByExternalId(runtime, other.name)).toEqual([outsider.id]);
+  });
+
+  it("writes nothing when Kiro holds the desired state", async () => {
+    // Prepare
+    await reconcile("?deep=true");
+    runtime.emulator!.clearRequests();
+
+    // Act
+    await reconcile("?deep=true");
+
+    // Assess
+    expect(scimWrites()).toEqual([]);
+    const reads = runtime.emulator!.requests().filter((entry) => entry.path.includes("members.value"));
+    expect(reads.length).toBe(runtime.emulator!.directory.snapshot().users.length);
+  });
+});
