@@ -1,6 +1,7 @@
 import "../local/quiet-defaults";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { startDynamoDbLocal } from "../local/dynamodb-local";
+import { benchDeepAudit } from "./deep-audit";
 import { benchEmulatorScale } from "./emulator-scale";
 import { benchEntraNotifications } from "./entra-notifications";
 import { benchFunctionBundles } from "./function-bundles";
@@ -21,6 +22,7 @@ const sections: Record<string, () => Promise<unknown>> = {
   "scim-requests": benchScimRequests,
   "emulator-scale": benchEmulatorScale,
   "reconcile-scale": benchReconcileScale,
+  "deep-audit": benchDeepAudit,
   ledger: async () => {
     const dynamo = await startDynamoDbLocal();
     try {

@@ -40,3 +40,21 @@ export function retryDelayMs(
 export function hasAttemptsLeft(policy: RetryPolicy, attempt: number): boolean {
   return attempt < policy.maxAttempts;
 }
+
+/**
+ * How long a user Kiro refused (invalid or conflicting attributes) waits before it is sent again:
+ * 5 minutes after the first refusal, doubling up to a day. Without it every pass of each of the
+ * user's groups sent the same refused request again. A profile change in the IdP ends the wait.
+ */
+export const refusedUserPolicy: RetryPolicy = {
+  baseDelayMs: 5 * 60_000,
+  maxDelayMs: 24 * 3_600_000,
+  maxAttempts: 1,
+};
+
+/** When a user refused `attempts` times, last at `lastAttemptAt`, may be sent again (no jitter). */
+export function refusedUserRetryAt(lastAttemptAt: string, attempts: number): string {
+  return new Date(
+    Date.parse(lastAttemptAt) + retryDelayMs(refusedUserPolicy, attempts, undefined, () => 1),
+  ).toISOString();
+}

@@ -5,6 +5,7 @@ import type { GroupScope } from "../domain/group-scope";
 import { changeVersion, type IdentitySource } from "../domain/identity-source";
 import { kiroLimits } from "../domain/kiro-user";
 import { type MemberChange, planMembershipChanges } from "../domain/membership-plan";
+import { refusedUserRetryAt } from "../domain/retry-policy";
 import type { IdentityDirectory } from "../ports/identity-directory";
 import type { KiroScimPort } from "../ports/kiro-scim";
 import type { GroupRecord, Ledger, SyncFailure, UserRecord } from "../ports/ledger";
@@ -251,7 +252,14 @@ async function syncPass(
 
   const kiroUserIds = new Map<string, string>();
   const userFailures = new Map<string, SyncFailure>();
+  const now = (deps.now ?? (() => new Date()))().toISOString();
   await forEachLimited([...users.values()], 8, async (user) => {
+    const waiting = refusalWait(user, now);
+    if (waiting) {
+      if (user.scimId) kiroUserIds.set(user.idpId, user.scimId);
+      else userFailures.set(user.idpId, waiting);
+      return;
+    }
     try {
       const scimId = await syncUser(user, deps, result, worker);
       if (scimId) kiroUserIds.set(user.idpId, scimId);
@@ -288,6 +296,23 @@ async function syncPass(
   result.membersAdded += await applyChanges(group, scimGroupId, "add", plan.adds, deps);
   result.membersRemoved += await applyChanges(group, scimGroupId, "remove", plan.removes, deps);
   return true;
+}
+
+/**
+ * A failed user (only refusals are recorded on a user: invalid or conflicting attributes, no
+ * profile in the IdP; passing faults retry the whole group) waits out its own back-off (see
+ * `refusedUserPolicy`) instead of being sent again on every pass of every group it is in; a new
+ * profile from the IdP makes it pending and ends the wait. Meanwhile a user Kiro already has keeps its memberships moving; one it does not have
+ * blocks them with the refusal's reason.
+ */
+function refusalWait(user: UserRecord, now: string): SyncFailure | undefined {
+  if (user.status !== "failed" || !user.lastAttemptAt) return undefined;
+  const retryAt = refusedUserRetryAt(user.lastAttemptAt, user.attempts);
+  if (retryAt <= now) return undefined;
+  return {
+    reason: `${user.reason ?? "refused"} (sent again after ${retryAt}, or at once on a profile change)`,
+    errorCode: user.errorCode ?? "USER.FAILED",
+  };
 }
 
 const asRemoved = (change: MemberChange) => ({

@@ -1,9 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { GraphUserState } from "../../local/graph/graph-tenant-server";
 import type { LocalRuntime } from "../../local/local-runtime";
+import { membershipEvent, oktaDelivery } from "../../local/okta-org/okta-event-payloads";
 import {
   addOktaUser,
+  fetchStatus,
   kiroUser,
+  postOkta,
   startTestRuntime,
   stopTestRuntime,
   syncNewGroup,
@@ -18,6 +21,9 @@ beforeAll(async () => {
 afterAll(() => stopTestRuntime(runtime));
 
 const tenant = () => runtime.graphTenant!;
+const kiroMembersOf = (groupName: string) =>
+  runtime.emulator!.directory.snapshot().groups.find((group) => group.displayName === groupName)?.members ??
+  [];
 const scimWrites = () => runtime.emulator!.requests().filter((entry) => entry.method !== "GET");
 
 async function reconcile() {
@@ -162,12 +168,7 @@ describe("Okta users converge without events", () => {
   it("repairs a deactivated, a suspended, a renamed and a deleted Okta user on reconcile", async () => {
     // Prepare
     const [deactivated, suspended, renamed, deleted] = Array.from({ length: 4 }, () => addOktaUser(runtime));
-    const group = await syncNewGroup(runtime, "Converge-Okta", [
-      deactivated!,
-      suspended!,
-      renamed!,
-      deleted!,
-    ]);
+    await syncNewGroup(runtime, "Converge-Okta", [deactivated!, suspended!, renamed!, deleted!]);
     const org = runtime.oktaOrg!;
     org.users.get(deactivated!.id)!.status = "DEPROVISIONED";
     org.users.get(suspended!.id)!.status = "SUSPENDED";
@@ -194,5 +195,50 @@ describe("Okta users converge without events", () => {
 
     // Assess
     expect(scimWrites()).toEqual([]);
+  });
+});
+
+describe("a user Kiro refuses", () => {
+  it("is sent once and then waits out its own back-off instead of being sent on every pass of its group", async () => {
+    // Prepare
+    const taken = addOktaUser(runtime);
+    await fetch(`${runtime.emulator!.url}/_emulator/console/users`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        userName: taken.profile.login,
+        externalId: "managed-elsewhere",
+        displayName: "Managed Elsewhere",
+        name: { givenName: "Managed", familyName: "Elsewhere" },
+        active: true,
+      }),
+    });
+    const group = await syncNewGroup(runtime, "Converge-Refused", [taken]);
+    const lookups = () =>
+      runtime
+        .emulator!.requests()
+        .filter(
+          (entry) =>
+            entry.path.includes("userName") && entry.path.includes(encodeURIComponent(taken.profile.login)),
+        ).length;
+    const afterFirstPass = lookups();
+
+    // Act
+    for (let change = 0; change < 5; change++) {
+      const joiner = addOktaUser(runtime);
+      runtime.oktaOrg!.addMember(group.id, joiner.id);
+      await postOkta(runtime, oktaDelivery([membershipEvent("add", { id: joiner.id }, group)]));
+      await runtime.bus.idle();
+    }
+
+    // Assess
+    const failures = (
+      await fetchStatus<{ failures: { id: string; attempts: number; reason: string }[] }>(runtime)
+    ).failures;
+    expect(afterFirstPass).toBeGreaterThan(0);
+    expect(lookups()).toBe(afterFirstPass);
+    expect(failures.find((failure) => failure.id === taken.id)).toMatchObject({ attempts: 1 });
+    expect(kiroMembersOf(group.name)).toHaveLength(5);
   });
 });

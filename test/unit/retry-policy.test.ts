@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { hasAttemptsLeft, retryDelayMs } from "../../core/domain/retry-policy";
+import { hasAttemptsLeft, refusedUserRetryAt, retryDelayMs } from "../../core/domain/retry-policy";
 
 const policy = { baseDelayMs: 1_000, maxDelayMs: 60_000, maxAttempts: 5 };
 
@@ -45,5 +45,20 @@ describe("hasAttemptsLeft", () => {
 
     // Assess
     expect(answers).toEqual([true, true, false, false]);
+  });
+});
+
+describe("a refused user's own back-off", () => {
+  it("waits 5 minutes after the first refusal, doubles, and never more than a day", () => {
+    // Prepare
+    const last = "2026-12-02T08:00:00.000Z";
+
+    // Act
+    const waits = [1, 2, 3, 20].map(
+      (attempts) => Date.parse(refusedUserRetryAt(last, attempts)) - Date.parse(last),
+    );
+
+    // Assess
+    expect(waits).toEqual([5 * 60_000, 10 * 60_000, 20 * 60_000, 24 * 3_600_000]);
   });
 });
