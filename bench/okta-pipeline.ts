@@ -1,17 +1,20 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import { startLocalRuntime } from "../local/local-runtime";
 import { membershipEvent, oktaDelivery } from "../local/okta-org/okta-event-payloads";
 import type { OktaUserState } from "../local/okta-org/okta-org-server";
-import { percentile, round, timed } from "./stats";
+import { median, percentile, round, timed } from "./stats";
 
 /**
  * The Okta path through the local runtime (HTTP in, DynamoDB Local, emulator out):
- * hook acknowledgement latency for deliveries of 1 and 100 events; Okta event → member in Kiro
- * with 20 ms of emulator latency per SCIM call; and Kiro requests for "add 1,000 users to one
- * group" against the minimum (1,000 creates + 1 group + 10 PATCHes).
+ * hook acknowledgement latency and DynamoDB round trips for deliveries of 1 and 100 events, idle
+ * and while a 400-user sync runs (Okta gives a hook 3 s); Okta event → member in Kiro with 20 ms
+ * of emulator latency per SCIM call; and Kiro requests for "add 1,000 users to one group" against
+ * the minimum (1,000 creates + 1 group + 10 PATCHes).
  */
 export async function benchOktaPipeline() {
   const runtime = await startLocalRuntime({ ...process.env, PORT: "0" });
   try {
+    const roundTrips = countHookRoundTrips(runtime);
     const org = runtime.oktaOrg!;
     let serial = 0;
     const newUser = (): OktaUserState => {
@@ -30,7 +33,7 @@ export async function benchOktaPipeline() {
       org.addGroup(group);
       return group;
     };
-    const post = (body: unknown) =>
+    const send = (body: unknown) =>
       fetch(`${runtime.url}/okta/events`, {
         method: "POST",
         headers: { "content-type": "application/json", authorization: runtime.config.okta.hookSecret! },
@@ -39,6 +42,7 @@ export async function benchOktaPipeline() {
         await response.arrayBuffer();
         if (response.status !== 204) throw new Error(`hook answered ${response.status}`);
       });
+    const post = (body: unknown) => roundTrips.during(() => send(body));
     const addEvent = (group: { id: string; name: string }) => {
       const user = newUser();
       return membershipEvent("add", { id: user.id, login: user.profile.login }, group);
@@ -48,17 +52,36 @@ export async function benchOktaPipeline() {
     await post(oktaDelivery([addEvent(ackGroup)]));
     await runtime.bus.idle();
     const ackOne: number[] = [];
+    const tripsOne: number[] = [];
     for (let index = 0; index < 40; index++) {
-      ackOne.push((await timed(() => post(oktaDelivery([addEvent(ackGroup)])))).ms);
+      const { ms, value } = await timed(() => post(oktaDelivery([addEvent(ackGroup)])));
+      ackOne.push(ms);
+      tripsOne.push(value);
       await runtime.bus.idle();
     }
+    const hundred = () => oktaDelivery(Array.from({ length: 100 }, () => addEvent(ackGroup)));
     const ackHundred: number[] = [];
+    const tripsHundred: number[] = [];
     for (let index = 0; index < 8; index++) {
-      ackHundred.push(
-        (await timed(() => post(oktaDelivery(Array.from({ length: 100 }, () => addEvent(ackGroup)))))).ms,
-      );
+      const { ms, value } = await timed(() => post(hundred()));
+      ackHundred.push(ms);
+      tripsHundred.push(value);
       await runtime.bus.idle();
     }
+
+    const loadGroup = newGroup("load");
+    await post(oktaDelivery(Array.from({ length: 400 }, () => addEvent(loadGroup))));
+    const ackUnderLoad: number[] = [];
+    const tripsUnderLoad: number[] = [];
+    while (
+      ackUnderLoad.length < 20 &&
+      memberCount(runtime.emulator!.directory.snapshot(), loadGroup.name) < 400
+    ) {
+      const { ms, value } = await timed(() => post(hundred()));
+      ackUnderLoad.push(ms);
+      tripsUnderLoad.push(value);
+    }
+    await runtime.bus.idle();
 
     const emulator = runtime.emulator!;
     emulator.addFault({ kind: "latency", rate: 1, latencyMs: 20 });
@@ -88,10 +111,17 @@ export async function benchOktaPipeline() {
     });
     const requests = emulator.requests();
     return {
-      hookAck1Event: { p50Ms: round(percentile(ackOne, 50)), p99Ms: round(percentile(ackOne, 99)) },
+      hookAck1Event: { ...spread(ackOne), dynamoRoundTrips: median(tripsOne) },
       hookAck100Events: {
-        p50Ms: round(percentile(ackHundred, 50)),
-        p99Ms: round(percentile(ackHundred, 99)),
+        ...spread(ackHundred),
+        dynamoRoundTrips: median(tripsHundred),
+        perEvent: round(median(tripsHundred) / 100),
+      },
+      hookAck100EventsDuring400UserSync: {
+        ...spread(ackUnderLoad),
+        deliveries: ackUnderLoad.length,
+        dynamoRoundTrips: median(tripsUnderLoad),
+        perEvent: round(median(tripsUnderLoad) / 100),
       },
       eventToAppliedWith20msKiro: {
         p50Ms: round(percentile(applied, 50)),
@@ -109,6 +139,54 @@ export async function benchOktaPipeline() {
   } finally {
     await runtime.stop();
   }
+}
+
+const spread = (samples: readonly number[]) => ({
+  p50Ms: round(percentile(samples, 50)),
+  p99Ms: round(percentile(samples, 99)),
+});
+
+/**
+ * Counts the DynamoDB requests (each attempt, retries included) a hook delivery makes, on the
+ * client the runtime's ledger uses. Work the bus runs (the sync it triggers) is tagged when
+ * published and left out, so a sync running meanwhile does not inflate the hook's count.
+ */
+function countHookRoundTrips(runtime: Awaited<ReturnType<typeof startLocalRuntime>>) {
+  const background = new AsyncLocalStorage<true>();
+  const { bus } = runtime;
+  const publish = bus.publish.bind(bus);
+  const schedule = bus.schedule.bind(bus);
+  bus.publish = (events) => background.run(true, () => publish(events));
+  bus.schedule = (event, at, name) => background.run(true, () => schedule(event, at, name));
+  let inFlight = 0;
+  let counted = 0;
+  runtime.dynamo.client.middlewareStack.add(
+    (next) => (args) => {
+      if (inFlight > 0 && !background.getStore()) counted += 1;
+      return next(args);
+    },
+    { step: "deserialize", name: "benchHookRoundTrips" },
+  );
+  return {
+    /** Runs one delivery and answers how many DynamoDB requests were made while it ran. */
+    async during(work: () => Promise<void>): Promise<number> {
+      inFlight += 1;
+      const before = counted;
+      try {
+        await work();
+        return counted - before;
+      } finally {
+        inFlight -= 1;
+      }
+    },
+  };
+}
+
+function memberCount(
+  state: ReturnType<import("../local/scim-emulator/scim-directory").ScimDirectory["snapshot"]>,
+  groupName: string,
+) {
+  return state.groups.find((candidate) => candidate.displayName === groupName)?.members.length ?? 0;
 }
 
 function isMember(

@@ -1,6 +1,7 @@
 import "../local/quiet-defaults";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { startDynamoDbLocal } from "../local/dynamodb-local";
+import { benchCrashRecovery } from "./crash-recovery";
 import { benchDeepAudit } from "./deep-audit";
 import { benchEmulatorScale } from "./emulator-scale";
 import { benchEntraNotifications } from "./entra-notifications";
@@ -23,6 +24,7 @@ const sections: Record<string, () => Promise<unknown>> = {
   "emulator-scale": benchEmulatorScale,
   "reconcile-scale": benchReconcileScale,
   "deep-audit": benchDeepAudit,
+  "crash-recovery": benchCrashRecovery,
   ledger: async () => {
     const dynamo = await startDynamoDbLocal();
     try {

@@ -56,7 +56,7 @@ const EnvSchema = z
         error: "an hour of the day, 0 to 23 (UTC), or off",
       })
       .default(3),
-    SWEEP_GRACE_SECONDS: integer(120, 0),
+    SWEEP_GRACE_SECONDS: integer(60, 0),
     PAUSE_PROBE_SECONDS: integer(60, 1),
     SCHEDULER_GROUP_NAME: optionalText,
     SCHEDULER_ROLE_ARN: optionalText,

@@ -6,7 +6,7 @@ import { parser } from "@aws-lambda-powertools/parser/middleware";
 import middy from "@middy/core";
 import { loadConfig } from "../core/config";
 import { GroupChangedSchema } from "../core/domain/sync-events";
-import { deliverWithRetries } from "../core/use-cases/deliver-with-retries";
+import { deliverWithRetries, recheckWhenLeaseEnds } from "../core/use-cases/deliver-with-retries";
 import { ensureKiroTarget } from "../core/use-cases/reprovision";
 import { syncGroup } from "../core/use-cases/sync-group";
 import { currentKiro } from "./shared/kiro-dependencies";
@@ -26,21 +26,25 @@ export function createSyncGroupHandler(dependencies: () => WorkerDependencies) {
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
     .use(parser({ schema: GroupChangedSchema, envelope: EventBridgeEnvelope }))
-    .handler(async (event) => {
+    .handler(async (event, context) => {
       const deps = dependencies();
+      const delivered = { type: "GroupChanged", detail: event } as const;
       logger.appendKeys({ source: event.source, groupId: event.groupId, attempt: event.attempt });
       const delivery = await deliverWithRetries(
-        { type: "GroupChanged", detail: event },
+        delivered,
         async () => {
           const { scim, ...endpoint } = await currentKiro(deps);
           await ensureKiroTarget({ ...deps, sources: ["okta", "entra"], scim }, endpoint);
-          return syncGroup(event, {
+          const result = await syncGroup(event, {
             ...deps,
             scim,
             directory: await deps.directoryFor(event.source),
             removalPolicy: deps.config.removalPolicy,
             removalHoldShare: deps.config.removalHoldShare,
+            remainingMs: () => context.getRemainingTimeInMillis(),
           });
+          if (result.recheckAt) await recheckWhenLeaseEnds(delivered, result.recheckAt, deps.retries);
+          return result;
         },
         retryDependencies(deps),
       );

@@ -2,9 +2,13 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
 
-/** A Lambda context good enough for middy and Powertools when a handler runs in process. */
+/**
+ * A Lambda context good enough for middy and Powertools when a handler runs in process. Nothing
+ * stops a local handler at its deadline, so the remaining time it reports is Lambda's longest (15
+ * minutes): a worker that bounds a lease by it must not see it run out while still working.
+ */
 export function localContext(functionName: string): Context {
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 15 * 60_000;
   return {
     callbackWaitsForEmptyEventLoop: false,
     functionName,

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { eventSource, parseSyncEvent, type SyncEvent, type SyncEventType } from "../core/domain/sync-events";
 import type { EventBus } from "../core/ports/event-bus";
-import type { RetryScheduler } from "../core/ports/retry-scheduler";
+import type { RetryScheduler, ScheduleOptions } from "../core/ports/retry-scheduler";
 
 export interface EventBridgeShapedEvent {
   version: "0";
@@ -50,7 +50,7 @@ export class LocalBus implements EventBus, RetryScheduler {
     for (const event of events) this.deliverLater(parseSyncEvent(event.type, event.detail), 0, 0);
   }
 
-  async schedule(event: SyncEvent, at: Date, name: string): Promise<void> {
+  async schedule(event: SyncEvent, at: Date, name: string, options: ScheduleOptions = {}): Promise<void> {
     if (this.scheduled.has(name)) return;
     this.scheduled.add(name);
     this.deliverLater(
@@ -58,6 +58,7 @@ export class LocalBus implements EventBus, RetryScheduler {
       Math.max(0, at.getTime() - Date.now()),
       0,
       name,
+      options.safetyNet === true,
     );
   }
 
@@ -79,11 +80,19 @@ export class LocalBus implements EventBus, RetryScheduler {
     this.settle();
   }
 
-  private deliverLater(event: SyncEvent, delayMs: number, failures: number, scheduleName?: string): void {
-    this.inFlight += 1;
+  /** A safety net counts for `idle()` only once it fires: until then nothing is waiting for it. */
+  private deliverLater(
+    event: SyncEvent,
+    delayMs: number,
+    failures: number,
+    scheduleName?: string,
+    safetyNet = false,
+  ): void {
+    if (!safetyNet) this.inFlight += 1;
     const timer = setTimeout(async () => {
       this.timers.delete(timer);
       if (scheduleName) this.scheduled.delete(scheduleName);
+      if (safetyNet) this.inFlight += 1;
       try {
         await this.deliver(event, failures);
       } finally {

@@ -6,8 +6,10 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { createLedgerTable } from "../core/adapters/dynamo/create-ledger-table";
 import { loadConfig, type ServiceConfig } from "../core/config";
 import { asError, SyncError } from "../core/domain/errors";
+import type { IdentitySource } from "../core/domain/identity-source";
+import type { SourceHealth } from "../core/use-cases/build-status-report";
 import { recordAsyncFailure } from "../core/use-cases/deliver-with-retries";
-import type { SweepReport } from "../core/use-cases/sweep-stranded";
+import { type SweepReport, sweepStranded } from "../core/use-cases/sweep-stranded";
 import { createAdminHandler } from "../functions/admin";
 import { createEntraLifecycleHandler } from "../functions/entra-lifecycle";
 import { createEntraNotifyHandler } from "../functions/entra-notify";
@@ -51,6 +53,8 @@ export interface LocalRuntime {
   runEntraMaintenance(): Promise<unknown>;
   /** The scheduled sweep (every minute locally), run on demand. */
   runSweep(): Promise<SweepReport>;
+  /** Each configured source as last read: a degraded one is printed at start and named by `/status`. */
+  sourceHealth(): Partial<Record<IdentitySource, SourceHealth>>;
   bus: LocalBus;
   stop(): Promise<void>;
 }
@@ -145,11 +149,13 @@ export async function startLocalRuntime(
       context: Context,
     ) => Promise<unknown>;
     bus.subscribe("RunChunk", (event) => runChunk(event, localContext("run-chunk")));
+    const health = sourceHealthTracker();
+    const statusDependencies = { ...dependencies, sourceHealth: health.snapshot };
     const handlers: Record<HttpFunction, HttpHandler> = {
       "okta-events": createOktaEventsHandler(() => dependencies),
       "entra-notify": createEntraNotifyHandler(() => dependencies),
       "entra-lifecycle": createEntraLifecycleHandler(() => dependencies),
-      status: createStatusHandler(() => dependencies),
+      status: createStatusHandler(() => statusDependencies),
       admin: createAdminHandler(() => dependencies),
     };
     const routes = Object.fromEntries(
@@ -168,9 +174,20 @@ export async function startLocalRuntime(
       context: Context,
     ) => Promise<unknown>;
     const runEntraMaintenance = async () => {
-      const result = await entraJob({}, localContext("entra-subscriptions"));
-      await bus.idle();
-      return result;
+      try {
+        const result = await entraJob({}, localContext("entra-subscriptions"));
+        health.record("entra");
+        const dropped = (result as { deltaLinksDropped?: DroppedLink[] }).deltaLinksDropped ?? [];
+        for (const { link, reason } of dropped)
+          console.log(
+            `Entra: dropped the stored ${link} delta link (${reason}); a full delta round followed`,
+          );
+        await bus.idle();
+        return result;
+      } catch (error) {
+        health.record("entra", error);
+        throw error;
+      }
     };
     const every = describeInterval(config.entra.deltaIntervalMs);
     let entraRound: Promise<void> | undefined;
@@ -203,6 +220,7 @@ export async function startLocalRuntime(
       entraTimer = setInterval(() => void scheduledEntraRound(), config.entra.deltaIntervalMs);
       entraTimer.unref();
     }
+    if (!oktaOrg) await probeOkta(dependencies, health);
     const sweepJob = createSweepHandler(() => dependencies) as unknown as (
       event: unknown,
       context: Context,
@@ -210,6 +228,12 @@ export async function startLocalRuntime(
     const runSweep = () => sweepJob({}, localContext("sweep"));
     const sweepTimer = setInterval(() => void runSweep().catch(() => undefined), 60_000);
     sweepTimer.unref();
+    /*
+     * A previous process's scheduled retries and in-flight deliveries lived only in its memory; the
+     * ledger still says what waits. Everything pending, every due retry and every unfinished run
+     * goes back on the bus now (a group a dead worker still leases is re-checked when it ends).
+     */
+    await sweepStranded(dependencies, { olderThanMs: 0 });
     return {
       url,
       config,
@@ -221,6 +245,7 @@ export async function startLocalRuntime(
       graphTenant,
       runEntraMaintenance,
       runSweep,
+      sourceHealth: health.snapshot,
       bus,
       stop: async () => {
         clearInterval(sweepTimer);
@@ -235,6 +260,49 @@ export async function startLocalRuntime(
   } catch (error) {
     for (const service of started.reverse()) await service.stop();
     throw error;
+  }
+}
+
+type DroppedLink = { link: string; reason: string };
+
+/**
+ * What this process last met reading each source. A failure never stops the runtime: the source is
+ * marked degraded with the error's stable code until one of its reads succeeds again.
+ */
+function sourceHealthTracker() {
+  const health: Partial<Record<IdentitySource, SourceHealth>> = {};
+  return {
+    snapshot: () => ({ ...health }),
+    record(source: IdentitySource, error?: unknown) {
+      const checkedAt = new Date().toISOString();
+      if (error === undefined) {
+        health[source] = { state: "ok", checkedAt };
+        return;
+      }
+      const since = health[source]?.state === "degraded" ? health[source].since : checkedAt;
+      const code = error instanceof SyncError ? error.code : "UNEXPECTED";
+      health[source] = { state: "degraded", since, code, reason: asError(error).message, checkedAt };
+    },
+  };
+}
+
+/** A real Okta org is read once at start, so one that cannot be reached is named now, not at the first hook. */
+async function probeOkta(
+  dependencies: ServiceDependencies,
+  health: ReturnType<typeof sourceHealthTracker>,
+): Promise<void> {
+  const timeout = new Promise<never>((_, reject) =>
+    setTimeout(
+      () => reject(new SyncError("IDP.UNAVAILABLE", "no answer within 10 s", { retryable: true })),
+      10_000,
+    ).unref(),
+  );
+  try {
+    const directory = await dependencies.directoryFor("okta");
+    await Promise.race([directory.checkAccess?.(), timeout]);
+    health.record("okta");
+  } catch (error) {
+    health.record("okta", error);
   }
 }
 

@@ -47,6 +47,12 @@ async function main(): Promise<void> {
       "  Entra              off (start with `npm start` so the local Graph tenant's certificate is trusted)",
     );
   }
+  for (const [source, health] of Object.entries(runtime.sourceHealth())) {
+    if (health.state !== "degraded") continue;
+    console.log(
+      `  ${`${source} DEGRADED`.padEnd(18)} ${health.code}: ${health.reason}\n                     (started anyway: the other sources sync; retried on schedule; /status names the cause)`,
+    );
+  }
   if (sample) {
     const { user, group } = sample.newcomer;
     const payload = join(tmpdir(), "kiro-scim-sync-sample-event.json");

@@ -37,6 +37,14 @@ export function onLedger(actions: string[], targets: ("table" | LedgerIndexName)
 export const readStatus = [onLedger(["BatchGetItem"]), onLedger(["Query"], ["byStatus", "byCollection"])];
 /** A hook records changes: dedupe reads, conditional puts and updates, a user's groups by index. */
 const recordChanges = [onLedger(["Query", "PutItem", "UpdateItem"]), onLedger(["Query"], ["byCollection"])];
+/**
+ * The Okta hook reads a delivery's event marks and items in batches and writes them in
+ * transactions (authorised as their puts and updates), so it never queries the table itself.
+ */
+const recordOktaDeliveries = [
+  onLedger(["BatchGetItem", "PutItem", "UpdateItem"]),
+  onLedger(["Query"], ["byCollection"]),
+];
 
 /** The secrets of the sources this stage deploys, and no other. */
 export const sourceSecrets = [oktaSecret, entraSecret].filter((each) => each !== undefined);
@@ -88,7 +96,7 @@ export const oktaEvents = oktaSecret
       handler: "functions/okta-events.handler",
       timeout: "10 seconds",
       memory: "512 MB",
-      permissions: [...recordChanges, publishToBus, readSecrets(oktaSecret)],
+      permissions: [...recordOktaDeliveries, publishToBus, readSecrets(oktaSecret)],
     })
   : undefined;
 

@@ -24,7 +24,8 @@ export type ScimErrorKind =
   | "conflict"
   | "not-found"
   | "auth"
-  | "invalid";
+  | "invalid"
+  | "bad-response";
 
 const scimCodes: Record<ScimErrorKind, { code: string; retryable: boolean }> = {
   throttled: { code: "SCIM.THROTTLED", retryable: true },
@@ -35,6 +36,7 @@ const scimCodes: Record<ScimErrorKind, { code: string; retryable: boolean }> = {
   "not-found": { code: "SCIM.NOT_FOUND", retryable: false },
   auth: { code: "SCIM.AUTH", retryable: false },
   invalid: { code: "SCIM.INVALID", retryable: false },
+  "bad-response": { code: "SCIM.BAD_RESPONSE", retryable: true },
 };
 
 /**
@@ -42,6 +44,9 @@ const scimCodes: Record<ScimErrorKind, { code: string; retryable: boolean }> = {
  * revoked or expired token fails every request alike, so retrying item by item only hammers Kiro);
  * `invalid` fails one item and lets the batch go on; `conflict` is resolved by adopting the existing
  * object; the retryable kinds go back through the retry policy, honouring `retryAfterMs`.
+ * `bad-response` is an answer that cannot be Kiro's (not the JSON the call expects, too large, a
+ * redirect): retryable, because the usual source is a proxy or load balancer in a bad moment, and a
+ * repeated create only meets a 409 that adoption resolves.
  */
 export class ScimError extends SyncError {
   readonly kind: ScimErrorKind;

@@ -19,9 +19,16 @@ export const defaultRetryPolicy: RetryPolicy = {
 };
 
 /**
+ * The longest wait a Retry-After can impose. Kiro documents no Retry-After at all, so a larger value
+ * comes from a broken or hostile hop; honoured as sent, one `Retry-After: 1000000000` stopped every
+ * later sync for decades (and overflowed a 32-bit timer locally).
+ */
+export const maxRetryAfterMs = 15 * 60_000;
+
+/**
  * Exponential backoff with full jitter (spreads a burst of throttled workers instead of having them
- * return together), capped per attempt. The server's Retry-After is a floor that wins over the cap:
- * sending before it only earns another 429.
+ * return together), capped per attempt. The server's Retry-After is a floor that wins over the cap
+ * (sending before it only earns another 429), up to {@link maxRetryAfterMs}.
  *
  * @param attempt the attempt that just failed, starting at 1
  */
@@ -33,7 +40,7 @@ export function retryDelayMs(
 ): number {
   const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, attempt - 1));
   const jittered = Math.floor(random() * ceiling);
-  return Math.max(jittered, retryAfterMs ?? 0);
+  return Math.max(jittered, Math.min(retryAfterMs ?? 0, maxRetryAfterMs));
 }
 
 /** Whether another attempt is allowed after `attempt` failures. */

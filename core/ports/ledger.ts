@@ -72,6 +72,8 @@ export interface GroupRecord extends ItemSyncState {
   dirtyVersion: number;
   syncedVersion: number;
   lastSyncedAt?: string | undefined;
+  /** A member PATCH sent whose result was never recorded (the worker died, or the answer was lost). */
+  patchIntent?: PatchIntent | undefined;
 }
 
 export interface MembershipRecord extends ItemSyncState {
@@ -95,7 +97,15 @@ export interface StatusEntry extends ItemSyncState {
 
 export type LeaseResult =
   | { acquired: true; dirtyVersion: number; syncedVersion: number }
-  | { acquired: false; reason: "held" | "missing" };
+  | { acquired: false; reason: "held"; expiresAt: string }
+  | { acquired: false; reason: "missing" };
+
+/** A member PATCH about to be sent: kept until its result is recorded, so a lost answer is checked. */
+export interface PatchIntent {
+  op: "add" | "remove";
+  userIds: string[];
+  at: string;
+}
 
 /**
  * The durable truth of what we want in Kiro and what Kiro has. Every write that carries an IdP
@@ -282,6 +292,8 @@ export interface Ledger {
     ttlMs: number,
   ): Promise<LeaseResult>;
   releaseGroupLease(source: IdentitySource, groupId: string, owner: string): Promise<void>;
+  /** Write-ahead for a member PATCH; `undefined` clears it once the result is recorded. */
+  recordPatchIntent(source: IdentitySource, groupId: string, intent: PatchIntent | undefined): Promise<void>;
   /** Marks `version` synced; the group stays dirty if a newer change arrived meanwhile. */
   recordGroupSynced(source: IdentitySource, groupId: string, version: number): Promise<void>;
 
@@ -293,6 +305,33 @@ export interface Ledger {
     limit: number,
   ): Promise<StatusEntry[]>;
   countByStatus(source: IdentitySource, kind: LedgerKind, status: SyncStatus): Promise<number>;
+
+  /**
+   * The ids among these already processed (within the dedupe window), read at once: a hook
+   * delivery must cost a bounded number of round trips, not one per event.
+   */
+  hasProcessedEvents(source: IdentitySource, eventIds: readonly string[]): Promise<Set<string>>;
+  /**
+   * Records many events' changes with the semantics of the one-at-a-time writes (newer wins per
+   * item, in any arrival order; a refused change never holds back the others), then marks every
+   * event processed, so a crash before the marks leaves the whole batch to the redelivery.
+   */
+  recordEventChanges(
+    source: IdentitySource,
+    events: readonly EventChanges[],
+    ttlSeconds?: number,
+  ): Promise<void>;
+}
+
+/** What one IdP event changes, for {@link Ledger.recordEventChanges}; an event with no change is only marked processed. */
+export interface EventChanges {
+  eventId: string;
+  /** As {@link Ledger.recordDesiredMembership}. */
+  membership?: { groupId: string; userId: string; desired: boolean; version: string } | undefined;
+  /** As {@link Ledger.recordGroupName}. */
+  groupName?: { groupId: string; name: string; version: string } | undefined;
+  /** As {@link Ledger.requestUserProfile} with `onlyIfKnown: false, onlyIfNoProfile: true`. */
+  profileRequest?: { userId: string; version: string } | undefined;
 }
 
 export interface SyncPause {

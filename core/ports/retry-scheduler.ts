@@ -1,11 +1,19 @@
 import type { SyncEvent } from "../domain/sync-events";
 
+export interface ScheduleOptions {
+  /**
+   * A re-check that only matters if a worker died (a busy group's lease ending): a live holder
+   * carries the change itself, so nothing waits for it (the local bus's `idle()` does not).
+   */
+  safetyNet?: boolean;
+}
+
 /**
  * Puts an event back on the bus later (EventBridge Scheduler one-time schedules in AWS, timers
  * locally). `name` is deterministic, so scheduling the same retry twice creates one schedule.
  */
 export interface RetryScheduler {
-  schedule(event: SyncEvent, at: Date, name: string): Promise<void>;
+  schedule(event: SyncEvent, at: Date, name: string, options?: ScheduleOptions): Promise<void>;
   /**
    * Proves the schedule group exists and may be read, without creating a schedule. Absent when no
    * scheduler is configured, which the preflight reports as skipped.

@@ -1,8 +1,21 @@
 import type { IdentitySource } from "../domain/identity-source";
 import type { DriftReport, GroupRecord, Ledger, LedgerKind, StatusEntry, SyncStatus } from "../ports/ledger";
 
+/** A configured identity source as the service last met it; a degraded one does not stop the other. */
+export interface SourceHealth {
+  state: "ok" | "degraded";
+  /** When the current streak of failures began. */
+  since?: string | undefined;
+  code?: string | undefined;
+  reason?: string | undefined;
+  checkedAt: string;
+}
+
 export interface StatusReport {
   generatedAt: string;
+  /** True while a configured source fails: the others keep syncing; `sources` says which and why. */
+  degraded: boolean;
+  sources: Partial<Record<IdentitySource, SourceHealth>>;
   counts: Record<
     string,
     {
@@ -89,6 +102,8 @@ const statuses: SyncStatus[] = ["pending", "synced", "failed", "quarantined"];
 export function emptyStatusReport(now: Date): StatusReport {
   return {
     generatedAt: now.toISOString(),
+    degraded: false,
+    sources: {},
     counts: {},
     oldestPending: null,
     failures: [],
@@ -114,8 +129,17 @@ export async function buildStatusReport(
   sources: readonly IdentitySource[],
   now: Date = new Date(),
   limits: { failures: number; groups: number; runs: number } = { failures: 50, groups: 200, runs: 5 },
+  sourceHealth: Partial<Record<IdentitySource, SourceHealth>> = {},
 ): Promise<StatusReport> {
   const report = emptyStatusReport(now);
+  report.sources = sourceHealth;
+  for (const [source, health] of Object.entries(sourceHealth)) {
+    if (health.state !== "degraded") continue;
+    report.degraded = true;
+    report.alerts.push(
+      `${source} degraded since ${health.since ?? health.checkedAt}: ${health.code ?? "?"} ${health.reason ?? ""} (the other sources keep syncing)`.trim(),
+    );
+  }
   for (const subscription of await ledger.listSubscriptions()) {
     const expiresInHours =
       Math.round(((Date.parse(subscription.expiresAt) - now.getTime()) / 3_600_000) * 10) / 10;

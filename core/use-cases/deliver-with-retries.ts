@@ -89,6 +89,24 @@ export async function deliverWithRetries<T>(
   }
 }
 
+/**
+ * A group found busy under another worker's lease is looked at again just after that lease ends:
+ * a live holder will have finished it (the re-check finds nothing to do), a dead one would leave it
+ * to the sweep. The name is the lease's end, so every delivery that met the same lease makes one.
+ */
+export async function recheckWhenLeaseEnds(
+  event: SyncEvent,
+  leaseEndsAt: string,
+  retries: RetryScheduler,
+): Promise<void> {
+  await retries.schedule(
+    event,
+    new Date(Date.parse(leaseEndsAt) + 1_000),
+    scheduleName(event, `recheck-${leaseEndsAt}`),
+    { safetyNet: true },
+  );
+}
+
 /** What a Lambda on-failure destination (crash, timeout) records: the same as giving up. */
 export async function recordAsyncFailure(event: SyncEvent, reason: string, ledger: Ledger): Promise<void> {
   const record: AttemptRecord = {

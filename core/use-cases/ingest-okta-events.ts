@@ -8,7 +8,7 @@ import {
   targetOfType,
 } from "../domain/okta-events";
 import type { EventBus } from "../ports/event-bus";
-import type { Ledger, UserLifecycle } from "../ports/ledger";
+import type { EventChanges, GroupRecord, Ledger, UserLifecycle } from "../ports/ledger";
 import type { IngestSummary } from "./hook-request";
 
 export interface OktaIngestDependencies {
@@ -34,9 +34,11 @@ type Outcome = { touched: string[] } | { ignored: string };
 
 /**
  * Records an Okta delivery in the ledger and publishes one GroupChanged per touched group. No SCIM
- * or Okta call happens here: Okta gives a hook 3 s. An event is marked processed only after its
- * change is recorded, so a crash mid-delivery loses nothing (Okta retries once; the recorded
- * writes are newer-wins and replay harmlessly).
+ * or Okta call happens here: Okta gives a hook 3 s, and a delivery must cost a bounded number of
+ * DynamoDB round trips whatever its size, so the dedupe read is one batch and membership events
+ * (the bulk of any delivery) are written together. An event is marked processed only with or
+ * after its change, so a crash mid-delivery loses nothing (Okta retries once; the recorded writes
+ * are newer-wins and replay harmlessly).
  */
 export async function ingestOktaEvents(
   delivery: OktaHookDelivery,
@@ -50,32 +52,69 @@ export async function ingestOktaEvents(
     unknownTypes: {},
     groupsTouched: 0,
   };
-  const touched = new Set<string>();
-  const newestNameEvent = newestMembershipEventPerGroup(delivery.data.events);
   const events = delivery.data.events;
   summary.events = events.length;
-  await forEachLimited(events, 16, async (event) => {
-    if (!(handledOktaEventTypes as readonly string[]).includes(event.eventType)) {
-      summary.unknownTypes[event.eventType] = (summary.unknownTypes[event.eventType] ?? 0) + 1;
-      return;
-    }
-    if (await deps.ledger.hasProcessedEvent("okta", event.uuid)) {
-      summary.duplicates += 1;
-      return;
-    }
-    const outcome = await recordOktaEvent(event, deps, newestNameEvent);
+  const handled = events.filter((event) => {
+    if ((handledOktaEventTypes as readonly string[]).includes(event.eventType)) return true;
+    summary.unknownTypes[event.eventType] = (summary.unknownTypes[event.eventType] ?? 0) + 1;
+    return false;
+  });
+  const fresh = await unprocessedEvents(handled, deps.ledger);
+  summary.duplicates = handled.length - fresh.length;
+
+  const touched = new Set<string>();
+  const count = (outcome: Outcome) => {
     if ("ignored" in outcome) summary.ignored[outcome.ignored] = (summary.ignored[outcome.ignored] ?? 0) + 1;
     else {
       summary.recorded += 1;
       for (const groupId of outcome.touched) touched.add(groupId);
     }
-    await deps.ledger.markEventProcessed("okta", event.uuid);
-  });
+  };
+  const newestNameEvent = newestMembershipEventPerGroup(events);
+  const memberships = fresh.filter((event) => event.eventType.startsWith("group.user_membership."));
+  await deps.ledger.recordEventChanges(
+    "okta",
+    memberships.map((event) => {
+      const planned = planMembershipEvent(event, deps.scope, newestNameEvent);
+      count(planned.outcome);
+      return planned.changes;
+    }),
+  );
+
+  const others = fresh.filter((event) => !event.eventType.startsWith("group.user_membership."));
+  if (others.length > 0) {
+    const knownGroups = await deps.ledger.getGroups("okta", groupIdsOfProfileUpdates(others));
+    await forEachLimited(others, 16, async (event) => {
+      count(await recordOktaEvent(event, deps, knownGroups));
+    });
+    await deps.ledger.recordEventChanges(
+      "okta",
+      others.map((event) => ({ eventId: event.uuid })),
+    );
+  }
   summary.groupsTouched = touched.size;
   await deps.bus.publish(
     [...touched].map((groupId) => ({ type: "GroupChanged", detail: { source: "okta", groupId } })),
   );
   return summary;
+}
+
+/**
+ * The events not processed before, each once: Okta retries a delivery it thinks failed, and an
+ * event repeated within one delivery is the same change.
+ */
+async function unprocessedEvents(events: readonly OktaLogEvent[], ledger: Ledger): Promise<OktaLogEvent[]> {
+  if (events.length === 0) return [];
+  const processed = await ledger.hasProcessedEvents(
+    "okta",
+    events.map((event) => event.uuid),
+  );
+  const seen = new Set<string>();
+  return events.filter((event) => {
+    if (processed.has(event.uuid) || seen.has(event.uuid)) return false;
+    seen.add(event.uuid);
+    return true;
+  });
 }
 
 /**
@@ -94,10 +133,46 @@ function newestMembershipEventPerGroup(events: readonly OktaLogEvent[]): Map<str
   return newest;
 }
 
+/** A membership event's changes, decided without reading anything, so a delivery's can be written together. */
+function planMembershipEvent(
+  event: OktaLogEvent,
+  scope: GroupScope,
+  newestNameEvent: ReadonlyMap<string, string>,
+): { outcome: Outcome; changes: EventChanges } {
+  const ignored = (reason: string) => ({ outcome: { ignored: reason }, changes: { eventId: event.uuid } });
+  const result = event.outcome?.result;
+  if (result && result !== "SUCCESS") return ignored("not-success");
+  const user = targetOfType(event, "User");
+  const group = targetOfType(event, "UserGroup");
+  if (!user || !group) return ignored("missing-target");
+  if (!scope.includes({ id: group.id, name: group.displayName })) return ignored("out-of-scope");
+  const version = changeVersion(event.published, event.uuid);
+  const add = event.eventType.endsWith(".add");
+  return {
+    outcome: { touched: [group.id] },
+    changes: {
+      eventId: event.uuid,
+      membership: { groupId: group.id, userId: user.id, desired: add, version },
+      groupName:
+        group.displayName && newestNameEvent.get(group.id) === version
+          ? { groupId: group.id, name: group.displayName, version }
+          : undefined,
+      profileRequest: add ? { userId: user.id, version } : undefined,
+    },
+  };
+}
+
+function groupIdsOfProfileUpdates(events: readonly OktaLogEvent[]): string[] {
+  return events.flatMap((event) => {
+    const group = event.eventType === "group.profile.update" ? targetOfType(event, "UserGroup") : undefined;
+    return group ? [group.id] : [];
+  });
+}
+
 async function recordOktaEvent(
   event: OktaLogEvent,
   deps: OktaIngestDependencies,
-  newestNameEvent: ReadonlyMap<string, string>,
+  knownGroups: ReadonlyMap<string, GroupRecord>,
 ): Promise<Outcome> {
   const result = event.outcome?.result;
   if (result && result !== "SUCCESS") return { ignored: "not-success" };
@@ -107,26 +182,9 @@ async function recordOktaEvent(
   const { ledger } = deps;
 
   switch (event.eventType) {
-    case "group.user_membership.add":
-    case "group.user_membership.remove": {
-      if (!user || !group) return { ignored: "missing-target" };
-      if (!deps.scope.includes({ id: group.id, name: group.displayName })) return { ignored: "out-of-scope" };
-      const add = event.eventType.endsWith(".add");
-      if (group.displayName && newestNameEvent.get(group.id) === version) {
-        await ledger.recordGroupName("okta", group.id, group.displayName, version);
-      }
-      if (add)
-        await ledger.requestUserProfile("okta", user.id, version, {
-          onlyIfKnown: false,
-          onlyIfNoProfile: true,
-        });
-      await ledger.recordDesiredMembership("okta", group.id, user.id, add, version);
-      return { touched: [group.id] };
-    }
     case "group.profile.update": {
       if (!group?.displayName) return { ignored: "missing-target" };
-      const known = await ledger.getGroup("okta", group.id);
-      if (!known && !deps.scope.includes({ id: group.id, name: group.displayName }))
+      if (!knownGroups.has(group.id) && !deps.scope.includes({ id: group.id, name: group.displayName }))
         return { ignored: "out-of-scope" };
       await ledger.recordGroupName("okta", group.id, group.displayName, version);
       return { touched: [group.id] };

@@ -6,6 +6,7 @@ import type { IdentityDirectory } from "../ports/identity-directory";
 import type { KiroScimPort } from "../ports/kiro-scim";
 import type { GroupRecord, Ledger } from "../ports/ledger";
 import { countManagedUsers } from "./managed-users";
+import type { InlineRetry } from "./read-with-retries";
 import { ensureKiroTarget, type KiroEndpoint, mappedIdsMostlyGone, reprovision } from "./reprovision";
 import { startRun } from "./run-chunks";
 
@@ -15,6 +16,11 @@ export interface ReconcileDependencies {
   scope: GroupScope;
   directories: Partial<Record<IdentitySource, IdentityDirectory>>;
   kiro: KiroEndpoint & { scim: KiroScimPort };
+  /**
+   * Set when an operator's request waits for the answer: the Kiro checks below read Kiro before the
+   * run starts, and a dropped connection there must not fail the request.
+   */
+  retryRead?: InlineRetry | undefined;
   now?: () => Date;
 }
 
@@ -47,7 +53,7 @@ export async function reconcileGroups(
   const report: ReconcileReport = { startedAt: now.toISOString(), runId, groups: 0, deep };
   const target = await ensureKiroTarget({ ...deps, sources, scim: deps.kiro.scim }, deps.kiro);
   if (target === "reprovisioning") return { ...report, reprovisioning: "the Kiro SCIM endpoint changed" };
-  if (await mappedIdsMostlyGone(deps.ledger, deps.kiro.scim, sources)) {
+  if (await mappedIdsMostlyGone(deps.ledger, deps.kiro.scim, sources, { retryRead: deps.retryRead })) {
     const reason = "most mapped Kiro ids answer 404";
     await reprovision({ ...deps, sources }, reason, deps.kiro, await deps.ledger.getKiroTarget());
     return { ...report, reprovisioning: reason };

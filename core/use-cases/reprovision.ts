@@ -4,6 +4,7 @@ import type { EventBus } from "../ports/event-bus";
 import type { KiroScimPort } from "../ports/kiro-scim";
 import type { KiroTargetRecord, Ledger } from "../ports/ledger";
 import { countManagedUsers } from "./managed-users";
+import type { InlineRetry } from "./read-with-retries";
 import { startRun } from "./run-chunks";
 
 export interface ReprovisionDependencies {
@@ -86,7 +87,7 @@ export async function reprovision(
  * one of several workers that notice at once act.
  */
 export async function ensureKiroTarget(
-  deps: ReprovisionDependencies & { scim: KiroScimPort },
+  deps: ReprovisionDependencies & { scim: KiroScimPort; retryRead?: InlineRetry | undefined },
   endpoint: KiroEndpoint,
 ): Promise<"unchanged" | "first" | "reprovisioning"> {
   const current = await deps.ledger.getKiroTarget();
@@ -108,7 +109,10 @@ export async function ensureKiroTarget(
   if (current.credential === credential) return "unchanged";
   const checked = { ...current, credential, revision: (current.revision ?? 0) + 1 };
   if (!(await deps.ledger.claimKiroTarget(checked, current))) return "unchanged";
-  if (current.credential === undefined || !(await mappedIdsMostlyGone(deps.ledger, deps.scim, deps.sources)))
+  if (
+    current.credential === undefined ||
+    !(await mappedIdsMostlyGone(deps.ledger, deps.scim, deps.sources, { retryRead: deps.retryRead }))
+  )
     return "unchanged";
   const reason =
     "the SCIM token changed and most mapped Kiro ids answer 404 (profile emptied behind the same URL?)";
@@ -117,14 +121,18 @@ export async function ensureKiroTarget(
 
 /**
  * The same URL can still point at an emptied profile. A sample of mapped users is read back: one
- * 404 is drift (that user is recreated on its own), most of them gone is a reset.
+ * 404 is drift (that user is recreated on its own), most of them gone is a reset. Each read goes
+ * through `retryRead` when the caller is a request: the claim made before this check is not made
+ * twice, so a blip must be absorbed here rather than by running the whole check again.
  */
 export async function mappedIdsMostlyGone(
   ledger: Ledger,
   scim: KiroScimPort,
   sources: readonly IdentitySource[],
-  sampleSize = 20,
+  options: { sampleSize?: number; retryRead?: InlineRetry | undefined } = {},
 ): Promise<boolean> {
+  const sampleSize = options.sampleSize ?? 20;
+  const read: InlineRetry = options.retryRead ?? ((work) => work());
   const scimIds: string[] = [];
   for (const source of sources) {
     const synced = await ledger.listByStatus(source, "USER", "synced", sampleSize);
@@ -137,6 +145,6 @@ export async function mappedIdsMostlyGone(
   const sample = scimIds.slice(0, sampleSize);
   if (sample.length < 5) return false;
   let missing = 0;
-  for (const id of sample) if ((await scim.getUser(id)) === undefined) missing += 1;
+  for (const id of sample) if ((await read(() => scim.getUser(id))) === undefined) missing += 1;
   return missing / sample.length >= 0.8;
 }

@@ -20,7 +20,11 @@ export interface EntraDeltaReport {
   /** Known users whose profile, `accountEnabled` or existence changed since the last round. */
   usersChanged: number;
   fullResync: boolean;
+  /** Stored links that could not be used (expired, or left by another Graph endpoint), and why. */
+  deltaLinksDropped: { link: DeltaName; reason: string }[];
 }
+
+type DeltaName = "groups" | "users";
 
 /**
  * One round of the Graph /groups and /users delta queries, from the deltaLinks kept in the ledger:
@@ -32,21 +36,33 @@ export interface EntraDeltaReport {
  */
 export async function syncEntraDelta(deps: EntraDeltaDependencies): Promise<EntraDeltaReport> {
   const version = changeVersion((deps.now ?? (() => new Date()))(), `delta-${randomUUID()}`);
-  const groups = await applyGroupsDelta(deps, version);
-  const users = await applyUsersDelta(deps, version);
+  const dropped: EntraDeltaReport["deltaLinksDropped"] = [];
+  const groups = await applyGroupsDelta(deps, version, dropped);
+  const users = await applyUsersDelta(deps, version, dropped);
   const touched = new Set([...groups.touched, ...users.touched]);
   await deps.bus.publish(
     [...touched].map((groupId) => ({ type: "GroupChanged", detail: { source: "entra", groupId } })),
   );
-  return { groupsTouched: touched.size, usersChanged: users.changed, fullResync: groups.fullResync };
+  return {
+    groupsTouched: touched.size,
+    usersChanged: users.changed,
+    fullResync: groups.fullResync,
+    deltaLinksDropped: dropped,
+  };
 }
 
 async function applyGroupsDelta(
   deps: EntraDeltaDependencies,
   version: string,
+  dropped: EntraDeltaReport["deltaLinksDropped"],
 ): Promise<{ touched: Set<string>; fullResync: boolean }> {
   const { ledger } = deps;
-  const { round, fullResync } = await deltaRound(ledger, "groups", (link) => deps.reader.groupsDelta(link));
+  const { round, fullResync } = await deltaRound(
+    ledger,
+    "groups",
+    (link) => deps.reader.groupsDelta(link),
+    dropped,
+  );
   const touched = new Set<string>();
   for (const group of round.groups.values()) {
     const known = await ledger.getGroup("entra", group.id);
@@ -86,9 +102,10 @@ async function applyGroupsDelta(
 async function applyUsersDelta(
   deps: EntraDeltaDependencies,
   version: string,
+  dropped: EntraDeltaReport["deltaLinksDropped"],
 ): Promise<{ touched: Set<string>; changed: number }> {
   const { ledger } = deps;
-  const { round } = await deltaRound(ledger, "users", (link) => deps.reader.usersDelta(link));
+  const { round } = await deltaRound(ledger, "users", (link) => deps.reader.usersDelta(link), dropped);
   const known = await ledger.getUsers("entra", [...round.users.keys()]);
   const reread = await recordUserRereads(ledger, "entra", known, round.users, version);
   const touched = new Set(reread.groupsTouched);
@@ -103,17 +120,24 @@ async function applyUsersDelta(
   };
 }
 
-/** Reads one round from the stored link; an expired link starts a full enumeration instead. */
+/**
+ * Reads one round from the stored link. A link that cannot be used (expired, 410, or pointing at
+ * another Graph endpoint than the configured one) is dropped and a full enumeration starts instead:
+ * otherwise the same dead link fails every round, for good. The new link replaces it only once the
+ * full round succeeded, so an outage during that round loses nothing.
+ */
 async function deltaRound<Round>(
   ledger: Ledger,
-  name: "groups" | "users",
+  name: DeltaName,
   read: (deltaLink: string | undefined) => Promise<Round>,
+  dropped: EntraDeltaReport["deltaLinksDropped"],
 ): Promise<{ round: Round; fullResync: boolean }> {
   const stored = await ledger.getDeltaLink(name);
   try {
     return { round: await read(stored), fullResync: stored === undefined };
   } catch (error) {
     if (!(error instanceof SyncError && error.code === "IDP.DELTA_EXPIRED")) throw error;
+    dropped.push({ link: name, reason: error.message });
     return { round: await read(undefined), fullResync: true };
   }
 }

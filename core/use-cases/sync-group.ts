@@ -20,7 +20,13 @@ export interface SyncGroupDependencies {
   directory: IdentityDirectory;
   removalPolicy: RemovalPolicy;
   workerId?: string;
+  /**
+   * How long a lease outlives a holder that stops renewing it (a crashed or timed-out worker); the
+   * live holder renews it every third of that. Default one minute.
+   */
   leaseTtlMs?: number;
+  /** Time left before the function is stopped (Lambda's remaining time): a lease never outlasts it. */
+  remainingMs?: () => number;
   /** Passes per lease while the group keeps changing; the rest waits for the next trigger. */
   maxPasses?: number;
   /** Share of managed users one reconcile run may remove before its removals wait for approval. */
@@ -38,6 +44,8 @@ export type UserPushDependencies = Pick<
 
 export interface GroupSyncResult {
   outcome: "synced" | "busy" | "missing" | "group-failed";
+  /** Busy: when the holder's lease ends, for a re-check in case the holder died. */
+  recheckAt?: string | undefined;
   passes: number;
   usersPushed: number;
   usersFailed: number;
@@ -61,27 +69,24 @@ export async function syncGroup(
   const result = emptyResult();
   const maxPasses = deps.maxPasses ?? 10;
   while (result.passes < maxPasses) {
-    const lease = await deps.ledger.acquireGroupLease(
-      input.source,
-      input.groupId,
-      worker,
-      deps.leaseTtlMs ?? 5 * 60_000,
-    );
-    if (!lease.acquired)
-      return {
-        ...result,
-        outcome: result.passes > 0 ? result.outcome : lease.reason === "held" ? "busy" : "missing",
-      };
+    const lease = await deps.ledger.acquireGroupLease(input.source, input.groupId, worker, leaseTtl(deps));
+    if (!lease.acquired) {
+      if (result.passes > 0) return result;
+      return lease.reason === "held"
+        ? { ...result, outcome: "busy", recheckAt: lease.expiresAt }
+        : { ...result, outcome: "missing" };
+    }
+    const keeper = keepLease(input, worker, deps);
     try {
       for (;;) {
         const group = await deps.ledger.getGroup(input.source, input.groupId);
-        if (!group || !hasWork(group) || result.passes >= maxPasses) break;
+        if (!group || !hasWork(group) || result.passes >= maxPasses || keeper.lost()) break;
         result.passes += 1;
         const refreshed = needsRefresh(group)
           ? await refreshFromIdp(group, deps)
           : { group, incomplete: undefined, held: undefined };
         const current = refreshed.group;
-        const groupOk = await syncPass(current, deps, result, worker);
+        const groupOk = await syncPass(current, deps, result, worker, keeper.lost);
         if (!groupOk) {
           result.outcome = "group-failed";
           return result;
@@ -103,12 +108,45 @@ export async function syncGroup(
         }
       }
     } finally {
+      keeper.stop();
       await deps.ledger.releaseGroupLease(input.source, input.groupId, worker);
     }
     const after = await deps.ledger.getGroup(input.source, input.groupId);
     if (!after || !hasWork(after)) break;
   }
   return result;
+}
+
+/** The lease asked for: one minute by default, never past the function's own end. */
+function leaseTtl(deps: SyncGroupDependencies): number {
+  const ttl = deps.leaseTtlMs ?? 60_000;
+  return Math.max(1_000, Math.min(ttl, deps.remainingMs?.() ?? ttl));
+}
+
+/**
+ * Renews the lease every third of its TTL while the holder works, so a short TTL frees the group
+ * within a minute of a crash without ever expiring under a live holder. A renewal that finds the
+ * lease taken (this worker was frozen past its TTL) makes `lost()` true: the holder stops sending.
+ */
+function keepLease(
+  input: { source: IdentitySource; groupId: string },
+  worker: string,
+  deps: SyncGroupDependencies,
+): { lost: () => boolean; stop: () => void } {
+  let lost = false;
+  const timer = setInterval(
+    () => {
+      deps.ledger.acquireGroupLease(input.source, input.groupId, worker, leaseTtl(deps)).then(
+        (renewal) => {
+          if (!renewal.acquired) lost = true;
+        },
+        () => undefined,
+      );
+    },
+    (deps.leaseTtlMs ?? 60_000) / 3,
+  );
+  timer.unref?.();
+  return { lost: () => lost, stop: () => clearInterval(timer) };
 }
 
 function emptyResult(): GroupSyncResult {
@@ -239,10 +277,11 @@ async function syncPass(
   deps: SyncGroupDependencies,
   result: GroupSyncResult,
   worker: string,
+  leaseLost: () => boolean,
 ): Promise<boolean> {
   const { ledger } = deps;
   const source = group.source;
-  const memberships = await ledger.listMemberships(source, group.idpId);
+  let memberships = await ledger.listMemberships(source, group.idpId);
   const users = await ledger.getUsers(
     source,
     memberships
@@ -275,6 +314,10 @@ async function syncPass(
 
   const scimGroupId = await ensureGroup(group, deps);
   if (scimGroupId === undefined) return false;
+  if (group.patchIntent && scimGroupId) {
+    await settleLostPatch(group, scimGroupId, kiroUserIds, deps);
+    memberships = await ledger.listMemberships(source, group.idpId);
+  }
 
   const plan = planMembershipChanges(memberships, kiroUserIds, userFailures, { groupDeleted: group.deleted });
   if (plan.settled.length > 0) await ledger.recordMembershipsApplied(source, group.idpId, plan.settled);
@@ -293,9 +336,43 @@ async function syncPass(
     result.membersRemoved += plan.removes.length;
     return true;
   }
-  result.membersAdded += await applyChanges(group, scimGroupId, "add", plan.adds, deps);
-  result.membersRemoved += await applyChanges(group, scimGroupId, "remove", plan.removes, deps);
+  result.membersAdded += await applyChanges(group, scimGroupId, "add", plan.adds, deps, leaseLost);
+  result.membersRemoved += await applyChanges(group, scimGroupId, "remove", plan.removes, deps, leaseLost);
   return true;
+}
+
+/**
+ * A member PATCH was sent but its result never recorded: the worker died, timed out or lost the
+ * answer, so Kiro may or may not have applied it, and diffing against the ledger's belief would
+ * leave a member Kiro gained (or lost) that way wrong for good. Each user of that PATCH is looked
+ * up in Kiro (one member-filter read) and the ledger records what Kiro really holds before planning.
+ */
+async function settleLostPatch(
+  group: GroupRecord,
+  scimGroupId: string,
+  kiroUserIds: Map<string, string>,
+  deps: SyncGroupDependencies,
+): Promise<void> {
+  const intent = group.patchIntent!;
+  const memberships = new Map(
+    (await deps.ledger.listMemberships(group.source, group.idpId)).map((membership) => [
+      membership.userId,
+      membership,
+    ]),
+  );
+  const users = await deps.ledger.getUsers(group.source, intent.userIds);
+  const observed: { userId: string; applied: boolean; seenVersion: string }[] = [];
+  await forEachLimited(intent.userIds, 8, async (userId) => {
+    const scimUserId = users.get(userId)?.scimId;
+    const membership = memberships.get(userId);
+    if (!scimUserId || !membership) return;
+    kiroUserIds.set(userId, scimUserId);
+    const applied = await deps.scim.isMember(scimGroupId, scimUserId);
+    if (applied !== membership.applied)
+      observed.push({ userId, applied, seenVersion: membership.desiredVersion });
+  });
+  if (observed.length > 0) await deps.ledger.recordMembershipsApplied(group.source, group.idpId, observed);
+  await deps.ledger.recordPatchIntent(group.source, group.idpId, undefined);
 }
 
 /**
@@ -477,7 +554,9 @@ async function ensureGroup(group: GroupRecord, deps: SyncGroupDependencies): Pro
 
 /**
  * Sends member changes in PATCHes of at most 100. A chunk Kiro refuses as invalid is split in
- * halves until the one bad member is found, so one rejected user never blocks the other 99.
+ * halves until the one bad member is found, so one rejected user never blocks the other 99. Each
+ * PATCH is written ahead as the group's intent and cleared once every result is recorded, so a
+ * crash or a lost answer in between is settled against Kiro by the next pass (settleLostPatch).
  */
 async function applyChanges(
   group: GroupRecord,
@@ -485,14 +564,24 @@ async function applyChanges(
   op: "add" | "remove",
   changes: MemberChange[],
   deps: SyncGroupDependencies,
+  leaseLost: () => boolean,
 ): Promise<number> {
   let applied = 0;
   const send = async (chunk: MemberChange[]): Promise<void> => {
+    if (leaseLost())
+      throw new SyncError("LEASE.LOST", "another worker took over this group", { retryable: true });
     const ids = chunk.map((change) => change.scimUserId);
+    await deps.ledger.recordPatchIntent(group.source, group.idpId, {
+      op,
+      userIds: chunk.map((change) => change.userId),
+      at: new Date().toISOString(),
+    });
     try {
       if (op === "add") await deps.scim.addMembers(scimGroupId, ids);
       else await deps.scim.removeMembers(scimGroupId, ids);
     } catch (error) {
+      if (error instanceof ScimError && refusedOutright.has(error.kind))
+        await deps.ledger.recordPatchIntent(group.source, group.idpId, undefined);
       if (!(error instanceof ScimError && error.kind === "invalid")) throw error;
       if (chunk.length > 1) {
         const middle = Math.ceil(chunk.length / 2);
@@ -520,8 +609,21 @@ async function applyChanges(
   for (let start = 0; start < changes.length; start += kiroLimits.maxMemberChangesPerPatch) {
     await send(changes.slice(start, start + kiroLimits.maxMemberChangesPerPatch));
   }
+  if (changes.length > 0) await deps.ledger.recordPatchIntent(group.source, group.idpId, undefined);
   return applied;
 }
+
+/**
+ * Answers that say Kiro did not apply the request: nothing to verify afterwards. A 5xx, a timeout,
+ * a dropped connection or a malformed 2xx leave it unknown, so the intent stays for the next pass.
+ */
+const refusedOutright: ReadonlySet<ScimError["kind"]> = new Set([
+  "throttled",
+  "invalid",
+  "conflict",
+  "auth",
+  "not-found",
+]);
 
 /** The failure to record on one item, or undefined when the error must stop the whole sync. */
 function itemFailure(error: unknown): SyncFailure | undefined {

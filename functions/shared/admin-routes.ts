@@ -1,9 +1,12 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import { SyncError } from "../../core/domain/errors";
 import { planReconcile } from "../../core/use-cases/plan-reconcile";
+import { inlineRetry, retryAfterSeconds } from "../../core/use-cases/read-with-retries";
 import { approveHeldRemovals, reconcileGroups } from "../../core/use-cases/reconcile";
 import { RedriveRequestSchema, redriveQuarantined } from "../../core/use-cases/redrive";
 import { reprovision } from "../../core/use-cases/reprovision";
 import { currentKiro } from "./kiro-dependencies";
+import { logger } from "./powertools";
 import { runDoctor } from "./preflight-probes";
 import type { ServiceDependencies } from "./service-dependencies";
 
@@ -20,11 +23,54 @@ const json = (statusCode: number, body: unknown): Result => ({
   body: JSON.stringify(body ?? {}),
 });
 
+/** A few quick attempts, well inside the 29 s the Admin function and API Gateway give a request. */
+const inlineAttempts = 3;
+const inlineBudgetMs = 15_000;
+
+const retryReadFor = (deps: ServiceDependencies) =>
+  inlineRetry({ policy: deps.config.retryPolicy, maxAttempts: inlineAttempts, budgetMs: inlineBudgetMs });
+
+/**
+ * Kiro or an IdP failing under a request is the dependency's fault, not ours: the operator gets 503,
+ * the stable code and, while trying again can help, a Retry-After; a 500 would read as a bug here.
+ */
+function unavailable(deps: ServiceDependencies, error: SyncError): Result {
+  logger.warn("admin request met a failing dependency", { code: error.code, error });
+  const retryAfter = retryAfterSeconds(deps.config.retryPolicy, inlineAttempts, error);
+  return {
+    statusCode: 503,
+    headers: {
+      "content-type": "application/json",
+      ...(error.retryable ? { "retry-after": String(retryAfter) } : {}),
+    },
+    body: JSON.stringify({
+      message: error.retryable
+        ? "a dependency is unavailable; try again later"
+        : "a dependency refused the call",
+      code: error.code,
+      retryable: error.retryable,
+      cause: error.message,
+    }),
+  };
+}
+
+const answeringUnavailable =
+  (route: Route): Route =>
+  async (deps, event, match) => {
+    try {
+      return await route(deps, event, match);
+    } catch (error) {
+      if (error instanceof SyncError) return unavailable(deps, error);
+      throw error;
+    }
+  };
+
 /**
  * The operator routes, by path. All answer 202 once the work is started, except a dry run's plan
- * and the doctor's report (200; a failing check is a finding, not a server error).
+ * and the doctor's report (200; a failing check is a finding, not a server error). What a route
+ * must read from Kiro or an IdP before answering goes through the inline retry.
  */
-export const adminRoutes: [RegExp, Route][] = [
+const routes: [RegExp, Route][] = [
   [/^\/admin\/doctor$/, async (deps) => json(200, await runDoctor(deps))],
   [
     /^\/admin\/approve\/([\w-]{1,64})$/,
@@ -62,11 +108,18 @@ export const adminRoutes: [RegExp, Route][] = [
       const directories = await deps.configuredDirectories();
       if (event.queryStringParameters?.dryRun === "true") {
         const { removalPolicy, removalHoldShare } = deps.config;
-        return json(200, await planReconcile({ ...deps, directories, removalPolicy, removalHoldShare }));
+        const plan = () => planReconcile({ ...deps, directories, removalPolicy, removalHoldShare });
+        return json(200, await retryReadFor(deps)(plan));
       }
       const kiro = await currentKiro(deps);
       const deep = event.queryStringParameters?.deep === "true";
-      return json(202, await reconcileGroups({ ...deps, directories, kiro }, { deep }));
+      const retryRead = retryReadFor(deps);
+      return json(202, await reconcileGroups({ ...deps, directories, kiro, retryRead }, { deep }));
     },
   ],
 ];
+
+export const adminRoutes: [RegExp, Route][] = routes.map(([path, route]) => [
+  path,
+  answeringUnavailable(route),
+]);

@@ -7,7 +7,11 @@ import type { EntraDependencies } from "./entra-dependencies";
 
 export interface DirectoryDependencies {
   directoryFor(source: IdentitySource): Promise<IdentityDirectory>;
-  /** The directories of the identity sources this deployment is configured for, and no other. */
+  /**
+   * The directories of the identity sources this deployment is configured for, and no other. Each
+   * is built on its first read, so a source whose settings or secret are broken fails its own reads
+   * (its run phases, its groups) and never the other source's.
+   */
   configuredDirectories(): Promise<Partial<Record<IdentitySource, IdentityDirectory>>>;
 }
 
@@ -43,9 +47,23 @@ export function directoryDependencies(
     directoryFor: (source) => (source === "okta" ? oktaDirectory() : entraDirectory()),
     configuredDirectories: async () => {
       const directories: Partial<Record<IdentitySource, IdentityDirectory>> = {};
-      if (config.okta.orgUrl) directories.okta = await oktaDirectory();
-      if (entraConfigured(config)) directories.entra = await entraDirectory();
+      if (config.okta.orgUrl) directories.okta = builtOnFirstRead(oktaDirectory);
+      if (entraConfigured(config)) directories.entra = builtOnFirstRead(entraDirectory);
       return directories;
     },
+  };
+}
+
+/**
+ * Built again on each read until it can be (the loaders keep what they built), so a secret filled
+ * in later is picked up without a cold start. Has no `checkAccess`: the doctor probes through
+ * `directoryFor`, where a failure to build is itself the finding.
+ */
+function builtOnFirstRead(load: () => Promise<IdentityDirectory>): IdentityDirectory {
+  return {
+    getUser: async (id) => (await load()).getUser(id),
+    readUsers: async (ids) => (await load()).readUsers(ids),
+    listGroupMembers: async (groupId) => (await load()).listGroupMembers(groupId),
+    listGroups: async () => (await load()).listGroups(),
   };
 }

@@ -4,14 +4,31 @@ import { z } from "zod";
  * A fault to inject into SCIM requests, by rate (probability per matching request) or by count (the
  * next N matching requests). `throttle` answers 429 (with Retry-After when `retryAfterSeconds` is set),
  * `server-error` 500, `drop` destroys the connection without an answer, `latency` delays the answer.
+ * The rest play a hop that is not Kiro: `body` answers `status` (default 200) with `body` as it is,
+ * `huge-body` streams `sizeBytes` (default 200 MB) of JSON without a length, `redirect` answers
+ * `status` (default 307) with a `Location`, and `ignore-filter` serves a list as if no `filter` had
+ * been sent (the request goes on; like latency, it combines with the others).
  */
 export const FaultRuleSchema = z
   .object({
-    kind: z.enum(["throttle", "server-error", "drop", "latency"]),
+    kind: z.enum([
+      "throttle",
+      "server-error",
+      "drop",
+      "latency",
+      "body",
+      "huge-body",
+      "redirect",
+      "ignore-filter",
+    ]),
     rate: z.number().min(0).max(1).optional(),
     count: z.number().int().positive().optional(),
     retryAfterSeconds: z.number().nonnegative().optional(),
     latencyMs: z.number().int().nonnegative().optional(),
+    status: z.number().int().min(200).max(599).optional(),
+    body: z.string().optional(),
+    sizeBytes: z.number().int().positive().optional(),
+    location: z.string().optional(),
     method: z.string().optional(),
     /** Regular expression matched against the path after `/scim/v2`, e.g. `^/Groups/`. */
     path: z.string().optional(),
@@ -20,14 +37,20 @@ export const FaultRuleSchema = z
     (rule) => (rule.rate === undefined) !== (rule.count === undefined),
     "give exactly one of rate or count",
   )
-  .refine((rule) => rule.kind !== "latency" || rule.latencyMs !== undefined, "latency needs latencyMs");
+  .refine((rule) => rule.kind !== "latency" || rule.latencyMs !== undefined, "latency needs latencyMs")
+  .refine((rule) => rule.kind !== "body" || rule.body !== undefined, "body needs body")
+  .refine((rule) => rule.kind !== "redirect" || rule.location !== undefined, "redirect needs location");
 export type FaultRule = z.infer<typeof FaultRuleSchema>;
 
-export type BlockingFault = Exclude<FaultRule["kind"], "latency">;
+/** Kinds that change how a request is served without answering it themselves. */
+const modifierKinds = new Set<FaultRule["kind"]>(["latency", "ignore-filter"]);
+
+export type BlockingFault = Exclude<FaultRule["kind"], "latency" | "ignore-filter">;
 
 export interface FaultDecision {
   delayMs: number;
-  fault?: { kind: BlockingFault; retryAfterSeconds?: number | undefined };
+  ignoreFilter: boolean;
+  fault?: Omit<FaultRule, "kind" | "rate" | "count" | "method" | "path"> & { kind: BlockingFault };
 }
 
 interface ActiveRule {
@@ -62,26 +85,28 @@ export class FaultInjector {
   decide(method: string, path: string): FaultDecision {
     const matching = this.rules.filter(({ rule }) => matches(rule, method, path));
     let delayMs = 0;
+    let ignoreFilter = false;
     for (const active of matching) {
-      if (active.rule.kind !== "latency") continue;
-      if (active.remaining !== undefined) {
-        delayMs += active.rule.latencyMs ?? 0;
-        this.consume(active);
-      } else if (this.random() < (active.rule.rate ?? 0)) delayMs += active.rule.latencyMs ?? 0;
+      if (!modifierKinds.has(active.rule.kind)) continue;
+      const fires = active.remaining !== undefined || this.random() < (active.rule.rate ?? 0);
+      if (active.remaining !== undefined) this.consume(active);
+      if (!fires) continue;
+      if (active.rule.kind === "latency") delayMs += active.rule.latencyMs ?? 0;
+      else ignoreFilter = true;
     }
-    const blocking = matching.filter(({ rule }) => rule.kind !== "latency");
+    const blocking = matching.filter(({ rule }) => !modifierKinds.has(rule.kind));
     const counted = blocking.find((active) => active.remaining !== undefined);
     if (counted) {
       this.consume(counted);
-      return { delayMs, fault: toFault(counted.rule) };
+      return { delayMs, ignoreFilter, fault: toFault(counted.rule) };
     }
     const draw = this.random();
     let cumulative = 0;
     for (const { rule } of blocking) {
       cumulative += rule.rate ?? 0;
-      if (draw < cumulative) return { delayMs, fault: toFault(rule) };
+      if (draw < cumulative) return { delayMs, ignoreFilter, fault: toFault(rule) };
     }
-    return { delayMs };
+    return { delayMs, ignoreFilter };
   }
 
   private consume(active: ActiveRule): void {
@@ -96,5 +121,6 @@ function matches(rule: FaultRule, method: string, path: string): boolean {
 }
 
 function toFault(rule: FaultRule): FaultDecision["fault"] {
-  return { kind: rule.kind as BlockingFault, retryAfterSeconds: rule.retryAfterSeconds };
+  const { kind, rate: _rate, count: _count, method: _method, path: _path, ...settings } = rule;
+  return { ...settings, kind: kind as BlockingFault };
 }

@@ -1,6 +1,8 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { resourceTypes, schemas, serviceProviderConfig } from "./discovery";
 import { FaultInjector, type FaultRule } from "./fault-injector";
@@ -24,6 +26,8 @@ export interface RequestLogEntry {
   retryAfterMs?: number;
   /** Member changes carried by a group PATCH. */
   memberChanges?: number;
+  /** Body bytes a `huge-body` fault wrote before the client stopped reading or it was all sent. */
+  bytesSent?: number;
 }
 
 export interface EmulatorProfile {
@@ -201,6 +205,26 @@ export class KiroScimEmulator {
       req.socket.destroy();
       return;
     }
+    if (decision.fault?.kind === "huge-body") {
+      entry.fault = "huge-body";
+      finish(200);
+      await streamHugeBody(res, decision.fault.sizeBytes ?? 200 * 1024 * 1024, entry);
+      return;
+    }
+    if (decision.fault?.kind === "body" || decision.fault?.kind === "redirect") {
+      const { kind, status, body, location } = decision.fault;
+      const answer = status ?? (kind === "body" ? 200 : 307);
+      entry.fault = kind;
+      finish(answer);
+      res.writeHead(answer, {
+        "content-type": "application/json",
+        "x-amzn-requestid": randomUUID(),
+        "content-length": Buffer.byteLength(body ?? ""),
+        ...(location === undefined ? {} : { location }),
+      });
+      res.end(body ?? "");
+      return;
+    }
     if (decision.fault) {
       const retryAfter = decision.fault.retryAfterSeconds;
       const throttled = decision.fault.kind === "throttle";
@@ -218,6 +242,10 @@ export class KiroScimEmulator {
           : new ScimHttpError(500, "An internal error occurred."),
       );
       return;
+    }
+    if (decision.ignoreFilter) {
+      entry.fault = "ignore-filter";
+      url.searchParams.delete("filter");
     }
 
     try {
@@ -466,6 +494,31 @@ async function readBody(req: IncomingMessage): Promise<string> {
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks).toString("utf8");
+}
+
+/**
+ * A list page padded to `size` bytes, written only as fast as the client reads it and without a
+ * length, so only counting what arrives can stop it; `entry.bytesSent` follows what was taken.
+ */
+async function streamHugeBody(res: ServerResponse, size: number, entry: RequestLogEntry): Promise<void> {
+  const head = `{"schemas":["${listSchema}"],"Resources":[],"padding":"`;
+  const tail = '"}';
+  const chunk = "x".repeat(64 * 1024);
+  function* pieces(): Generator<string> {
+    yield head;
+    for (let left = size - head.length - tail.length; left > 0; left -= chunk.length)
+      yield left >= chunk.length ? chunk : chunk.slice(0, left);
+    yield tail;
+  }
+  async function* counted(): AsyncGenerator<string> {
+    entry.bytesSent = 0;
+    for (const piece of pieces()) {
+      yield piece;
+      entry.bytesSent += piece.length;
+    }
+  }
+  res.writeHead(200, { "content-type": "application/json", "x-amzn-requestid": randomUUID() });
+  await pipeline(Readable.from(counted()), res).catch(() => undefined);
 }
 
 function newTenantId(): string {

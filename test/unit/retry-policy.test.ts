@@ -29,6 +29,14 @@ describe("retryDelayMs", () => {
     expect([floorWins, beyondCap]).toEqual([5_000, 120_000]);
   });
 
+  it("honours a Retry-After as a floor only up to 15 minutes", () => {
+    // Act
+    const delay = retryDelayMs(policy, 1, 1_000_000_000_000, () => 0.1);
+
+    // Assess
+    expect(delay).toBe(15 * 60_000);
+  });
+
   it("spreads concurrent retries instead of returning them together", () => {
     // Act
     const delays = new Set(Array.from({ length: 50 }, () => retryDelayMs(policy, 6, undefined)));

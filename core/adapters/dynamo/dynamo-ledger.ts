@@ -11,6 +11,7 @@ import {
   QueryCommand,
   type QueryCommandInput,
   TransactWriteCommand,
+  type TransactWriteCommandInput,
   UpdateCommand,
   type UpdateCommandInput,
 } from "@aws-sdk/lib-dynamodb";
@@ -19,6 +20,7 @@ import type { IdentitySource } from "../../domain/identity-source";
 import type { KiroUserProfile } from "../../domain/kiro-user";
 import type {
   AttemptRecord,
+  EventChanges,
   GroupRecord,
   HeldRemovals,
   KiroTargetRecord,
@@ -27,6 +29,7 @@ import type {
   LedgerKind,
   MembershipRecord,
   NewRun,
+  PatchIntent,
   RunAdvance,
   RunRecord,
   RunStep,
@@ -39,8 +42,18 @@ import type {
   UserRecord,
   UserSeenVersions,
 } from "../../ports/ledger";
+import {
+  chunk,
+  groupTransactions,
+  maxTransactionItems,
+  newestChangePerItem,
+  type PlannedChange,
+} from "./change-batches";
 
 type Item = Record<string, unknown>;
+type TransactItem = NonNullable<TransactWriteCommandInput["TransactItems"]>[number];
+/** A batched change that is an item of its own (a name change rides on the group's item). */
+type ItemChange = Exclude<PlannedChange, { kind: "name" }>;
 
 const key = {
   user: (source: IdentitySource, id: string) => ({ pk: `${source}#USER#${id}`, sk: "#USER" }),
@@ -162,19 +175,8 @@ export class DynamoLedger implements Ledger {
     version: string,
     options: { onlyIfKnown: boolean; onlyIfNoProfile?: boolean },
   ): Promise<boolean> {
-    const conditions = [
-      "(attribute_not_exists(profileRequestedVersion) OR profileRequestedVersion < :version)",
-    ];
-    if (options.onlyIfKnown) conditions.push("attribute_exists(pk)");
-    if (options.onlyIfNoProfile) conditions.push("attribute_not_exists(profileVersion)");
     return this.unlessConditionFails(
-      this.db.send(
-        this.userUpdate(source, idpId, {
-          set: "profileRequestedVersion = :version, lifecycle = if_not_exists(lifecycle, :active)",
-          condition: conditions.join(" AND "),
-          values: { ":version": version, ":active": "active" },
-        }),
-      ),
+      this.db.send(this.profileRequestUpdate(source, idpId, version, options)),
     );
   }
 
@@ -916,29 +918,7 @@ export class DynamoLedger implements Ledger {
       await this.db.send(
         new TransactWriteCommand({
           TransactItems: [
-            {
-              Update: {
-                TableName: this.table,
-                Key: key.member(source, groupId, userId),
-                UpdateExpression: `SET desired = :desired, desiredVersion = :version, applied = if_not_exists(applied, :false), attempts = if_not_exists(attempts, :zero), kind = :kind, #source = :source, groupId = :groupId, userId = :userId, gsi2pk = :byUser, gsi2sk = :groupId, ${toPending}`,
-                ConditionExpression: "attribute_not_exists(desiredVersion) OR desiredVersion < :version",
-                ExpressionAttributeNames: { "#status": "status", "#source": "source" },
-                ExpressionAttributeValues: {
-                  ":desired": desired,
-                  ":version": version,
-                  ":false": false,
-                  ":zero": 0,
-                  ":kind": "MEMBER",
-                  ":source": source,
-                  ":groupId": groupId,
-                  ":userId": userId,
-                  ":byUser": `${source}#USERGROUPS#${userId}`,
-                  ":pending": "pending",
-                  ":now": now,
-                  ":pendingKey": statusKey(source, "MEMBER", "pending"),
-                },
-              },
-            },
+            { Update: this.desiredMembershipUpdate(source, { groupId, userId, desired, version }, now) },
             { Update: this.groupUpdate(source, groupId, { set: "", values: {}, now }) },
           ],
         }),
@@ -1055,7 +1035,9 @@ export class DynamoLedger implements Ledger {
       return { acquired: true, dirtyVersion: group.dirtyVersion, syncedVersion: group.syncedVersion };
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
-        return { acquired: false, reason: error.Item ? "held" : "missing" };
+        if (!error.Item) return { acquired: false, reason: "missing" };
+        const expiresAt = Number(error.Item.leaseExpiresAt?.N ?? nowMs);
+        return { acquired: false, reason: "held", expiresAt: new Date(expiresAt).toISOString() };
       }
       throw error;
     }
@@ -1063,6 +1045,21 @@ export class DynamoLedger implements Ledger {
 
   async releaseGroupLease(source: IdentitySource, groupId: string, owner: string): Promise<void> {
     await this.releaseClaim(key.group(source, groupId), "leaseOwner", "leaseExpiresAt", owner);
+  }
+
+  async recordPatchIntent(
+    source: IdentitySource,
+    groupId: string,
+    intent: PatchIntent | undefined,
+  ): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: key.group(source, groupId),
+        UpdateExpression: intent ? "SET patchIntent = :intent" : "REMOVE patchIntent",
+        ...(intent ? { ExpressionAttributeValues: { ":intent": intent } } : {}),
+      }),
+    );
   }
 
   async recordGroupSynced(source: IdentitySource, groupId: string, version: number): Promise<void> {
@@ -1141,6 +1138,225 @@ export class DynamoLedger implements Ledger {
       ExclusiveStartKey = result.LastEvaluatedKey;
     } while (ExclusiveStartKey);
     return count;
+  }
+
+  async hasProcessedEvents(source: IdentitySource, eventIds: readonly string[]): Promise<Set<string>> {
+    const prefix = key.event(source, "").pk;
+    const nowSeconds = Math.floor(this.now().getTime() / 1000);
+    const items = await this.batchGetAtOnce([...new Set(eventIds)].map((id) => key.event(source, id)));
+    return new Set(
+      items
+        .filter((item) => Number(item.expiresAt ?? 0) > nowSeconds)
+        .map((item) => String(item.pk).slice(prefix.length)),
+    );
+  }
+
+  /**
+   * Three rounds, each one batch of requests sent at once: a read of the items the changes touch,
+   * which leaves out the writes their condition would refuse (an older version, a user who has a
+   * profile) so a stale event does not cancel the transaction it shares; the transactions; the
+   * event marks. A condition that still fails (a concurrent writer got there first) cancels its
+   * transaction, which is sent again without that write.
+   */
+  async recordEventChanges(
+    source: IdentitySource,
+    events: readonly EventChanges[],
+    ttlSeconds = this.eventTtlSeconds,
+  ): Promise<void> {
+    if (events.length === 0) return;
+    const changes = await this.applicableChanges(source, newestChangePerItem(events));
+    const now = this.iso();
+    const groupChains = [...groupTransactions(changes)].map(async ([groupId, transactions]) => {
+      for (const transaction of transactions)
+        await this.writeGroupTransaction(source, groupId, transaction, now);
+    });
+    const profileRequests = chunk(
+      changes.filter((change) => change.kind === "profile"),
+      maxTransactionItems,
+    ).map((transaction) =>
+      this.writeChangeTransaction(source, transaction, () => ({ items: [], changes: [] }), now),
+    );
+    await Promise.all([...groupChains, ...profileRequests]);
+    const expiresAt = Math.floor(this.now().getTime() / 1000) + ttlSeconds;
+    const marks = chunk([...new Set(events.map((event) => event.eventId))], maxTransactionItems);
+    await Promise.all(
+      marks.map((eventIds) =>
+        this.db.send(
+          new TransactWriteCommand({
+            TransactItems: eventIds.map((eventId) => ({
+              Put: {
+                TableName: this.table,
+                Item: { ...key.event(source, eventId), kind: "EVENT", expiresAt },
+              },
+            })),
+          }),
+        ),
+      ),
+    );
+  }
+
+  /** Drops the changes that the items, as read now, already hold a newer version of. */
+  private async applicableChanges(
+    source: IdentitySource,
+    changes: PlannedChange[],
+  ): Promise<PlannedChange[]> {
+    const itemKey = (change: PlannedChange) =>
+      change.kind === "member"
+        ? key.member(source, change.groupId, change.userId)
+        : change.kind === "profile"
+          ? key.user(source, change.userId)
+          : key.group(source, change.groupId);
+    const items = await this.batchGetAtOnce(changes.map(itemKey));
+    const byKey = new Map(items.map((item) => [`${item.pk}|${item.sk}`, item]));
+    const olderThan = (recorded: unknown, version: string) =>
+      recorded === undefined || String(recorded) < version;
+    return changes.filter((change) => {
+      const { pk, sk } = itemKey(change);
+      const item = byKey.get(`${pk}|${sk}`);
+      if (change.kind === "member") return olderThan(item?.desiredVersion, change.version);
+      if (change.kind === "name") return olderThan(item?.nameVersion, change.version);
+      return item?.profileVersion === undefined && olderThan(item?.profileRequestedVersion, change.version);
+    });
+  }
+
+  /**
+   * A group's membership changes with one update of the group item, which carries the name change
+   * if any and counts one dirtyVersion per recorded change, as the one-at-a-time writes do.
+   */
+  private async writeGroupTransaction(
+    source: IdentitySource,
+    groupId: string,
+    changes: PlannedChange[],
+    now: string,
+  ): Promise<void> {
+    await this.writeChangeTransaction(
+      source,
+      changes,
+      (remaining) => {
+        const name = remaining.find((change) => change.kind === "name");
+        const update = this.groupUpdate(source, groupId, {
+          set: name ? "#name = :name, nameVersion = :version" : "",
+          values: name ? { ":name": name.name, ":version": name.version } : {},
+          ...(name
+            ? {
+                condition: "attribute_not_exists(nameVersion) OR nameVersion < :version",
+                names: { "#name": "name" },
+              }
+            : {}),
+          now,
+        });
+        const dirtyBy = { ":one": remaining.length };
+        return {
+          items: [
+            {
+              Update: {
+                ...update,
+                ExpressionAttributeValues: { ...update.ExpressionAttributeValues, ...dirtyBy },
+              },
+            },
+          ],
+          changes: [name ? [name] : []],
+        };
+      },
+      now,
+    );
+  }
+
+  /**
+   * Sends the items of `changes` (member and profile writes, one item each) plus what `shared`
+   * adds for them, until it commits: a write whose condition failed is dropped and the rest sent
+   * again; a conflict with a concurrent transaction, or throttling, is retried after a backoff.
+   */
+  private async writeChangeTransaction(
+    source: IdentitySource,
+    changes: PlannedChange[],
+    shared: (remaining: PlannedChange[]) => { items: TransactItem[]; changes: PlannedChange[][] },
+    now: string,
+  ): Promise<void> {
+    let remaining = changes;
+    for (let attempt = 1; remaining.length > 0; attempt++) {
+      const own = remaining.filter((change): change is ItemChange => change.kind !== "name");
+      const extra = shared(remaining);
+      const items = [...own.map((change) => this.changeItem(source, change, now)), ...extra.items];
+      const carried = [...own.map((change) => [change]), ...extra.changes];
+      try {
+        await this.db.send(new TransactWriteCommand({ TransactItems: items }));
+        return;
+      } catch (error) {
+        if (!(error instanceof TransactionCanceledException) || attempt >= 5) throw error;
+        const refused = new Set<PlannedChange>();
+        let busy = false;
+        for (const [index, reason] of (error.CancellationReasons ?? []).entries()) {
+          if (reason.Code === "ConditionalCheckFailed")
+            for (const change of carried[index] ?? []) refused.add(change);
+          else if (reason.Code === "TransactionConflict" || reason.Code === "ThrottlingError") busy = true;
+          else if (reason.Code && reason.Code !== "None") throw error;
+        }
+        if (refused.size === 0 && !busy) throw error;
+        remaining = remaining.filter((change) => !refused.has(change));
+        if (busy) await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** attempt));
+      }
+    }
+  }
+
+  private changeItem(source: IdentitySource, change: ItemChange, now: string): TransactItem {
+    if (change.kind === "member") return { Update: this.desiredMembershipUpdate(source, change, now) };
+    const { input } = this.profileRequestUpdate(source, change.userId, change.version, {
+      onlyIfKnown: false,
+      onlyIfNoProfile: true,
+    });
+    return { Update: { ...input, UpdateExpression: String(input.UpdateExpression) } };
+  }
+
+  private desiredMembershipUpdate(
+    source: IdentitySource,
+    change: { groupId: string; userId: string; desired: boolean; version: string },
+    now: string,
+  ): UpdateCommandInput & { UpdateExpression: string } {
+    return {
+      TableName: this.table,
+      Key: key.member(source, change.groupId, change.userId),
+      UpdateExpression: `SET desired = :desired, desiredVersion = :version, applied = if_not_exists(applied, :false), attempts = if_not_exists(attempts, :zero), kind = :kind, #source = :source, groupId = :groupId, userId = :userId, gsi2pk = :byUser, gsi2sk = :groupId, ${toPending}`,
+      ConditionExpression: "attribute_not_exists(desiredVersion) OR desiredVersion < :version",
+      ExpressionAttributeNames: { "#status": "status", "#source": "source" },
+      ExpressionAttributeValues: {
+        ":desired": change.desired,
+        ":version": change.version,
+        ":false": false,
+        ":zero": 0,
+        ":kind": "MEMBER",
+        ":source": source,
+        ":groupId": change.groupId,
+        ":userId": change.userId,
+        ":byUser": `${source}#USERGROUPS#${change.userId}`,
+        ":pending": "pending",
+        ":now": now,
+        ":pendingKey": statusKey(source, "MEMBER", "pending"),
+      },
+    };
+  }
+
+  private profileRequestUpdate(
+    source: IdentitySource,
+    idpId: string,
+    version: string,
+    options: { onlyIfKnown: boolean; onlyIfNoProfile?: boolean },
+  ): UpdateCommand {
+    const conditions = [
+      "(attribute_not_exists(profileRequestedVersion) OR profileRequestedVersion < :version)",
+    ];
+    if (options.onlyIfKnown) conditions.push("attribute_exists(pk)");
+    if (options.onlyIfNoProfile) conditions.push("attribute_not_exists(profileVersion)");
+    return this.userUpdate(source, idpId, {
+      set: "profileRequestedVersion = :version, lifecycle = if_not_exists(lifecycle, :active)",
+      condition: conditions.join(" AND "),
+      values: { ":version": version, ":active": "active" },
+    });
+  }
+
+  /** BatchGetItem's chunks of 100 keys sent at once, so a read of any size is one round trip deep. */
+  private async batchGetAtOnce(keys: readonly Item[]): Promise<Item[]> {
+    return (await Promise.all(chunk(keys, 100).map((keysOfChunk) => this.batchGet(keysOfChunk)))).flat();
   }
 
   /** Removes a claim (lease, creation claim) only if `holder` still holds it. */
@@ -1340,6 +1556,7 @@ function toGroupRecord(item: Item): GroupRecord {
     dirtyVersion: Number(item.dirtyVersion ?? 0),
     syncedVersion: Number(item.syncedVersion ?? 0),
     lastSyncedAt: item.lastSyncedAt as string | undefined,
+    patchIntent: item.patchIntent as GroupRecord["patchIntent"],
   };
 }
 

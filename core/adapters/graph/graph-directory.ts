@@ -60,9 +60,11 @@ export function tokenFailure(error: unknown): SyncError | undefined {
  */
 export class GraphDirectory implements IdentityDirectory, DirectoryDeltaReader {
   private readonly client: Client;
+  private readonly graphOrigin: string;
 
   constructor(credentials: GraphCredentials) {
     this.client = createGraphClient(credentials);
+    this.graphOrigin = new URL(credentials.graphBaseUrl ?? "https://graph.microsoft.com/").origin;
   }
 
   async getUser(id: string): Promise<DirectoryUser | undefined> {
@@ -140,7 +142,9 @@ export class GraphDirectory implements IdentityDirectory, DirectoryDeltaReader {
   ): Promise<{ groups: Map<string, GroupDelta>; deltaLink: string }> {
     const groups = new Map<string, GroupDelta>();
     const link = await this.readDelta<EntraDeltaGroup>(
-      deltaLink ? this.client.api(deltaLink) : this.client.api("/groups/delta").select("displayName,members"),
+      deltaLink
+        ? this.client.api(this.usableLink(deltaLink))
+        : this.client.api("/groups/delta").select("displayName,members"),
       (entry) => mergeDeltaEntry(groups, entry),
     );
     return { groups, deltaLink: link };
@@ -152,10 +156,28 @@ export class GraphDirectory implements IdentityDirectory, DirectoryDeltaReader {
   ): Promise<{ users: Map<string, DirectoryUser | undefined>; deltaLink: string }> {
     const users = new Map<string, DirectoryUser | undefined>();
     const link = await this.readDelta<EntraUser & { "@removed"?: unknown }>(
-      deltaLink ? this.client.api(deltaLink) : this.client.api("/users/delta").select(userFields),
+      deltaLink
+        ? this.client.api(this.usableLink(deltaLink))
+        : this.client.api("/users/delta").select(userFields),
       (entry) => users.set(entry.id, entry["@removed"] ? undefined : toDirectoryUser(entry)),
     );
     return { users, deltaLink: link };
+  }
+
+  /**
+   * A stored link is only followed to the Graph this directory is configured for. One left behind by
+   * another endpoint (a local tenant that restarted on another port, a changed ENTRA_GRAPH_URL) can
+   * only fail every round, and would get our token were its host trusted; it is reported as expired,
+   * so the caller drops it and enumerates afresh.
+   */
+  private usableLink(deltaLink: string): string {
+    const origin = URL.canParse(deltaLink) ? new URL(deltaLink).origin : undefined;
+    if (origin === this.graphOrigin) return deltaLink;
+    throw new SyncError(
+      "IDP.DELTA_EXPIRED",
+      `the stored delta link points at ${origin ?? "no valid URL"}, not the configured Graph ${this.graphOrigin}`,
+      { retryable: false },
+    );
   }
 
   /**
