@@ -75,8 +75,8 @@ export const reconcile = scheduledJob("Reconcile", "rate(1 hour)", {
 
 /**
  * Every minute: put changes nobody is carrying (lost PutEvents, dead workers, stalled runs) back on
- * the bus. With one-minute group leases, a change a crashed worker held is moving again within about
- * two minutes; the extra 34,560 runs a month over a 5-minute rate cost about $0.30.
+ * the bus. With 30-second group leases, a change a crashed worker held is moving again within about
+ * a minute and a half; the extra 34,560 runs a month over a 5-minute rate cost about $0.30.
  */
 export const sweep = scheduledJob("Sweep", "rate(1 minute)", {
   handler: "functions/sweep.handler",

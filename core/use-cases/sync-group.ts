@@ -22,7 +22,7 @@ export interface SyncGroupDependencies {
   workerId?: string;
   /**
    * How long a lease outlives a holder that stops renewing it (a crashed or timed-out worker); the
-   * live holder renews it every third of that. Default one minute.
+   * live holder renews it every third of that. Default 30 s.
    */
   leaseTtlMs?: number;
   /** Time left before the function is stopped (Lambda's remaining time): a lease never outlasts it. */
@@ -117,15 +117,25 @@ export async function syncGroup(
   return result;
 }
 
-/** The lease asked for: one minute by default, never past the function's own end. */
+/**
+ * How long one worker may create a user before another may try: a creation is two or three SCIM
+ * calls, and one started twice after a slow first attempt meets Kiro's 409 and adopts, so a crashed
+ * creator blocks its user's groups for seconds, not a minute.
+ */
+const creationClaimTtlMs = 15_000;
+
+/** A dead holder's group is free again this soon; the live holder renews every 10 s. */
+const defaultLeaseTtlMs = 30_000;
+
+/** The lease asked for: 30 s by default, never past the function's own end. */
 function leaseTtl(deps: SyncGroupDependencies): number {
-  const ttl = deps.leaseTtlMs ?? 60_000;
+  const ttl = deps.leaseTtlMs ?? defaultLeaseTtlMs;
   return Math.max(1_000, Math.min(ttl, deps.remainingMs?.() ?? ttl));
 }
 
 /**
  * Renews the lease every third of its TTL while the holder works, so a short TTL frees the group
- * within a minute of a crash without ever expiring under a live holder. A renewal that finds the
+ * within 30 s of a crash without ever expiring under a live holder. A renewal that finds the
  * lease taken (this worker was frozen past its TTL) makes `lost()` true: the holder stops sending.
  */
 function keepLease(
@@ -143,7 +153,7 @@ function keepLease(
         () => undefined,
       );
     },
-    (deps.leaseTtlMs ?? 60_000) / 3,
+    (deps.leaseTtlMs ?? defaultLeaseTtlMs) / 3,
   );
   timer.unref?.();
   return { lost: () => lost, stop: () => clearInterval(timer) };
@@ -412,7 +422,7 @@ async function syncUser(
   if (user.status === "synced" && user.scimId) return user.scimId;
   let latest = user;
   if (!user.scimId) {
-    if (!(await deps.ledger.claimUserCreation(user.source, user.idpId, worker, 60_000)))
+    if (!(await deps.ledger.claimUserCreation(user.source, user.idpId, worker, creationClaimTtlMs)))
       return waitForCreation(user, deps);
     latest = (await deps.ledger.getUser(user.source, user.idpId)) ?? user;
     if (latest.status === "synced" && latest.scimId) return latest.scimId;

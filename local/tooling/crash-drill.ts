@@ -217,3 +217,31 @@ export async function crashAndRecover(
     diff: differences(drill, prefix, groupIds),
   };
 }
+
+/** The same directory synced by a process nobody kills: the baseline the recovery time compares with. */
+export async function syncUninterrupted(
+  drill: CrashDrill,
+  prefix: string,
+  size: { users: number; groups: number },
+): Promise<{ seconds: number; converged: boolean }> {
+  const { groupIds, members } = seedDirectory(drill, prefix, size.users, size.groups);
+  const service = await startService({
+    PORT: String(await freePort()),
+    DYNAMODB_ENDPOINT: drill.dynamoEndpoint,
+    LEDGER_TABLE_NAME: `ledger-${randomUUID()}`,
+    OKTA_ORG_URL: drill.org.orgUrl,
+    OKTA_API_TOKEN: drill.org.apiToken,
+    OKTA_HOOK_SECRET: hookSecret,
+    STATUS_TOKEN: statusToken,
+    KIRO_SCIM_URL: drill.emulator.profile.scimUrl,
+    KIRO_SCIM_TOKEN: drill.emulator.profile.token,
+    SYNC_GROUPS: `${prefix}-*`,
+  });
+  const startedAt = Date.now();
+  for (const delivery of deliveriesOf(prefix, members)) await deliver(service, delivery);
+  while (!converged(drill, prefix, groupIds) && Date.now() - startedAt < 180_000)
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  const seconds = (Date.now() - startedAt) / 1000;
+  await kill(service);
+  return { seconds, converged: converged(drill, prefix, groupIds) };
+}
