@@ -4,6 +4,7 @@ import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import middy from "@middy/core";
 import { loadConfig } from "../core/config";
 import type { EventBus } from "../core/ports/event-bus";
+import { recordingSourceHealth } from "../core/use-cases/source-health";
 import { syncEntraDelta } from "../core/use-cases/sync-entra-delta";
 import { eventBridgeBus } from "./shared/bus-dependencies";
 import { type EntraDependencies, entraDependencies } from "./shared/entra-dependencies";
@@ -37,13 +38,15 @@ export function createEntraSubscriptionsHandler(
     .handler(async () =>
       unlessSecretsEmpty("entra-subscriptions", async () => {
         const deps = dependencies();
-        const run = subscriptions
-          ? await (await deps.entraSubscriptions()).ensure()
-          : { created: [], renewed: [], failed: [] };
-        metrics.addMetric("SubscriptionRenewalFailed", MetricUnit.Count, run.failed.length);
-        const delta = await syncEntraDelta({ ...deps, reader: await deps.entraDirectory() });
-        logger.info("entra subscriptions and delta", { ...run, ...delta });
-        return { ...run, ...delta };
+        return recordingSourceHealth(deps.ledger, "entra", async () => {
+          const run = subscriptions
+            ? await (await deps.entraSubscriptions()).ensure()
+            : { created: [], renewed: [], failed: [] };
+          metrics.addMetric("SubscriptionRenewalFailed", MetricUnit.Count, run.failed.length);
+          const delta = await syncEntraDelta({ ...deps, reader: await deps.entraDirectory() });
+          logger.info("entra subscriptions and delta", { ...run, ...delta });
+          return { ...run, ...delta };
+        });
       }),
     );
 }

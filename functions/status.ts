@@ -2,19 +2,15 @@ import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import middy from "@middy/core";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { loadConfig } from "../core/config";
-import type { IdentitySource } from "../core/domain/identity-source";
 import type { Ledger } from "../core/ports/ledger";
-import { buildStatusReport, type SourceHealth } from "../core/use-cases/build-status-report";
+import { buildStatusReport } from "../core/use-cases/build-status-report";
 import { refuseWithoutStatusToken } from "./shared/http";
 import { ledgerDependencies } from "./shared/ledger-dependencies";
 import { once } from "./shared/once";
 import { logger } from "./shared/powertools";
 import { type SecretDependencies, secretDependencies, secretsManager } from "./shared/secret-dependencies";
 
-export type StatusDependencies = { ledger: Ledger } & Pick<SecretDependencies, "statusToken"> & {
-    /** How each source fared when last read; only a process that reads them itself (the local runtime) knows. */
-    sourceHealth?: () => Partial<Record<IdentitySource, SourceHealth>>;
-  };
+export type StatusDependencies = { ledger: Ledger } & Pick<SecretDependencies, "statusToken">;
 
 /** `GET /status`: sync status JSON for dashboards, behind a bearer token. */
 export function createStatusHandler(dependencies: () => StatusDependencies) {
@@ -25,13 +21,7 @@ export function createStatusHandler(dependencies: () => StatusDependencies) {
       const refusal = await refuseWithoutStatusToken(event, deps.statusToken);
       if (refusal) return refusal;
       const sources = ["okta", "entra"] as const;
-      const report = await buildStatusReport(
-        deps.ledger,
-        sources,
-        undefined,
-        undefined,
-        deps.sourceHealth?.(),
-      );
+      const report = await buildStatusReport(deps.ledger, sources);
       return {
         statusCode: 200,
         headers: { "content-type": "application/json" },

@@ -5,9 +5,9 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import { createLedgerTable } from "../core/adapters/dynamo/create-ledger-table";
 import { loadConfig, type ServiceConfig } from "../core/config";
-import { asError, SyncError } from "../core/domain/errors";
+import { asError, failureOf, SyncError } from "../core/domain/errors";
 import type { IdentitySource } from "../core/domain/identity-source";
-import type { SourceHealth } from "../core/use-cases/build-status-report";
+import type { SourceHealth } from "../core/ports/ledger";
 import { recordAsyncFailure } from "../core/use-cases/deliver-with-retries";
 import { type SweepReport, sweepStranded } from "../core/use-cases/sweep-stranded";
 import { createAdminHandler } from "../functions/admin";
@@ -54,7 +54,7 @@ export interface LocalRuntime {
   /** The scheduled sweep (every minute locally), run on demand. */
   runSweep(): Promise<SweepReport>;
   /** Each configured source as last read: a degraded one is printed at start and named by `/status`. */
-  sourceHealth(): Partial<Record<IdentitySource, SourceHealth>>;
+  sourceHealth(): Promise<Partial<Record<IdentitySource, SourceHealth>>>;
   bus: LocalBus;
   stop(): Promise<void>;
 }
@@ -149,13 +149,11 @@ export async function startLocalRuntime(
       context: Context,
     ) => Promise<unknown>;
     bus.subscribe("RunChunk", (event) => runChunk(event, localContext("run-chunk")));
-    const health = sourceHealthTracker();
-    const statusDependencies = { ...dependencies, sourceHealth: health.snapshot };
     const handlers: Record<HttpFunction, HttpHandler> = {
       "okta-events": createOktaEventsHandler(() => dependencies),
       "entra-notify": createEntraNotifyHandler(() => dependencies),
       "entra-lifecycle": createEntraLifecycleHandler(() => dependencies),
-      status: createStatusHandler(() => statusDependencies),
+      status: createStatusHandler(() => dependencies),
       admin: createAdminHandler(() => dependencies),
     };
     const routes = Object.fromEntries(
@@ -174,20 +172,12 @@ export async function startLocalRuntime(
       context: Context,
     ) => Promise<unknown>;
     const runEntraMaintenance = async () => {
-      try {
-        const result = await entraJob({}, localContext("entra-subscriptions"));
-        health.record("entra");
-        const dropped = (result as { deltaLinksDropped?: DroppedLink[] }).deltaLinksDropped ?? [];
-        for (const { link, reason } of dropped)
-          console.log(
-            `Entra: dropped the stored ${link} delta link (${reason}); a full delta round followed`,
-          );
-        await bus.idle();
-        return result;
-      } catch (error) {
-        health.record("entra", error);
-        throw error;
-      }
+      const result = await entraJob({}, localContext("entra-subscriptions"));
+      const dropped = (result as { deltaLinksDropped?: DroppedLink[] }).deltaLinksDropped ?? [];
+      for (const { link, reason } of dropped)
+        console.log(`Entra: dropped the stored ${link} delta link (${reason}); a full delta round followed`);
+      await bus.idle();
+      return result;
     };
     const every = describeInterval(config.entra.deltaIntervalMs);
     let entraRound: Promise<void> | undefined;
@@ -220,7 +210,7 @@ export async function startLocalRuntime(
       entraTimer = setInterval(() => void scheduledEntraRound(), config.entra.deltaIntervalMs);
       entraTimer.unref();
     }
-    if (!oktaOrg) await probeOkta(dependencies, health);
+    if (!oktaOrg) await probeOkta(dependencies);
     const sweepJob = createSweepHandler(() => dependencies) as unknown as (
       event: unknown,
       context: Context,
@@ -245,7 +235,7 @@ export async function startLocalRuntime(
       graphTenant,
       runEntraMaintenance,
       runSweep,
-      sourceHealth: health.snapshot,
+      sourceHealth: () => dependencies.ledger.getSourceHealth(),
       bus,
       stop: async () => {
         clearInterval(sweepTimer);
@@ -265,32 +255,8 @@ export async function startLocalRuntime(
 
 type DroppedLink = { link: string; reason: string };
 
-/**
- * What this process last met reading each source. A failure never stops the runtime: the source is
- * marked degraded with the error's stable code until one of its reads succeeds again.
- */
-function sourceHealthTracker() {
-  const health: Partial<Record<IdentitySource, SourceHealth>> = {};
-  return {
-    snapshot: () => ({ ...health }),
-    record(source: IdentitySource, error?: unknown) {
-      const checkedAt = new Date().toISOString();
-      if (error === undefined) {
-        health[source] = { state: "ok", checkedAt };
-        return;
-      }
-      const since = health[source]?.state === "degraded" ? health[source].since : checkedAt;
-      const code = error instanceof SyncError ? error.code : "UNEXPECTED";
-      health[source] = { state: "degraded", since, code, reason: asError(error).message, checkedAt };
-    },
-  };
-}
-
 /** A real Okta org is read once at start, so one that cannot be reached is named now, not at the first hook. */
-async function probeOkta(
-  dependencies: ServiceDependencies,
-  health: ReturnType<typeof sourceHealthTracker>,
-): Promise<void> {
+async function probeOkta(dependencies: ServiceDependencies): Promise<void> {
   const timeout = new Promise<never>((_, reject) =>
     setTimeout(
       () => reject(new SyncError("IDP.UNAVAILABLE", "no answer within 10 s", { retryable: true })),
@@ -300,9 +266,9 @@ async function probeOkta(
   try {
     const directory = await dependencies.directoryFor("okta");
     await Promise.race([directory.checkAccess?.(), timeout]);
-    health.record("okta");
+    await dependencies.ledger.recordSourceHealth("okta", undefined);
   } catch (error) {
-    health.record("okta", error);
+    await dependencies.ledger.recordSourceHealth("okta", failureOf(error));
   }
 }
 

@@ -47,7 +47,7 @@ async function main(): Promise<void> {
       "  Entra              off (start with `npm start` so the local Graph tenant's certificate is trusted)",
     );
   }
-  for (const [source, health] of Object.entries(runtime.sourceHealth())) {
+  for (const [source, health] of Object.entries(await runtime.sourceHealth())) {
     if (health.state !== "degraded") continue;
     console.log(
       `  ${`${source} DEGRADED`.padEnd(18)} ${health.code}: ${health.reason}\n                     (started anyway: the other sources sync; retried on schedule; /status names the cause)`,

@@ -89,3 +89,11 @@ export class InvalidProfileError extends SyncError {
 export function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
+
+/** An error as the ledger keeps it: the stable code (UNEXPECTED for what is not a SyncError) and its message. */
+export function failureOf(error: unknown): { errorCode: string; reason: string } {
+  return {
+    errorCode: error instanceof SyncError ? error.code : "UNEXPECTED",
+    reason: asError(error).message,
+  };
+}

@@ -247,6 +247,12 @@ export interface Ledger {
   /** Back to pending with a clean attempt history; false when the group is not quarantined. */
   redriveGroup(source: IdentitySource, idpId: string): Promise<boolean>;
 
+  /**
+   * How a source fared when last read by a scheduled job (the Entra delta round, the local runtime's
+   * start): kept in the table so `/status` in any function says it, and a degraded streak keeps its start.
+   */
+  recordSourceHealth(source: IdentitySource, failure: SyncFailure | undefined): Promise<void>;
+  getSourceHealth(): Promise<Partial<Record<IdentitySource, SourceHealth>>>;
   /** Set while Kiro (or an IdP) refuses our credentials: the whole sync waits instead of retrying each item. */
   getSyncPause(): Promise<SyncPause | undefined>;
   pauseSync(pause: SyncPause): Promise<void>;
@@ -332,6 +338,16 @@ export interface EventChanges {
   groupName?: { groupId: string; name: string; version: string } | undefined;
   /** As {@link Ledger.requestUserProfile} with `onlyIfKnown: false, onlyIfNoProfile: true`. */
   profileRequest?: { userId: string; version: string } | undefined;
+}
+
+/** A configured identity source as the service last met it; a degraded one does not stop the other. */
+export interface SourceHealth {
+  state: "ok" | "degraded";
+  /** When the current streak of failures began. */
+  since?: string | undefined;
+  code?: string | undefined;
+  reason?: string | undefined;
+  checkedAt: string;
 }
 
 export interface SyncPause {

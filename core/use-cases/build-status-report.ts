@@ -1,15 +1,13 @@
 import type { IdentitySource } from "../domain/identity-source";
-import type { DriftReport, GroupRecord, Ledger, LedgerKind, StatusEntry, SyncStatus } from "../ports/ledger";
-
-/** A configured identity source as the service last met it; a degraded one does not stop the other. */
-export interface SourceHealth {
-  state: "ok" | "degraded";
-  /** When the current streak of failures began. */
-  since?: string | undefined;
-  code?: string | undefined;
-  reason?: string | undefined;
-  checkedAt: string;
-}
+import type {
+  DriftReport,
+  GroupRecord,
+  Ledger,
+  LedgerKind,
+  SourceHealth,
+  StatusEntry,
+  SyncStatus,
+} from "../ports/ledger";
 
 export interface StatusReport {
   generatedAt: string;
@@ -129,9 +127,9 @@ export async function buildStatusReport(
   sources: readonly IdentitySource[],
   now: Date = new Date(),
   limits: { failures: number; groups: number; runs: number } = { failures: 50, groups: 200, runs: 5 },
-  sourceHealth: Partial<Record<IdentitySource, SourceHealth>> = {},
 ): Promise<StatusReport> {
   const report = emptyStatusReport(now);
+  const sourceHealth = await ledger.getSourceHealth();
   report.sources = sourceHealth;
   for (const [source, health] of Object.entries(sourceHealth)) {
     if (health.state !== "degraded") continue;

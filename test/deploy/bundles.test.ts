@@ -50,6 +50,8 @@ afterAll(async () => {
 
 interface Status {
   counts: Record<string, { groups: Record<string, number> }>;
+  degraded: boolean;
+  sources: Record<string, { state: string; code?: string }>;
   paused: { errorCode: string } | null;
   heldRuns: { runId: string; removals: number }[];
   quarantined: { id: string; lastError?: string }[];
@@ -168,6 +170,28 @@ describe("the bundles SST builds, run as deployed", () => {
     expect("error" in job ? job.error : undefined).toBeUndefined();
     expect(graph.subscriptions.size).toBe(2);
     expect(kiroMembers(developers.displayName)).toEqual(graph.transitiveUserIds(developers.id).sort());
+    expect((await status()).sources.entra).toMatchObject({ state: "ok" });
+  });
+
+  it("names a failing Entra in /status from the scheduled job, and clears it once Graph answers", async () => {
+    // Prepare
+    const graph = service.graph!;
+    graph.permissions.delete("Group.Read.All");
+    const parkedBefore = service.deadLetters.length;
+    // Act
+    const failing = await service.runJob("entra-subscriptions");
+    const whileFailing = await status();
+    graph.permissions.add("Group.Read.All");
+    await service.runJob("entra-subscriptions");
+    const recovered = await status();
+    // Assess
+    expect("error" in failing).toBe(true);
+    expect(service.deadLetters.length - parkedBefore).toBe(1);
+    expect(whileFailing).toMatchObject({
+      degraded: true,
+      sources: { entra: { state: "degraded", code: "IDP.AUTH" } },
+    });
+    expect(recovered).toMatchObject({ degraded: false, sources: { entra: { state: "ok" } } });
   });
 
   it("renews a subscription when Graph asks for reauthorization", async () => {
@@ -391,12 +415,13 @@ describe("the bundles SST builds, run as deployed", () => {
     };
     const recorderRuns = () => service.invocations.filter((each) => each.fn === "AsyncFailure").length;
     const before = recorderRuns();
+    const parkedBefore = service.deadLetters.length;
     // Act
     const outcome = await service.invokeAsync("sync-group", malformed);
     await service.idle();
     // Assess
     expect("error" in outcome).toBe(true);
-    expect(service.deadLetters).toHaveLength(1);
+    expect(service.deadLetters.length - parkedBefore).toBe(1);
     expect(recorderRuns() - before).toBe(3);
   });
 

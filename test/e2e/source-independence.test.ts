@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import type { SourceHealth } from "../../core/use-cases/build-status-report";
+import type { SourceHealth } from "../../core/ports/ledger";
 import { freePort } from "../../local/free-port";
 import { GraphTenantServer } from "../../local/graph/graph-tenant-server";
 import { sampleEntraGroups, seedSampleTenant } from "../../local/graph/sample-tenant";
@@ -138,6 +138,6 @@ describe("a stored delta link to a Graph host that no longer answers", () => {
     expect(kiroMembersByExternalId(runtime, developers.displayName)).toEqual(
       tenant.transitiveUserIds(developers.id).sort(),
     );
-    expect(runtime.sourceHealth().entra?.state).toBe("ok");
+    expect((await runtime.sourceHealth()).entra?.state).toBe("ok");
   });
 });

@@ -33,6 +33,7 @@ import type {
   RunAdvance,
   RunRecord,
   RunStep,
+  SourceHealth,
   StatusEntry,
   SubscriptionRecord,
   SyncFailure,
@@ -71,6 +72,7 @@ const key = {
   deltaLink: (name: string) => ({ pk: `entra#DELTA#${name}`, sk: "#DELTA" }),
   kiroTarget: { pk: "KIRO#TARGET", sk: "#TARGET" },
   pause: { pk: "SYNC#PAUSE", sk: "#PAUSE" },
+  health: (source: IdentitySource) => ({ pk: "SYNC#HEALTH", sk: source }),
   run: (runId: string) => ({ pk: `RUN#${runId}`, sk: "#RUN" }),
   held: (runId: string, source: IdentitySource, groupId: string) => ({
     pk: `RUN#${runId}`,
@@ -872,6 +874,44 @@ export class DynamoLedger implements Ledger {
           ":probeAt": pause.probeAt,
         },
       }),
+    );
+  }
+
+  async recordSourceHealth(source: IdentitySource, failure: SyncFailure | undefined): Promise<void> {
+    const now = this.iso();
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: key.health(source),
+        UpdateExpression: failure
+          ? "SET #state = :degraded, checkedAt = :now, since = if_not_exists(since, :now), code = :code, reason = :reason"
+          : "SET #state = :ok, checkedAt = :now REMOVE since, code, reason",
+        ExpressionAttributeNames: { "#state": "state" },
+        ExpressionAttributeValues: failure
+          ? {
+              ":degraded": "degraded",
+              ":now": now,
+              ":code": failure.errorCode,
+              ":reason": failure.reason.slice(0, 500),
+            }
+          : { ":ok": "ok", ":now": now },
+      }),
+    );
+  }
+
+  async getSourceHealth(): Promise<Partial<Record<IdentitySource, SourceHealth>>> {
+    const items = await this.batchGet([key.health("okta"), key.health("entra")]);
+    return Object.fromEntries(
+      items.map((item) => [
+        String(item.sk),
+        {
+          state: item.state === "degraded" ? "degraded" : "ok",
+          since: item.since as string | undefined,
+          code: item.code as string | undefined,
+          reason: item.reason as string | undefined,
+          checkedAt: String(item.checkedAt),
+        },
+      ]),
     );
   }
 
