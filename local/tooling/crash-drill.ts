@@ -33,6 +33,22 @@ export interface CrashOutcome {
 const hookSecret = `crash-${randomUUID()}`;
 const statusToken = `status-${randomUUID()}`;
 
+/** The service on a free port and its own table, reading the drill's Okta org and writing its Kiro emulator. */
+async function serviceEnv(drill: CrashDrill, prefix: string): Promise<Record<string, string>> {
+  return {
+    PORT: String(await freePort()),
+    DYNAMODB_ENDPOINT: drill.dynamoEndpoint,
+    LEDGER_TABLE_NAME: `ledger-${randomUUID()}`,
+    OKTA_ORG_URL: drill.org.orgUrl,
+    OKTA_API_TOKEN: drill.org.apiToken,
+    OKTA_HOOK_SECRET: hookSecret,
+    STATUS_TOKEN: statusToken,
+    KIRO_SCIM_URL: drill.emulator.profile.scimUrl,
+    KIRO_SCIM_TOKEN: drill.emulator.profile.token,
+    SYNC_GROUPS: `${prefix}-*`,
+  };
+}
+
 async function freePort(): Promise<number> {
   const server = createServer();
   server.listen(0, "127.0.0.1");
@@ -164,16 +180,7 @@ export async function crashAndRecover(
 ): Promise<CrashOutcome> {
   const { groupIds, members } = seedDirectory(drill, prefix, size.users, size.groups);
   const env = {
-    PORT: String(await freePort()),
-    DYNAMODB_ENDPOINT: drill.dynamoEndpoint,
-    LEDGER_TABLE_NAME: `ledger-${randomUUID()}`,
-    OKTA_ORG_URL: drill.org.orgUrl,
-    OKTA_API_TOKEN: drill.org.apiToken,
-    OKTA_HOOK_SECRET: hookSecret,
-    STATUS_TOKEN: statusToken,
-    KIRO_SCIM_URL: drill.emulator.profile.scimUrl,
-    KIRO_SCIM_TOKEN: drill.emulator.profile.token,
-    SYNC_GROUPS: `${prefix}-*`,
+    ...(await serviceEnv(drill, prefix)),
     RETRY_BASE_DELAY_MS: "200",
     RETRY_MAX_DELAY_MS: "2000",
   };
@@ -225,18 +232,7 @@ export async function syncUninterrupted(
   size: { users: number; groups: number },
 ): Promise<{ seconds: number; converged: boolean }> {
   const { groupIds, members } = seedDirectory(drill, prefix, size.users, size.groups);
-  const service = await startService({
-    PORT: String(await freePort()),
-    DYNAMODB_ENDPOINT: drill.dynamoEndpoint,
-    LEDGER_TABLE_NAME: `ledger-${randomUUID()}`,
-    OKTA_ORG_URL: drill.org.orgUrl,
-    OKTA_API_TOKEN: drill.org.apiToken,
-    OKTA_HOOK_SECRET: hookSecret,
-    STATUS_TOKEN: statusToken,
-    KIRO_SCIM_URL: drill.emulator.profile.scimUrl,
-    KIRO_SCIM_TOKEN: drill.emulator.profile.token,
-    SYNC_GROUPS: `${prefix}-*`,
-  });
+  const service = await startService(await serviceEnv(drill, prefix));
   const startedAt = Date.now();
   for (const delivery of deliveriesOf(prefix, members)) await deliver(service, delivery);
   while (!converged(drill, prefix, groupIds) && Date.now() - startedAt < 180_000)

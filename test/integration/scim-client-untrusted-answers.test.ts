@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { ScimHttpClient, type ScimHttpClientOptions } from "../../core/adapters/scim/scim-http-client";
+import type { ScimHttpClientOptions } from "../../core/adapters/scim/scim-http-client";
 import type { ScimError } from "../../core/domain/errors";
 import type { KiroUserProfile } from "../../core/domain/kiro-user";
 import { createOrAdoptUser } from "../../core/use-cases/adopt-or-create";
 import { KiroScimEmulator } from "../../local/scim-emulator/kiro-scim-emulator";
 import { validUser } from "../support/raw-scim";
+import { emulatorClient } from "../support/scim-client-fixture";
 
 /**
  * The SCIM client against answers no honest Kiro gives: absurd Retry-After, bodies that are not the
@@ -25,15 +26,7 @@ beforeEach(() => {
 
 const fifteenMinutes = 15 * 60_000;
 
-function client(options: Partial<ScimHttpClientOptions> = {}): ScimHttpClient {
-  const { scimUrl, token } = emulator.profile;
-  return new ScimHttpClient({
-    baseUrl: scimUrl,
-    token,
-    retryPolicy: { baseDelayMs: 20, maxDelayMs: 200, maxAttempts: 5 },
-    ...options,
-  });
-}
+const client = (options: Partial<ScimHttpClientOptions> = {}) => emulatorClient(emulator, options);
 
 let serial = 0;
 function profile(overrides: Partial<KiroUserProfile> = {}): KiroUserProfile {

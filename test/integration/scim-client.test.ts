@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { ScimHttpClient, type ScimHttpClientOptions } from "../../core/adapters/scim/scim-http-client";
+import type { ScimHttpClientOptions } from "../../core/adapters/scim/scim-http-client";
 import { InvalidProfileError, ScimError } from "../../core/domain/errors";
 import type { KiroUserProfile } from "../../core/domain/kiro-user";
 import { createOrAdoptGroup, createOrAdoptUser } from "../../core/use-cases/adopt-or-create";
 import { KiroScimEmulator } from "../../local/scim-emulator/kiro-scim-emulator";
 import { validUser } from "../support/raw-scim";
+import { emulatorClient } from "../support/scim-client-fixture";
 
 let emulator: KiroScimEmulator;
 
@@ -18,15 +19,7 @@ beforeEach(() => {
   emulator.clearRequests();
 });
 
-function client(options: Partial<ScimHttpClientOptions> = {}): ScimHttpClient {
-  const { scimUrl, token } = emulator.profile;
-  return new ScimHttpClient({
-    baseUrl: scimUrl,
-    token,
-    retryPolicy: { baseDelayMs: 20, maxDelayMs: 200, maxAttempts: 5 },
-    ...options,
-  });
-}
+const client = (options: Partial<ScimHttpClientOptions> = {}) => emulatorClient(emulator, options);
 
 let serial = 0;
 function profile(overrides: Partial<KiroUserProfile> = {}): KiroUserProfile {

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DynamoLedger } from "../../core/adapters/dynamo/dynamo-ledger";
 import { OktaDirectory } from "../../core/adapters/okta/okta-directory";
-import { ScimHttpClient } from "../../core/adapters/scim/scim-http-client";
 import { ScimError } from "../../core/domain/errors";
 import type { SyncEvent } from "../../core/domain/sync-events";
 import type { KiroScimPort } from "../../core/ports/kiro-scim";
@@ -10,6 +9,7 @@ import { type SyncGroupDependencies, syncGroup } from "../../core/use-cases/sync
 import { OktaOrgServer } from "../../local/okta-org/okta-org-server";
 import { KiroScimEmulator } from "../../local/scim-emulator/kiro-scim-emulator";
 import { freshLedger } from "../support/ledger-fixture";
+import { emulatorClient } from "../support/scim-client-fixture";
 
 let ledger: DynamoLedger;
 let emulator: KiroScimEmulator;
@@ -26,14 +26,7 @@ afterAll(async () => {
   await org.stop();
 });
 
-function scim(): ScimHttpClient {
-  const { scimUrl, token } = emulator.profile;
-  return new ScimHttpClient({
-    baseUrl: scimUrl,
-    token,
-    retryPolicy: { baseDelayMs: 20, maxDelayMs: 200, maxAttempts: 3 },
-  });
-}
+const scim = () => emulatorClient(emulator);
 
 function deps(overrides: Partial<SyncGroupDependencies> = {}): SyncGroupDependencies {
   return {
