@@ -2,8 +2,9 @@ import type { SyncEvent } from "../domain/sync-events";
 
 export interface ScheduleOptions {
   /**
-   * A re-check that only matters if a worker died (a busy group's lease ending): a live holder
-   * carries the change itself, so nothing waits for it (the local bus's `idle()` does not).
+   * Not work in flight but a later look: a re-check that only matters if a worker died (a busy
+   * group's lease ending), or a paused sync's probe (up to 15 minutes out). Nothing waits for it
+   * (the local bus's `idle()` does not) until it fires.
    */
   safetyNet?: boolean;
 }

@@ -189,9 +189,10 @@ export async function buildStatusReport(
       since: pause.since,
       nextProbeAt: pause.probeAt,
     };
-    report.alerts.push(
-      `sync paused since ${pause.since}: ${pause.reason} (fix the credentials; the backlog then drains)`,
-    );
+    const remedy = pause.errorCode.endsWith(".AUTH")
+      ? "fix the credentials; the backlog then drains"
+      : `Kiro asked for a long wait; one probe at ${pause.probeAt} resumes the sync by itself`;
+    report.alerts.push(`sync paused since ${pause.since}: ${pause.reason} (${remedy})`);
   }
   if (report.quarantined.length > 0)
     report.alerts.push(

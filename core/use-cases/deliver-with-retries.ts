@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { ScimError, SyncError } from "../domain/errors";
-import { hasAttemptsLeft, type RetryPolicy, retryDelayMs } from "../domain/retry-policy";
+import { hasAttemptsLeft, maxRetryAfterMs, type RetryPolicy, retryDelayMs } from "../domain/retry-policy";
 import type { SyncEvent } from "../domain/sync-events";
 import type { EventBus } from "../ports/event-bus";
 import type { AttemptRecord, Ledger } from "../ports/ledger";
@@ -60,15 +60,17 @@ export async function deliverWithRetries<T>(
       errorCode: error.code,
       reason: error.message,
     };
-    if (touchesKiro && error.code.endsWith(".AUTH")) {
-      const probeAt = later(now, probeMs);
+    if (touchesKiro && (error.code.endsWith(".AUTH") || asksForLongWait(error))) {
+      const probeAt = later(now, asksForLongWait(error) ? maxRetryAfterMs : probeMs);
       await deps.ledger.pauseSync({
         reason: error.message,
         errorCode: error.code,
         since: now.toISOString(),
         probeAt,
       });
-      await deps.retries.schedule(event, new Date(probeAt), scheduleName(event, `probe-${probeAt}`));
+      await deps.retries.schedule(event, new Date(probeAt), scheduleName(event, `probe-${probeAt}`), {
+        safetyNet: true,
+      });
       return { outcome: "paused", reason: error.message };
     }
     if (error.retryable && hasAttemptsLeft(deps.policy, attempt)) {
@@ -104,6 +106,17 @@ export async function recheckWhenLeaseEnds(
     new Date(Date.parse(leaseEndsAt) + 1_000),
     scheduleName(event, `recheck-${leaseEndsAt}`),
     { safetyNet: true },
+  );
+}
+
+/**
+ * Kiro asking for a wait of 15 minutes or more (the most a Retry-After is honoured) throttles the
+ * whole endpoint, not one group: the sync pauses, visibly (`/status`, the SyncPaused alarm), and
+ * one probe after the wait resumes it, instead of every group retrying into the same 429.
+ */
+function asksForLongWait(error: SyncError): boolean {
+  return (
+    error instanceof ScimError && error.kind === "throttled" && (error.retryAfterMs ?? 0) >= maxRetryAfterMs
   );
 }
 

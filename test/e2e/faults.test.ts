@@ -35,7 +35,8 @@ const joinNewGroup = (name: string, people: OktaUserState[]) => syncNewGroup(run
 
 const status = () =>
   fetchStatus<{
-    paused: { reason: string; errorCode: string } | null;
+    paused: { reason: string; errorCode: string; nextProbeAt: string } | null;
+    alerts: string[];
     quarantined: { id: string; errorCode: string; attemptHistory: { attempt: number }[] }[];
     counts: Record<string, { groups: Record<string, number> }>;
   }>(runtime);
@@ -248,5 +249,39 @@ describe("nothing accepted is lost under faults", () => {
     expect(redrive.status).toBe(202);
     expect((await status()).quarantined).toEqual([]);
     expect(kiroMembersByExternalId(runtime, group.name)).toEqual(sorted(people));
+  }, 60_000);
+
+  it("pauses the whole sync, visibly, when Kiro asks for a wait of 15 minutes or more, instead of retrying each group", async () => {
+    // Prepare
+    const people = users(3);
+    const groups = [addOktaGroup(runtime, "LongWait"), addOktaGroup(runtime, "LongWait")];
+    for (const group of groups) for (const person of people) runtime.oktaOrg!.addMember(group.id, person.id);
+    runtime.emulator!.addFault({ kind: "throttle", count: 1, retryAfterSeconds: 1_000_000_000 });
+
+    // Act
+    await postOkta(
+      runtime,
+      oktaDelivery(
+        groups.flatMap((group) =>
+          people.map((person) =>
+            membershipEvent("add", { id: person.id, login: person.profile.login }, group),
+          ),
+        ),
+      ),
+    );
+    const paused = await pollUntil(status, (report) => report.paused !== null);
+    runtime.emulator!.clearRequests();
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const sentWhilePaused = runtime.emulator!.requests().length;
+    const probeIn = Date.parse(paused.paused!.nextProbeAt) - Date.now();
+
+    // Assess
+    expect(paused.paused).toMatchObject({ errorCode: "SCIM.THROTTLED" });
+    expect(paused.paused!.reason).toContain("cut to 15 min");
+    expect(paused.quarantined).toEqual([]);
+    expect(paused.alerts.join(" ")).toContain("resumes the sync by itself");
+    expect(sentWhilePaused).toBe(0);
+    expect(probeIn).toBeGreaterThan(14 * 60_000);
+    expect(probeIn).toBeLessThanOrEqual(15 * 60_000);
   }, 60_000);
 });
