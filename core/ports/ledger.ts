@@ -429,6 +429,8 @@ export interface RunRecord extends Omit<NewRun, "step"> {
   updatedAt: string;
   unmanaged?: UnmanagedReport | undefined;
   drift?: DriftReport | undefined;
+  /** Sources whose phases this run skipped, and why (an IdP down or refusing us). */
+  skipped?: string[] | undefined;
 }
 
 export interface RunAdvance {
@@ -437,6 +439,8 @@ export interface RunAdvance {
   itemsDone: number;
   unmanaged?: UnmanagedReport | undefined;
   drift?: DriftReport | undefined;
+  /** A source whose remaining phases this chunk skipped, and why. */
+  skipped?: string | undefined;
 }
 
 export interface KiroTargetRecord {

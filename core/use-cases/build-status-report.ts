@@ -78,6 +78,8 @@ export interface StatusReport {
     removals: number;
     error: string | undefined;
     stalledSeconds: number;
+    /** Sources whose phases the run skipped (an IdP down or refusing us), with the reason. */
+    skipped?: string[] | undefined;
     /** A deep audit's findings so far, each repaired (see repair-kiro-drift.ts); absent on other runs. */
     drift?: DriftReport | undefined;
   }[];
@@ -225,6 +227,7 @@ export async function buildStatusReport(
     error: run.error,
     stalledSeconds: run.step ? Math.round((now.getTime() - Date.parse(run.updatedAt)) / 1000) : 0,
     ...(run.deep ? { drift: run.drift } : {}),
+    ...(run.skipped ? { skipped: run.skipped } : {}),
   }));
   const audited = runs.find((run) => run.kind === "reconcile" && run.finishedAt && run.unmanaged);
   if (audited?.unmanaged) report.unmanaged = { ...audited.unmanaged, auditedAt: audited.finishedAt! };

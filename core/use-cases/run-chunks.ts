@@ -1,4 +1,5 @@
 import { forEachLimited } from "../domain/concurrency";
+import { SyncError } from "../domain/errors";
 import type { GroupScope } from "../domain/group-scope";
 import { changeVersion, type IdentitySource } from "../domain/identity-source";
 import type { RunChunk } from "../domain/sync-events";
@@ -70,9 +71,16 @@ export async function executeRunChunk(chunk: RunChunk, deps: RunChunkDependencie
   if (!run) return "missing";
   if (!run.step || !sameStep(run.step, chunk.step)) return "duplicate";
   const sources = Object.keys(deps.directories) as IdentitySource[];
-  const done = await chunkWork(run, chunk.step, deps);
-  const next =
-    done.cursor === undefined
+  const skipped = { source: undefined as IdentitySource | undefined, reason: "" };
+  const done = await chunkWork(run, chunk.step, deps).catch((error: unknown) => {
+    if (!chunk.step.source || !sourceGivenUp(error, chunk.attempt)) throw error;
+    skipped.source = chunk.step.source;
+    skipped.reason = `${chunk.step.source} skipped at ${chunk.step.phase}: ${(error as SyncError).code} ${(error as SyncError).message}`;
+    return { items: 0, cursor: undefined } as ChunkDone;
+  });
+  const next = skipped.source
+    ? stepAfterSource(run.kind, sources, skipped.source)
+    : done.cursor === undefined
       ? stepAfter(run.kind, sources, chunk.step)
       : { ...chunk.step, cursor: done.cursor };
   const moved = await deps.ledger.advanceRun(run.runId, chunk.step, {
@@ -80,11 +88,29 @@ export async function executeRunChunk(chunk: RunChunk, deps: RunChunkDependencie
     itemsDone: done.items,
     unmanaged: done.unmanaged,
     drift: done.drift,
+    skipped: skipped.source ? skipped.reason : undefined,
   });
   if (!moved) return "duplicate";
   if (!next) return "finished";
   await deps.bus.publish([{ type: "RunChunk", detail: { runId: run.runId, step: next } }]);
   return "advanced";
+}
+
+/**
+ * One source failing must not stop the run for the others (nor its Kiro audit): an IdP that refuses
+ * us (not retryable) or still fails on the third delivery of a chunk has its remaining phases
+ * skipped, the reason kept on the run; the next run tries it again.
+ */
+function sourceGivenUp(error: unknown, attempt: number): boolean {
+  if (!(error instanceof SyncError) || !/^(IDP|CONFIG)\./.test(error.code)) return false;
+  return !error.retryable || attempt >= sourceAttempts;
+}
+const sourceAttempts = 3;
+
+/** The first step of the next source (or the audit) after every phase of `source`. */
+function stepAfterSource(kind: RunKind, sources: readonly IdentitySource[], source: IdentitySource) {
+  const phases = phasesPerSource[kind];
+  return stepAfter(kind, sources, { phase: phases[phases.length - 1]!, source });
 }
 
 /** Where a run goes after `step`: the next phase of the same source, then the next source, then the audit. */

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { DynamoLedger } from "../../core/adapters/dynamo/dynamo-ledger";
+import { SyncError } from "../../core/domain/errors";
 import { GroupScope } from "../../core/domain/group-scope";
 import type { SyncEvent } from "../../core/domain/sync-events";
 import type { IdentityDirectory } from "../../core/ports/identity-directory";
@@ -121,5 +122,56 @@ describe("runs in chunks", () => {
     expect(run).toMatchObject({ step: undefined, chunks: outcomes.length });
     expect(run!.itemsDone).toBeGreaterThanOrEqual(25);
     expect(await ledger.countByStatus("okta", "USER", "pending")).toBeGreaterThanOrEqual(25);
+  });
+
+  it("skips the phases of a source whose IdP refuses us and finishes the run for the other source and Kiro's audit", async () => {
+    // Prepare
+    const bus = recordingBus();
+    const refusing: IdentityDirectory = {
+      ...directoryOf([]),
+      listGroups: async () => {
+        throw new SyncError("IDP.AUTH", "Graph refused our credentials (401)", { retryable: false });
+      },
+    };
+    const deps = {
+      ledger,
+      bus,
+      scope: new GroupScope(undefined),
+      directories: { okta: directoryOf(["g-ok-1"]), entra: refusing },
+      chunkSize: 10,
+    };
+    await startRun(
+      deps,
+      {
+        runId: "run-one-source-down",
+        kind: "reconcile",
+        reason: "test",
+        startedAt: new Date().toISOString(),
+        managedUsers: 0,
+        total: 1,
+      },
+      ["okta", "entra"],
+    );
+
+    // Act
+    const outcomes: string[] = [];
+    for (let delivered = 0; delivered < bus.published.length; delivered++) {
+      const event = bus.published[delivered]!;
+      if (event.type === "RunChunk") outcomes.push(await executeRunChunk(event.detail as never, deps));
+    }
+
+    // Assess
+    const run = await ledger.getRun("run-one-source-down");
+    const phases = bus.published.flatMap((event) =>
+      event.type === "RunChunk" ? [`${event.detail.step.phase}:${event.detail.step.source ?? "kiro"}`] : [],
+    );
+    expect(outcomes.at(-1)).toBe("finished");
+    expect(run).toMatchObject({ step: undefined, error: undefined });
+    expect(run!.skipped).toEqual([expect.stringContaining("entra skipped at discover: IDP.AUTH")]);
+    expect(phases).toContain("groups:okta");
+    expect(phases).not.toContain("groups:entra");
+    expect(
+      bus.published.some((event) => event.type === "GroupChanged" && event.detail.groupId === "g-ok-1"),
+    ).toBe(true);
   });
 });

@@ -398,6 +398,11 @@ export class DynamoLedger implements Ledger {
       sets.push("drift = :drift");
       values[":drift"] = advance.drift;
     }
+    if (advance.skipped) {
+      sets.push("skipped = list_append(if_not_exists(skipped, :none), :skipped)");
+      values[":skipped"] = [advance.skipped];
+      values[":none"] = [];
+    }
     return this.unlessConditionFails(
       this.db.send(
         new UpdateCommand({
@@ -1615,6 +1620,7 @@ function toRunRecord(item: Item): RunRecord {
     finishedAt: item.finishedAt === undefined ? undefined : String(item.finishedAt),
     unmanaged: item.unmanaged as RunRecord["unmanaged"],
     drift: item.drift as RunRecord["drift"],
+    skipped: item.skipped as string[] | undefined,
     deep: item.deep === true ? true : undefined,
     updatedAt: String(item.updatedAt ?? item.startedAt),
     error: item.error === undefined ? undefined : String(item.error),
