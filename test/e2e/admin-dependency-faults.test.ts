@@ -4,6 +4,7 @@ import {
   addOktaUser,
   fetchStatus,
   pollUntil,
+  postAdmin,
   startTestRuntime,
   stopTestRuntime,
   syncNewGroup,
@@ -25,14 +26,7 @@ afterEach(() => {
   runtime.oktaOrg!.recover();
 });
 
-async function admin(path: string) {
-  const response = await fetch(`${runtime.url}${path}`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${runtime.config.statusToken}` },
-  });
-  const body = (await response.json()) as Record<string, unknown>;
-  return { status: response.status, retryAfter: response.headers.get("retry-after"), body };
-}
+const admin = (path: string) => postAdmin(runtime, path);
 
 /** The SCIM client tries a read three times itself; these faults outlast that. */
 const dropKiroReads = (count?: number) =>

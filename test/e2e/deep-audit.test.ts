@@ -2,9 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LocalRuntime } from "../../local/local-runtime";
 import {
   addOktaUser,
+  consoleEdit,
   fetchStatus,
   kiroMembersByExternalId,
   kiroUser,
+  postAdmin,
   startTestRuntime,
   stopTestRuntime,
   syncNewGroup,
@@ -18,24 +20,12 @@ beforeAll(async () => {
 afterAll(() => stopTestRuntime(runtime));
 
 async function reconcile(query = "") {
-  const response = await fetch(`${runtime.url}/admin/reconcile${query}`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${runtime.config.statusToken}` },
-  });
-  await runtime.bus.idle();
-  return { status: response.status, body: (await response.json()) as { runId: string; deep: boolean } };
+  const { status, body } = await postAdmin(runtime, `/admin/reconcile${query}`);
+  return { status, body: body as { runId: string; deep: boolean } };
 }
 
-/** An administrator's edit in the Kiro (IAM Identity Center) console, through the emulator. */
-async function consoleEdit(method: "POST" | "PATCH", path: string, body: unknown) {
-  const response = await fetch(`${runtime.emulator!.url}/_emulator/console/${path}`, {
-    method,
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  if (!response.ok) throw new Error(`console edit ${path}: ${response.status} ${await response.text()}`);
-  return response.status === 204 ? undefined : ((await response.json()) as { id: string });
-}
+const edit = (method: "POST" | "PATCH", path: string, body: unknown) =>
+  consoleEdit(runtime, method, path, body);
 
 const patchOp = (Operations: unknown[]) => ({
   schemas: ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
@@ -52,14 +42,14 @@ describe("deep audit", () => {
     const people = Array.from({ length: 4 }, () => addOktaUser(runtime));
     const group = await syncNewGroup(runtime, "Audited", people);
     const [removed, renamed, disabled] = people;
-    const stranger = await consoleEdit("POST", "users", {
+    const stranger = await edit("POST", "users", {
       schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"],
       userName: "console.stranger@example.com",
       displayName: "Console Stranger",
       name: { givenName: "Console", familyName: "Stranger" },
       active: true,
     });
-    await consoleEdit(
+    await edit(
       "PATCH",
       `groups/${kiroGroupId(group.name)}`,
       patchOp([
@@ -67,12 +57,12 @@ describe("deep audit", () => {
         { op: "add", path: "members", value: [{ value: stranger!.id }] },
       ]),
     );
-    await consoleEdit(
+    await edit(
       "PATCH",
       `users/${kiroIdOf(renamed!.id)}`,
       patchOp([{ op: "replace", path: "displayName", value: "Hand Edited" }]),
     );
-    await consoleEdit(
+    await edit(
       "PATCH",
       `users/${kiroIdOf(disabled!.id)}`,
       patchOp([{ op: "replace", path: "active", value: false }]),
@@ -106,7 +96,7 @@ describe("deep audit", () => {
     const group = await syncNewGroup(runtime, "Audited", people);
     const outsider = addOktaUser(runtime);
     const other = await syncNewGroup(runtime, "Audited", [outsider]);
-    await consoleEdit(
+    await edit(
       "PATCH",
       `groups/${kiroGroupId(group.name)}`,
       patchOp([

@@ -5,6 +5,7 @@ import {
   addOktaGroup,
   addOktaUser,
   kiroMembersByExternalId,
+  postAdmin,
   postOkta,
   startTestRuntime,
   stopTestRuntime,
@@ -17,14 +18,7 @@ beforeAll(async () => {
 });
 afterAll(() => stopTestRuntime(runtime));
 
-async function admin(path: string): Promise<Record<string, unknown>> {
-  const response = await fetch(`${runtime.url}${path}`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${runtime.config.statusToken}` },
-  });
-  await runtime.bus.idle();
-  return (await response.json()) as Record<string, unknown>;
-}
+const admin = async (path: string) => (await postAdmin(runtime, path)).body;
 
 async function status() {
   const response = await fetch(`${runtime.url}/status`, {

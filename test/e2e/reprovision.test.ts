@@ -6,6 +6,7 @@ import {
   addOktaUser,
   fetchStatus,
   kiroMembersByExternalId,
+  postAdmin,
   postOkta,
   startTestRuntime,
   stopTestRuntime,
@@ -34,14 +35,7 @@ const kiroMemberships = () =>
       ]),
   );
 
-async function admin(path: string) {
-  const response = await fetch(`${runtime.url}${path}`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${runtime.config.statusToken}` },
-  });
-  await runtime.bus.idle();
-  return response.status;
-}
+const admin = async (path: string) => (await postAdmin(runtime, path)).status;
 
 describe("re-provisioning after the Kiro profile is deleted and recreated", () => {
   it("detects the new endpoint and puts every user, group and membership back with near-minimal requests", async () => {

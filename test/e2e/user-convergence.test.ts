@@ -4,8 +4,10 @@ import type { LocalRuntime } from "../../local/local-runtime";
 import { membershipEvent, oktaDelivery } from "../../local/okta-org/okta-event-payloads";
 import {
   addOktaUser,
+  consoleEdit,
   fetchStatus,
   kiroUser,
+  postAdmin,
   postOkta,
   startTestRuntime,
   stopTestRuntime,
@@ -26,14 +28,7 @@ const kiroMembersOf = (groupName: string) =>
   [];
 const scimWrites = () => runtime.emulator!.requests().filter((entry) => entry.method !== "GET");
 
-async function reconcile() {
-  const response = await fetch(`${runtime.url}/admin/reconcile`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${runtime.config.statusToken}` },
-  });
-  await runtime.bus.idle();
-  return response.status;
-}
+const reconcile = async () => (await postAdmin(runtime, "/admin/reconcile")).status;
 
 /** Kiro's attributes of a user, flattened from its SCIM form. */
 function kiroAttributes(externalId: string) {
@@ -202,17 +197,13 @@ describe("a user Kiro refuses", () => {
   it("is sent once and then waits out its own back-off instead of being sent on every pass of its group", async () => {
     // Prepare
     const taken = addOktaUser(runtime);
-    await fetch(`${runtime.emulator!.url}/_emulator/console/users`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({
-        schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"],
-        userName: taken.profile.login,
-        externalId: "managed-elsewhere",
-        displayName: "Managed Elsewhere",
-        name: { givenName: "Managed", familyName: "Elsewhere" },
-        active: true,
-      }),
+    await consoleEdit(runtime, "POST", "users", {
+      schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"],
+      userName: taken.profile.login,
+      externalId: "managed-elsewhere",
+      displayName: "Managed Elsewhere",
+      name: { givenName: "Managed", familyName: "Elsewhere" },
+      active: true,
     });
     const group = await syncNewGroup(runtime, "Converge-Refused", [taken]);
     const lookups = () =>

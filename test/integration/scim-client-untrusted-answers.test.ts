@@ -5,7 +5,7 @@ import type { KiroUserProfile } from "../../core/domain/kiro-user";
 import { createOrAdoptUser } from "../../core/use-cases/adopt-or-create";
 import { KiroScimEmulator } from "../../local/scim-emulator/kiro-scim-emulator";
 import { validUser } from "../support/raw-scim";
-import { emulatorClient } from "../support/scim-client-fixture";
+import { emulatorClient, kiroProfile } from "../support/scim-client-fixture";
 
 /**
  * The SCIM client against answers no honest Kiro gives: absurd Retry-After, bodies that are not the
@@ -28,20 +28,7 @@ const fifteenMinutes = 15 * 60_000;
 
 const client = (options: Partial<ScimHttpClientOptions> = {}) => emulatorClient(emulator, options);
 
-let serial = 0;
-function profile(overrides: Partial<KiroUserProfile> = {}): KiroUserProfile {
-  serial += 1;
-  return {
-    externalId: `00uTrust${serial}`,
-    userName: `trust${serial}@acme.test`,
-    displayName: `Trust ${serial}`,
-    givenName: "Trust",
-    familyName: `No${serial}`,
-    email: `trust${serial}@acme.test`,
-    active: true,
-    ...overrides,
-  };
-}
+const profile = (overrides: Partial<KiroUserProfile> = {}) => kiroProfile("Trust", overrides);
 
 const failureOf = (promise: Promise<unknown>) =>
   promise.then(

@@ -5,7 +5,7 @@ import type { KiroUserProfile } from "../../core/domain/kiro-user";
 import { createOrAdoptGroup, createOrAdoptUser } from "../../core/use-cases/adopt-or-create";
 import { KiroScimEmulator } from "../../local/scim-emulator/kiro-scim-emulator";
 import { validUser } from "../support/raw-scim";
-import { emulatorClient } from "../support/scim-client-fixture";
+import { emulatorClient, kiroProfile } from "../support/scim-client-fixture";
 
 let emulator: KiroScimEmulator;
 
@@ -21,20 +21,7 @@ beforeEach(() => {
 
 const client = (options: Partial<ScimHttpClientOptions> = {}) => emulatorClient(emulator, options);
 
-let serial = 0;
-function profile(overrides: Partial<KiroUserProfile> = {}): KiroUserProfile {
-  serial += 1;
-  return {
-    externalId: `00u${serial}`,
-    userName: `person${serial}@acme.test`,
-    displayName: `Person ${serial}`,
-    givenName: "Person",
-    familyName: `No${serial}`,
-    email: `person${serial}@acme.test`,
-    active: true,
-    ...overrides,
-  };
-}
+const profile = (overrides: Partial<KiroUserProfile> = {}) => kiroProfile("Person", overrides);
 
 function seedUsers(count: number): string[] {
   return Array.from({ length: count }, () => String(emulator.directory.createUser(validUser()).id));

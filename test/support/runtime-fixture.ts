@@ -128,3 +128,33 @@ export async function pollUntil<T>(
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+/** An operator's `POST /admin/…` with the status token; resolves once the work it started is done. */
+export async function postAdmin(
+  runtime: LocalRuntime,
+  path: string,
+): Promise<{ status: number; retryAfter: string | null; body: Record<string, unknown> }> {
+  const response = await fetch(`${runtime.url}${path}`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${runtime.config.statusToken}` },
+  });
+  await runtime.bus.idle();
+  const body = (await response.json()) as Record<string, unknown>;
+  return { status: response.status, retryAfter: response.headers.get("retry-after"), body };
+}
+
+/** An administrator's edit in the Kiro (IAM Identity Center) console, through the emulator's control API. */
+export async function consoleEdit(
+  runtime: LocalRuntime,
+  method: "POST" | "PATCH",
+  path: string,
+  body: unknown,
+): Promise<{ id: string } | undefined> {
+  const response = await fetch(`${runtime.emulator!.url}/_emulator/console/${path}`, {
+    method,
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  if (!response.ok) throw new Error(`console edit ${path}: ${response.status} ${await response.text()}`);
+  return response.status === 204 ? undefined : ((await response.json()) as { id: string });
+}
