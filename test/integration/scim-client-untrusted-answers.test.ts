@@ -68,6 +68,22 @@ describe("Retry-After from Kiro", () => {
     ]);
   });
 
+  it("holds back every later request with the full 15 minutes, so whichever worker meets it pauses the sync", async () => {
+    // Prepare
+    let clock = Date.now();
+    const scim = client({ maxInProcessWaitMs: 1000, now: () => clock });
+    emulator.addFault({ kind: "throttle", count: 1, retryAfterSeconds: 1_000_000_000, method: "POST" });
+    await failureOf(scim.createUser(profile()));
+    clock += 50;
+
+    // Act
+    const heldBack = await failureOf(scim.findGroupByExternalId("00gHeldBack"));
+
+    // Assess
+    expect(heldBack).toMatchObject({ code: "SCIM.THROTTLED", retryAfterMs: fifteenMinutes });
+    expect(emulator.requests()).toHaveLength(1);
+  });
+
   it("never sleeps more than 15 minutes in process, however long Kiro asks and the budget allows", async () => {
     // Prepare
     let clock = Date.now();
@@ -272,5 +288,52 @@ describe("a server that ignores filter", () => {
 
     // Assess
     expect(failure).toMatchObject({ code: "SCIM.BAD_RESPONSE" });
+  });
+});
+
+describe("a server whose page cursor leads nowhere", () => {
+  const loopingPage = JSON.stringify({
+    schemas: ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+    itemsPerPage: 0,
+    Resources: [],
+    nextCursor: "same-page",
+  });
+
+  it("refuses a page that names the cursor it was asked for as the next one", async () => {
+    // Prepare
+    emulator.addFault({
+      kind: "body",
+      rate: 1,
+      status: 200,
+      body: loopingPage,
+      method: "GET",
+      path: "^/Users$",
+    });
+
+    // Act
+    const failure = await failureOf(client({ maxInProcessAttempts: 1 }).listUsers("same-page"));
+
+    // Assess
+    expect(failure).toMatchObject({ code: "SCIM.BAD_RESPONSE" });
+  });
+
+  it("stops reading a user's groups when the cursor leads back to a page already read", async () => {
+    // Prepare
+    for (const next of ["page-a", "page-b", "page-a"])
+      emulator.addFault({
+        kind: "body",
+        count: 1,
+        status: 200,
+        body: loopingPage.replace("same-page", next),
+        method: "GET",
+        path: "^/Groups$",
+      });
+
+    // Act
+    const failure = await failureOf(client({ maxInProcessAttempts: 1 }).listGroupsOfUser("some-user"));
+
+    // Assess
+    expect(failure).toMatchObject({ code: "SCIM.BAD_RESPONSE" });
+    expect(emulator.requests()).toHaveLength(3);
   });
 });

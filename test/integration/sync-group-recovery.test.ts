@@ -105,6 +105,38 @@ describe("a worker that dies between a member PATCH and its record", () => {
     expect((await kiroMembers(groupId)).sort()).toEqual(userIds.slice(1).sort());
     expect((await ledger.getGroup("okta", groupId))?.patchIntent).toBeUndefined();
   });
+
+  it("keeps each answered settle read when others fail, so the next pass reads only the rest", async () => {
+    // Prepare
+    const { groupId, userIds } = await groupOf(6);
+    await syncGroup({ source: "okta", groupId }, deps({ scim: dyingAfterPatch(scim()) })).catch(
+      () => undefined,
+    );
+    const reads: string[] = [];
+    let answered = 0;
+    const flaky = Object.assign(Object.create(scim()) as KiroScimPort, {
+      isMember: async (scimGroupId: string, scimUserId: string) => {
+        reads.push(scimUserId);
+        answered += 1;
+        if (answered % 2 === 0) throw new ScimError("server-error", "Kiro SCIM 500", { status: 500 });
+        return emulator.directory.membersOf(scimGroupId).includes(scimUserId);
+      },
+    });
+
+    // Act
+    const failed = await syncGroup({ source: "okta", groupId }, deps({ scim: flaky })).catch(
+      (error: unknown) => error,
+    );
+    const left = (await ledger.getGroup("okta", groupId))?.patchIntent?.userIds ?? [];
+    await syncGroup({ source: "okta", groupId }, deps());
+
+    // Assess
+    expect(failed).toBeInstanceOf(ScimError);
+    expect(reads).toHaveLength(6);
+    expect(left).toHaveLength(3);
+    expect((await kiroMembers(groupId)).sort()).toEqual([...userIds].sort());
+    expect((await ledger.getGroup("okta", groupId))?.patchIntent).toBeUndefined();
+  });
 });
 
 describe("group leases", () => {

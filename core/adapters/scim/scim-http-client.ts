@@ -63,6 +63,11 @@ export class ScimHttpClient implements KiroScimPort {
    * {@link maxRetryAfterMs} ahead, so one absurd Retry-After cannot silence the client for good.
    */
   private notBefore = 0;
+  /**
+   * Whether `notBefore` comes from a wait at the cap: every request it holds back then reports the
+   * cap too, so whichever worker meets it first pauses the sync, not only the one that got the 429.
+   */
+  private notBeforeIsLong = false;
 
   constructor(options: ScimHttpClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, "");
@@ -193,8 +198,12 @@ export class ScimHttpClient implements KiroScimPort {
 
   async listGroupsOfUser(userId: string): Promise<ScimGroup[]> {
     const groups: ScimGroup[] = [];
+    const asked = new Set<string>();
     let cursor: string | undefined = "";
     while (cursor !== undefined) {
+      if (asked.has(cursor))
+        throw new ScimError("bad-response", "the answer leads back to a page already read on GET /Groups");
+      asked.add(cursor);
       const page: { items: GroupBody[]; nextCursor?: string } = await this.page(
         "/Groups",
         cursor,
@@ -247,6 +256,8 @@ export class ScimHttpClient implements KiroScimPort {
     let path = `${resource}?${query.toString()}`;
     if (cursor !== undefined) path += cursor === "" ? "&cursor" : `&cursor=${encodeURIComponent(cursor)}`;
     const body = await this.send("GET", path, expected);
+    if (body.nextCursor && body.nextCursor === cursor)
+      throw new ScimError("bad-response", `the answer repeats the page cursor asked for on GET ${resource}`);
     return { items: body.Resources ?? [], ...(body.nextCursor ? { nextCursor: body.nextCursor } : {}) };
   }
 
@@ -304,7 +315,9 @@ export class ScimHttpClient implements KiroScimPort {
     const where = `${method} ${stripQuery(path)}`;
     const wait = Math.min(this.notBefore - this.now(), maxRetryAfterMs);
     if (wait > this.maxWaitMs) {
-      throw new ScimError("throttled", "Kiro asked us to wait before sending again", { retryAfterMs: wait });
+      throw new ScimError("throttled", "Kiro asked us to wait before sending again", {
+        retryAfterMs: this.notBeforeIsLong ? maxRetryAfterMs : wait,
+      });
     }
     if (wait > 0) await this.sleep(wait);
     const url = `${this.baseUrl}${path}`;
@@ -344,8 +357,10 @@ export class ScimHttpClient implements KiroScimPort {
       return parseAnswer(text, expected, response.status, where);
     }
     const error = httpError(response, text ?? "", where, this.now());
-    if (error.retryAfterMs !== undefined)
-      this.notBefore = Math.max(this.notBefore, this.now() + error.retryAfterMs);
+    if (error.retryAfterMs !== undefined && this.now() + error.retryAfterMs > this.notBefore) {
+      this.notBefore = this.now() + error.retryAfterMs;
+      this.notBeforeIsLong = error.retryAfterMs >= maxRetryAfterMs;
+    }
     throw error;
   }
 
