@@ -6,7 +6,10 @@ export interface InlineRetryOptions {
   policy: RetryPolicy;
   /** Attempts at most, fewer if the policy allows fewer. */
   maxAttempts: number;
-  /** No attempt starts after this much time has passed since the first. */
+  /**
+   * The read answers within this much time of its start, whatever the dependency does: an attempt
+   * still running then is abandoned, and no new one starts that its delay would carry past it.
+   */
   budgetMs: number;
   sleep?: (ms: number) => Promise<void>;
   now?: () => number;
@@ -28,7 +31,7 @@ export function inlineRetry(options: InlineRetryOptions): InlineRetry {
     const startedAt = now();
     for (let attempt = 1; ; attempt++) {
       try {
-        return await read();
+        return await withinBudget(read(), options.budgetMs - (now() - startedAt), options.budgetMs);
       } catch (error) {
         if (!(error instanceof SyncError && error.retryable)) throw error;
         if (attempt >= options.maxAttempts || !hasAttemptsLeft(options.policy, attempt)) throw error;
@@ -38,6 +41,31 @@ export function inlineRetry(options: InlineRetryOptions): InlineRetry {
       }
     }
   };
+}
+
+/**
+ * A dependency that hangs (accepts the connection, never answers) would hold the request through
+ * every in-process retry of its client, past the 29 s API Gateway gives it: the caller got a
+ * gateway timeout instead of a 503 naming the cause.
+ */
+async function withinBudget<T>(read: Promise<T>, leftMs: number, budgetMs: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new SyncError("DEPENDENCY.TIMEOUT", `no answer within ${Math.round(budgetMs / 1000)} s`, {
+            retryable: true,
+          }),
+        ),
+      Math.max(0, leftMs),
+    );
+  });
+  try {
+    return await Promise.race([read, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** How long a caller that met `error` after `attempts` tries should wait: Kiro's own word, or the policy's next delay. */

@@ -1,4 +1,6 @@
+import { randomUUID } from "node:crypto";
 import { forEachLimited } from "../domain/concurrency";
+import { ScimError } from "../domain/errors";
 import { changeVersion, type IdentitySource } from "../domain/identity-source";
 import type { EventBus } from "../ports/event-bus";
 import type { IdentityDirectory } from "../ports/identity-directory";
@@ -18,6 +20,21 @@ export interface DriftRepairDependencies {
 /** Kiro users audited at once; each costs one SCIM read (its groups), so this bounds the load on Kiro. */
 const auditConcurrency = 8;
 const maxExamples = 10;
+
+/**
+ * A Kiro (or a proxy in front of it) that ignores the `members eq` filter answers every user with
+ * every group, and nothing in a group's answer shows its members: the audit would take each user
+ * for a member of every managed group and "repair" that. One read for a user that cannot exist
+ * must come back empty before a page is audited; otherwise the page is refused as a bad answer.
+ */
+async function assertMemberFilterHonoured(scim: KiroScimPort): Promise<void> {
+  const phantom = await scim.listGroupsOfUser(`kiro-scim-sync-canary-${randomUUID()}`);
+  if (phantom.length > 0)
+    throw new ScimError(
+      "bad-response",
+      "Kiro ignored the members filter on GET /Groups (a user that does not exist came back in groups)",
+    );
+}
 
 export function emptyDriftReport(): DriftReport {
   return { users: 0, missingMemberships: 0, extraMemberships: 0, strangersRemoved: 0, examples: [] };
@@ -39,6 +56,7 @@ export async function repairKiroDrift(
   deps: DriftRepairDependencies,
   report: DriftReport,
 ): Promise<void> {
+  await assertMemberFilterHonoured(deps.scim);
   const sources = Object.keys(deps.directories) as IdentitySource[];
   const version = changeVersion((deps.now ?? (() => new Date()))(), `audit-${runId}`);
   const owners = await ownersOf(users, sources, deps.ledger);

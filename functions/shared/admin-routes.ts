@@ -23,9 +23,9 @@ const json = (statusCode: number, body: unknown): Result => ({
   body: JSON.stringify(body ?? {}),
 });
 
-/** A few quick attempts, well inside the 29 s the Admin function and API Gateway give a request. */
+/** A few quick attempts, answered well inside the 29 s the Admin function and API Gateway give a request. */
 const inlineAttempts = 3;
-const inlineBudgetMs = 15_000;
+const inlineBudgetMs = 20_000;
 
 const retryReadFor = (deps: ServiceDependencies) =>
   inlineRetry({ policy: deps.config.retryPolicy, maxAttempts: inlineAttempts, budgetMs: inlineBudgetMs });

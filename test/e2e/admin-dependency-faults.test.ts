@@ -71,6 +71,26 @@ describe("operator calls while a dependency fails", () => {
     expect(JSON.stringify(answer.body)).not.toContain(runtime.config.kiroScim!.token);
   });
 
+  it("answers 503 inside API Gateway's 29 s when Kiro takes the connection and never answers", async () => {
+    // Prepare
+    runtime.emulator!.faults.add({
+      kind: "latency",
+      latencyMs: 120_000,
+      rate: 1,
+      method: "GET",
+      path: "^/Users/",
+    });
+    const startedAt = Date.now();
+
+    // Act
+    const answer = await admin("/admin/reconcile");
+
+    // Assess
+    expect(Date.now() - startedAt).toBeLessThan(25_000);
+    expect(answer.status).toBe(503);
+    expect(answer.body).toMatchObject({ code: "DEPENDENCY.TIMEOUT", retryable: true });
+  }, 60_000);
+
   it("answers a dry run 503 with Retry-After while Okta stays down", async () => {
     // Prepare
     runtime.oktaOrg!.failNext("unavailable", 10_000, { path: /\/api\/v1\/groups/ });
