@@ -6,6 +6,7 @@ import { benchDeepAudit } from "./deep-audit";
 import { benchEmulatorScale } from "./emulator-scale";
 import { benchEntraNotifications } from "./entra-notifications";
 import { benchFunctionBundles } from "./function-bundles";
+import { benchHookColdStart } from "./hook-cold-start";
 import { benchLedger } from "./ledger-throughput";
 import { benchOktaPipeline } from "./okta-pipeline";
 import { benchReconcileScale } from "./reconcile-scale";
@@ -18,6 +19,7 @@ import { benchScimRequests } from "./scim-requests";
  */
 const sections: Record<string, () => Promise<unknown>> = {
   "function-bundles": benchFunctionBundles,
+  "hook-cold-start": benchHookColdStart,
   "okta-pipeline": benchOktaPipeline,
   "entra-notifications": benchEntraNotifications,
   "scim-requests": benchScimRequests,

@@ -112,9 +112,12 @@ export class DeployedService {
       });
   }
 
-  /** Starts every function's bundle (a cold start each); resolves with their init times. */
-  async coldStart(): Promise<Record<string, number>> {
-    const started = await Promise.all(this.model.functions.map((fn) => this.startSandbox(fn)));
+  /** Starts every function's bundle, or those of `sources` (a cold start each); resolves with their init times. */
+  async coldStart(sources?: readonly string[]): Promise<Record<string, number>> {
+    const functions = sources
+      ? this.model.functions.filter((fn) => sources.includes(fn.source.replace(/^functions\//, "")))
+      : this.model.functions;
+    const started = await Promise.all(functions.map((fn) => this.startSandbox(fn)));
     for (const lambda of started) this.warm.set(lambda.name, [lambda]);
     return Object.fromEntries(started.map((lambda) => [lambda.name, lambda.initMs]));
   }
