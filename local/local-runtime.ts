@@ -7,7 +7,7 @@ import { createLedgerTable } from "../core/adapters/dynamo/create-ledger-table";
 import { loadConfig, type ServiceConfig } from "../core/config";
 import { asError, failureOf, SyncError } from "../core/domain/errors";
 import type { IdentitySource } from "../core/domain/identity-source";
-import type { SourceHealth } from "../core/ports/ledger";
+import type { SourceHealth } from "../core/ports/ledger-records";
 import { recordAsyncFailure } from "../core/use-cases/deliver-with-retries";
 import { type SweepReport, sweepStranded } from "../core/use-cases/sweep-stranded";
 import { createAdminHandler } from "../functions/admin";

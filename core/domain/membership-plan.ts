@@ -1,4 +1,4 @@
-import type { MembershipRecord } from "../ports/ledger";
+import type { MembershipRecord } from "../ports/ledger-records";
 
 export interface MemberChange {
   userId: string;

@@ -1,13 +1,17 @@
 import type { IdentitySource } from "../domain/identity-source";
+import type { EntraSyncState } from "../ports/entra-sync-state";
+import type { GroupRecords } from "../ports/group-records";
 import type {
   DriftReport,
   GroupRecord,
-  Ledger,
   LedgerKind,
   SourceHealth,
   StatusEntry,
   SyncStatus,
-} from "../ports/ledger";
+} from "../ports/ledger-records";
+import type { RunRecords } from "../ports/run-records";
+import type { StatusQueries } from "../ports/status-queries";
+import type { SyncControl } from "../ports/sync-control";
 
 export interface StatusReport {
   generatedAt: string;
@@ -125,7 +129,7 @@ export function emptyStatusReport(now: Date): StatusReport {
  * reached Kiro. Every figure is a Query on an index; nothing scans.
  */
 export async function buildStatusReport(
-  ledger: Ledger,
+  ledger: EntraSyncState & GroupRecords & RunRecords & StatusQueries & SyncControl,
   sources: readonly IdentitySource[],
   now: Date = new Date(),
   limits: { failures: number; groups: number; runs: number } = { failures: 50, groups: 200, runs: 5 },

@@ -3,12 +3,16 @@ import { ScimError, SyncError } from "../domain/errors";
 import { hasAttemptsLeft, maxRetryAfterMs, type RetryPolicy, retryDelayMs } from "../domain/retry-policy";
 import type { SyncEvent } from "../domain/sync-events";
 import type { EventBus } from "../ports/event-bus";
-import type { AttemptRecord, Ledger } from "../ports/ledger";
+import type { GroupSyncState } from "../ports/group-sync-state";
+import type { AttemptRecord } from "../ports/ledger-records";
 import type { RetryScheduler } from "../ports/retry-scheduler";
+import type { RunRecords } from "../ports/run-records";
+import type { StatusQueries } from "../ports/status-queries";
+import type { SyncControl } from "../ports/sync-control";
 import { sweepStranded } from "./sweep-stranded";
 
 export interface RetryDependencies {
-  ledger: Ledger;
+  ledger: GroupSyncState & RunRecords & StatusQueries & SyncControl;
   bus: EventBus;
   retries: RetryScheduler;
   policy: RetryPolicy;
@@ -121,7 +125,11 @@ function asksForLongWait(error: SyncError): boolean {
 }
 
 /** What a Lambda on-failure destination (crash, timeout) records: the same as giving up. */
-export async function recordAsyncFailure(event: SyncEvent, reason: string, ledger: Ledger): Promise<void> {
+export async function recordAsyncFailure(
+  event: SyncEvent,
+  reason: string,
+  ledger: GroupSyncState & RunRecords & StatusQueries & SyncControl,
+): Promise<void> {
   const record: AttemptRecord = {
     attempt: event.detail.attempt ?? 1,
     at: new Date().toISOString(),
@@ -131,12 +139,21 @@ export async function recordAsyncFailure(event: SyncEvent, reason: string, ledge
   await giveUp(event, record, ledger);
 }
 
-async function recordRetry(event: SyncEvent, record: AttemptRecord, at: string, ledger: Ledger) {
+async function recordRetry(
+  event: SyncEvent,
+  record: AttemptRecord,
+  at: string,
+  ledger: GroupSyncState & RunRecords & StatusQueries & SyncControl,
+) {
   if (event.type === "GroupChanged")
     await ledger.recordGroupRetry(event.detail.source, event.detail.groupId, record, at);
 }
 
-async function giveUp(event: SyncEvent, record: AttemptRecord, ledger: Ledger) {
+async function giveUp(
+  event: SyncEvent,
+  record: AttemptRecord,
+  ledger: GroupSyncState & RunRecords & StatusQueries & SyncControl,
+) {
   if (event.type === "GroupChanged")
     await ledger.quarantineGroup(event.detail.source, event.detail.groupId, record);
   else await ledger.failRun(event.detail.runId, `${record.errorCode}: ${record.reason}`);

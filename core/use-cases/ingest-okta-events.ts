@@ -8,11 +8,16 @@ import {
   targetOfType,
 } from "../domain/okta-events";
 import type { EventBus } from "../ports/event-bus";
-import type { EventChanges, GroupRecord, Ledger, UserLifecycle } from "../ports/ledger";
+import type { GroupRecords } from "../ports/group-records";
+import type { GroupSyncState } from "../ports/group-sync-state";
+import type { EventChanges, GroupRecord, UserLifecycle } from "../ports/ledger-records";
+import type { MembershipRecords } from "../ports/membership-records";
+import type { ProcessedEvents } from "../ports/processed-events";
+import type { UserRecords } from "../ports/user-records";
 import type { IngestSummary } from "./hook-request";
 
 export interface OktaIngestDependencies {
-  ledger: Ledger;
+  ledger: GroupRecords & GroupSyncState & MembershipRecords & ProcessedEvents & UserRecords;
   bus: EventBus;
   scope: GroupScope;
   /** The Okta app that stands for Kiro; app (un)assignment events for other apps are ignored. */
@@ -103,7 +108,10 @@ export async function ingestOktaEvents(
  * The events not processed before, each once: Okta retries a delivery it thinks failed, and an
  * event repeated within one delivery is the same change.
  */
-async function unprocessedEvents(events: readonly OktaLogEvent[], ledger: Ledger): Promise<OktaLogEvent[]> {
+async function unprocessedEvents(
+  events: readonly OktaLogEvent[],
+  ledger: GroupRecords & GroupSyncState & MembershipRecords & ProcessedEvents & UserRecords,
+): Promise<OktaLogEvent[]> {
   if (events.length === 0) return [];
   const processed = await ledger.hasProcessedEvents(
     "okta",

@@ -1,5 +1,6 @@
 import { asError } from "../domain/errors";
-import type { Ledger, SubscriptionRecord } from "../ports/ledger";
+import type { EntraSyncState } from "../ports/entra-sync-state";
+import type { SubscriptionRecord } from "../ports/ledger-records";
 import type { SubscriptionClient } from "../ports/subscription-client";
 import type { SubscriptionManager } from "./receive-entra-notifications";
 
@@ -28,7 +29,7 @@ export interface SubscriptionRun {
  */
 export class EntraSubscriptionManager implements SubscriptionManager {
   constructor(
-    private readonly ledger: Ledger,
+    private readonly ledger: EntraSyncState,
     private readonly client: SubscriptionClient,
     private readonly settings: SubscriptionSettings,
     private readonly now: () => Date = () => new Date(),

@@ -1,7 +1,13 @@
 import type { GroupScope } from "../domain/group-scope";
 import type { IdentitySource } from "../domain/identity-source";
+import type { GroupRecords } from "../ports/group-records";
+import type { GroupSyncState } from "../ports/group-sync-state";
 import type { IdentityDirectory } from "../ports/identity-directory";
-import type { Ledger } from "../ports/ledger";
+import type { MembershipRecords } from "../ports/membership-records";
+import type { RunRecords } from "../ports/run-records";
+import type { StatusQueries } from "../ports/status-queries";
+import type { SyncControl } from "../ports/sync-control";
+import type { UserRecords } from "../ports/user-records";
 import { countManagedUsers } from "./managed-users";
 import { groupsToReconcile } from "./reconcile";
 
@@ -21,7 +27,13 @@ export interface ReconcilePlan {
  * anywhere: for `POST /admin/reconcile?dryRun=true` and `npm run reconcile -- --dry-run`.
  */
 export async function planReconcile(deps: {
-  ledger: Ledger;
+  ledger: GroupRecords &
+    GroupSyncState &
+    MembershipRecords &
+    RunRecords &
+    StatusQueries &
+    SyncControl &
+    UserRecords;
   scope: GroupScope;
   directories: Partial<Record<IdentitySource, IdentityDirectory>>;
   removalPolicy: "deactivate" | "delete";

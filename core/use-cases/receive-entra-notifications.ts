@@ -13,7 +13,11 @@ import {
 import type { GroupScope } from "../domain/group-scope";
 import { changeVersion } from "../domain/identity-source";
 import type { EventBus } from "../ports/event-bus";
-import type { Ledger } from "../ports/ledger";
+import type { GroupRecords } from "../ports/group-records";
+import type { GroupSyncState } from "../ports/group-sync-state";
+import type { MembershipRecords } from "../ports/membership-records";
+import type { ProcessedEvents } from "../ports/processed-events";
+import type { UserRecords } from "../ports/user-records";
 import {
   type HookAnswer,
   type HookRequest,
@@ -23,7 +27,7 @@ import {
 } from "./hook-request";
 
 export interface EntraNotificationDependencies {
-  ledger: Ledger;
+  ledger: GroupRecords & GroupSyncState & MembershipRecords & ProcessedEvents & UserRecords;
   bus: EventBus;
   scope: GroupScope;
   clientState: string;

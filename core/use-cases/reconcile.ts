@@ -2,16 +2,29 @@ import { randomUUID } from "node:crypto";
 import type { GroupScope } from "../domain/group-scope";
 import { changeVersion, type IdentitySource } from "../domain/identity-source";
 import type { EventBus } from "../ports/event-bus";
+import type { GroupRecords } from "../ports/group-records";
+import type { GroupSyncState } from "../ports/group-sync-state";
 import type { IdentityDirectory } from "../ports/identity-directory";
 import type { KiroScimPort } from "../ports/kiro-scim";
-import type { GroupRecord, Ledger } from "../ports/ledger";
+import type { GroupRecord } from "../ports/ledger-records";
+import type { MembershipRecords } from "../ports/membership-records";
+import type { RunRecords } from "../ports/run-records";
+import type { StatusQueries } from "../ports/status-queries";
+import type { SyncControl } from "../ports/sync-control";
+import type { UserRecords } from "../ports/user-records";
 import { countManagedUsers } from "./managed-users";
 import type { InlineRetry } from "./read-with-retries";
 import { ensureKiroTarget, type KiroEndpoint, mappedIdsMostlyGone, reprovision } from "./reprovision";
 import { startRun } from "./run-chunks";
 
 export interface ReconcileDependencies {
-  ledger: Ledger;
+  ledger: GroupRecords &
+    GroupSyncState &
+    MembershipRecords &
+    RunRecords &
+    StatusQueries &
+    SyncControl &
+    UserRecords;
   bus: EventBus;
   scope: GroupScope;
   directories: Partial<Record<IdentitySource, IdentityDirectory>>;
@@ -82,7 +95,16 @@ export async function reconcileGroups(
 
 /** What a reconcile covers: every group the ledger syncs, and every in-scope group the IdP lists. */
 export async function groupsToReconcile(
-  deps: { ledger: Ledger; scope: GroupScope },
+  deps: {
+    ledger: GroupRecords &
+      GroupSyncState &
+      MembershipRecords &
+      RunRecords &
+      StatusQueries &
+      SyncControl &
+      UserRecords;
+    scope: GroupScope;
+  },
   source: IdentitySource,
   directory: IdentityDirectory,
 ): Promise<{ targets: string[]; known: Map<string, GroupRecord> }> {
@@ -99,7 +121,16 @@ export async function groupsToReconcile(
 
 /** An operator's approval: the held groups are re-read and their removals applied, from a fresh read. */
 export async function approveHeldRemovals(
-  deps: { ledger: Ledger; bus: EventBus },
+  deps: {
+    ledger: GroupRecords &
+      GroupSyncState &
+      MembershipRecords &
+      RunRecords &
+      StatusQueries &
+      SyncControl &
+      UserRecords;
+    bus: EventBus;
+  },
   runId: string,
 ): Promise<number> {
   const held = await deps.ledger.takeHeldRemovals(runId);

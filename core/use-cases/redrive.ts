@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { type IdentitySource, IdentitySourceSchema } from "../domain/identity-source";
 import type { EventBus } from "../ports/event-bus";
-import type { Ledger } from "../ports/ledger";
+import type { GroupSyncState } from "../ports/group-sync-state";
+import type { StatusQueries } from "../ports/status-queries";
 
 /** `POST /admin/redrive` body: nothing (all quarantined groups) or the groups to send back. */
 export const RedriveRequestSchema = z
@@ -18,7 +19,7 @@ export const RedriveRequestSchema = z
  * still quarantined, so a double click is harmless) and triggered with attempt 1.
  */
 export async function redriveQuarantined(
-  deps: { ledger: Ledger; bus: EventBus },
+  deps: { ledger: GroupSyncState & StatusQueries; bus: EventBus },
   items?: readonly { source: IdentitySource; groupId: string }[],
 ): Promise<{ redriven: { source: IdentitySource; groupId: string }[] }> {
   const wanted =

@@ -3,13 +3,18 @@ import { forEachLimited } from "../domain/concurrency";
 import { ScimError } from "../domain/errors";
 import { changeVersion, type IdentitySource } from "../domain/identity-source";
 import type { EventBus } from "../ports/event-bus";
+import type { GroupRecords } from "../ports/group-records";
+import type { GroupSyncState } from "../ports/group-sync-state";
 import type { IdentityDirectory } from "../ports/identity-directory";
 import type { KiroScimPort, ScimGroup, ScimUser } from "../ports/kiro-scim";
-import type { DriftReport, GroupRecord, Ledger, MembershipRecord, UserRecord } from "../ports/ledger";
+import type { DriftReport, GroupRecord, MembershipRecord, UserRecord } from "../ports/ledger-records";
+import type { MembershipRecords } from "../ports/membership-records";
+import type { RunRecords } from "../ports/run-records";
+import type { UserRecords } from "../ports/user-records";
 import { pushChangedUsers, type RemovalPolicy } from "./sync-group";
 
 export interface DriftRepairDependencies {
-  ledger: Ledger;
+  ledger: GroupRecords & GroupSyncState & MembershipRecords & RunRecords & UserRecords;
   bus: EventBus;
   scim: KiroScimPort;
   directories: Partial<Record<IdentitySource, IdentityDirectory>>;
@@ -138,7 +143,7 @@ export async function repairKiroDrift(
 async function ownersOf(
   users: readonly ScimUser[],
   sources: readonly IdentitySource[],
-  ledger: Ledger,
+  ledger: GroupRecords & GroupSyncState & MembershipRecords & RunRecords & UserRecords,
 ): Promise<Map<string, { source: IdentitySource; record: UserRecord }>> {
   const externalIds = users.flatMap((user) => (user.externalId ? [user.externalId] : []));
   const owners = new Map<string, { source: IdentitySource; record: UserRecord }>();
@@ -152,7 +157,7 @@ async function ownersOf(
 async function managedGroupsOf(
   kiroGroups: readonly ScimGroup[],
   sources: readonly IdentitySource[],
-  ledger: Ledger,
+  ledger: GroupRecords & GroupSyncState & MembershipRecords & RunRecords & UserRecords,
 ): Promise<{ source: IdentitySource; group: GroupRecord; scimGroupId: string }[]> {
   const externalIds = kiroGroups.flatMap((group) => (group.externalId ? [group.externalId] : []));
   if (externalIds.length === 0) return [];
@@ -172,7 +177,7 @@ async function managedGroupsOf(
  * group's next pass sends the difference: an extra member is removed, a missing one added back.
  */
 async function believeApplied(
-  ledger: Ledger,
+  ledger: GroupRecords & GroupSyncState & MembershipRecords & RunRecords & UserRecords,
   source: IdentitySource,
   groupId: string,
   userId: string,

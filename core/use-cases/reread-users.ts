@@ -1,7 +1,9 @@
 import type { IdentitySource } from "../domain/identity-source";
 import type { KiroUserProfile } from "../domain/kiro-user";
 import type { DirectoryUser, IdentityDirectory } from "../ports/identity-directory";
-import type { Ledger, UserLifecycle, UserRecord } from "../ports/ledger";
+import type { UserLifecycle, UserRecord } from "../ports/ledger-records";
+import type { MembershipRecords } from "../ports/membership-records";
+import type { UserRecords } from "../ports/user-records";
 
 export interface UserReread {
   /** Users whose profile or status the IdP changed since the ledger last read them. */
@@ -21,7 +23,7 @@ export interface UserReread {
  * at all, so a re-read of a converged directory writes nothing.
  */
 export async function recordUserRereads(
-  ledger: Ledger,
+  ledger: MembershipRecords & UserRecords,
   source: IdentitySource,
   known: ReadonlyMap<string, UserRecord>,
   read: ReadonlyMap<string, DirectoryUser | undefined>,

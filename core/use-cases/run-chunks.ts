@@ -4,23 +4,28 @@ import type { GroupScope } from "../domain/group-scope";
 import { changeVersion, type IdentitySource } from "../domain/identity-source";
 import type { RunChunk } from "../domain/sync-events";
 import type { EventBus } from "../ports/event-bus";
+import type { GroupRecords } from "../ports/group-records";
+import type { GroupSyncState } from "../ports/group-sync-state";
 import type { IdentityDirectory } from "../ports/identity-directory";
 import type { KiroScimPort, ScimPage, ScimUser } from "../ports/kiro-scim";
 import type {
   DriftReport,
-  Ledger,
   NewRun,
   RunKind,
   RunRecord,
   RunStep,
   UnmanagedReport,
-} from "../ports/ledger";
+} from "../ports/ledger-records";
+import type { MembershipRecords } from "../ports/membership-records";
+import type { RunRecords } from "../ports/run-records";
+import type { StatusQueries } from "../ports/status-queries";
+import type { UserRecords } from "../ports/user-records";
 import { emptyDriftReport, repairKiroDrift } from "./repair-kiro-drift";
 import { readUsersConfirmed, recordUserRereads } from "./reread-users";
 import { pushChangedUsers, type RemovalPolicy } from "./sync-group";
 
 export interface RunChunkDependencies {
-  ledger: Ledger;
+  ledger: GroupRecords & GroupSyncState & MembershipRecords & RunRecords & StatusQueries & UserRecords;
   bus: EventBus;
   scope: GroupScope;
   directories: Partial<Record<IdentitySource, IdentityDirectory>>;
@@ -49,7 +54,10 @@ const groupsPerChunkDivisor = 50;
 
 /** Starts a run: the record first (so its progress is visible at once), then its first chunk. */
 export async function startRun(
-  deps: { ledger: Ledger; bus: EventBus },
+  deps: {
+    ledger: GroupRecords & GroupSyncState & MembershipRecords & RunRecords & StatusQueries & UserRecords;
+    bus: EventBus;
+  },
   run: Omit<NewRun, "step">,
   sources: readonly IdentitySource[],
 ): Promise<RunStep | undefined> {

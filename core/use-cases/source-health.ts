@@ -1,6 +1,6 @@
 import { failureOf } from "../domain/errors";
 import type { IdentitySource } from "../domain/identity-source";
-import type { Ledger } from "../ports/ledger";
+import type { SyncControl } from "../ports/sync-control";
 
 /**
  * Runs a scheduled read of one source and keeps how it went in the ledger, so `/status` in any
@@ -8,7 +8,7 @@ import type { Ledger } from "../ports/ledger";
  * the other source keeps syncing. The failure still propagates: the job's own alarms see it too.
  */
 export async function recordingSourceHealth<T>(
-  ledger: Pick<Ledger, "recordSourceHealth">,
+  ledger: SyncControl,
   source: IdentitySource,
   work: () => Promise<T>,
 ): Promise<T> {

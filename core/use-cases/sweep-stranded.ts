@@ -1,6 +1,8 @@
 import { IdentitySourceSchema } from "../domain/identity-source";
 import type { EventBus } from "../ports/event-bus";
-import type { Ledger, StatusEntry } from "../ports/ledger";
+import type { StatusEntry } from "../ports/ledger-records";
+import type { RunRecords } from "../ports/run-records";
+import type { StatusQueries } from "../ports/status-queries";
 
 export interface SweepReport {
   groups: number;
@@ -14,7 +16,7 @@ export interface SweepReport {
  * moving. Duplicates are harmless (lease + ledger diff), so the sweep errs on publishing.
  */
 export async function sweepStranded(
-  deps: { ledger: Ledger; bus: EventBus; now?: () => Date },
+  deps: { ledger: RunRecords & StatusQueries; bus: EventBus; now?: () => Date },
   options: { olderThanMs: number; limit?: number },
 ): Promise<SweepReport> {
   const now = (deps.now ?? (() => new Date()))().getTime();

@@ -3,12 +3,16 @@ import { SyncError } from "../domain/errors";
 import type { GroupScope } from "../domain/group-scope";
 import { changeVersion } from "../domain/identity-source";
 import type { DirectoryDeltaReader } from "../ports/directory-delta-reader";
+import type { EntraSyncState } from "../ports/entra-sync-state";
 import type { EventBus } from "../ports/event-bus";
-import type { Ledger } from "../ports/ledger";
+import type { GroupRecords } from "../ports/group-records";
+import type { GroupSyncState } from "../ports/group-sync-state";
+import type { MembershipRecords } from "../ports/membership-records";
+import type { UserRecords } from "../ports/user-records";
 import { recordUserRereads } from "./reread-users";
 
 export interface EntraDeltaDependencies {
-  ledger: Ledger;
+  ledger: EntraSyncState & GroupRecords & GroupSyncState & MembershipRecords & UserRecords;
   bus: EventBus;
   scope: GroupScope;
   reader: DirectoryDeltaReader;
@@ -127,7 +131,7 @@ async function applyUsersDelta(
  * full round succeeded, so an outage during that round loses nothing.
  */
 async function deltaRound<Round>(
-  ledger: Ledger,
+  ledger: EntraSyncState & GroupRecords & GroupSyncState & MembershipRecords & UserRecords,
   name: DeltaName,
   read: (deltaLink: string | undefined) => Promise<Round>,
   dropped: EntraDeltaReport["deltaLinksDropped"],

@@ -6,16 +6,21 @@ import { changeVersion, type IdentitySource } from "../domain/identity-source";
 import { kiroLimits } from "../domain/kiro-user";
 import { type MemberChange, planMembershipChanges } from "../domain/membership-plan";
 import { refusedUserRetryAt } from "../domain/retry-policy";
+import type { GroupRecords } from "../ports/group-records";
+import type { GroupSyncState } from "../ports/group-sync-state";
 import type { IdentityDirectory } from "../ports/identity-directory";
 import type { KiroScimPort } from "../ports/kiro-scim";
-import type { GroupRecord, Ledger, SyncFailure, UserRecord } from "../ports/ledger";
+import type { GroupRecord, SyncFailure, UserRecord } from "../ports/ledger-records";
+import type { MembershipRecords } from "../ports/membership-records";
+import type { RunRecords } from "../ports/run-records";
+import type { UserRecords } from "../ports/user-records";
 import { createOrAdoptGroup, createOrAdoptUser } from "./adopt-or-create";
 
 /** What happens in Kiro to a user the IdP deactivated, suspended or deleted. */
 export type RemovalPolicy = "deactivate" | "delete";
 
 export interface SyncGroupDependencies {
-  ledger: Ledger;
+  ledger: GroupRecords & GroupSyncState & MembershipRecords & RunRecords & UserRecords;
   scim: KiroScimPort;
   directory: IdentityDirectory;
   removalPolicy: RemovalPolicy;

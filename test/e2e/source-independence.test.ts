@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import type { SourceHealth } from "../../core/ports/ledger";
+import type { SourceHealth } from "../../core/ports/ledger-records";
 import { freePort } from "../../local/free-port";
 import { GraphTenantServer } from "../../local/graph/graph-tenant-server";
 import { sampleEntraGroups, seedSampleTenant } from "../../local/graph/sample-tenant";

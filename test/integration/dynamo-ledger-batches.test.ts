@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { DynamoLedger } from "../../core/adapters/dynamo/dynamo-ledger";
 import { changeVersion } from "../../core/domain/identity-source";
 import type { KiroUserProfile } from "../../core/domain/kiro-user";
-import type { EventChanges } from "../../core/ports/ledger";
+import type { EventChanges } from "../../core/ports/ledger-records";
 import { freshLedger } from "../support/ledger-fixture";
 
 let ledger: DynamoLedger;

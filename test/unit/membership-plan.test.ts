@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { planMembershipChanges } from "../../core/domain/membership-plan";
-import type { MembershipRecord } from "../../core/ports/ledger";
+import type { MembershipRecord } from "../../core/ports/ledger-records";
 
 function membership(
   userId: string,

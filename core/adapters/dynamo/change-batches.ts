@@ -1,4 +1,4 @@
-import type { EventChanges } from "../../ports/ledger";
+import type { EventChanges } from "../../ports/ledger-records";
 
 /** One conditional write of a batch, with the version that decides it (newer wins). */
 export type PlannedChange =

@@ -18,6 +18,7 @@ import {
 import { forEachLimited } from "../../domain/concurrency";
 import type { IdentitySource } from "../../domain/identity-source";
 import type { KiroUserProfile } from "../../domain/kiro-user";
+import type { Ledger } from "../../ports/ledger";
 import type {
   AttemptRecord,
   EventChanges,
@@ -25,7 +26,6 @@ import type {
   HeldRemovals,
   KiroTargetRecord,
   LeaseResult,
-  Ledger,
   LedgerKind,
   MembershipRecord,
   NewRun,
@@ -42,7 +42,7 @@ import type {
   UserLifecycle,
   UserRecord,
   UserSeenVersions,
-} from "../../ports/ledger";
+} from "../../ports/ledger-records";
 import {
   chunk,
   groupTransactions,
