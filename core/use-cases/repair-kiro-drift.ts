@@ -11,7 +11,7 @@ import type { DriftReport, GroupRecord, MembershipRecord, UserRecord } from "../
 import type { MembershipRecords } from "../ports/membership-records";
 import type { RunRecords } from "../ports/run-records";
 import type { UserRecords } from "../ports/user-records";
-import { pushChangedUsers, type RemovalPolicy } from "./sync-group";
+import { pushChangedUsers, type RemovalPolicy } from "./group-sync/ensure-users";
 
 export interface DriftRepairDependencies {
   ledger: GroupRecords & GroupSyncState & MembershipRecords & RunRecords & UserRecords;

@@ -20,9 +20,9 @@ import type { MembershipRecords } from "../ports/membership-records";
 import type { RunRecords } from "../ports/run-records";
 import type { StatusQueries } from "../ports/status-queries";
 import type { UserRecords } from "../ports/user-records";
+import { pushChangedUsers, type RemovalPolicy } from "./group-sync/ensure-users";
 import { emptyDriftReport, repairKiroDrift } from "./repair-kiro-drift";
 import { readUsersConfirmed, recordUserRereads } from "./reread-users";
-import { pushChangedUsers, type RemovalPolicy } from "./sync-group";
 
 export interface RunChunkDependencies {
   ledger: GroupRecords & GroupSyncState & MembershipRecords & RunRecords & StatusQueries & UserRecords;
