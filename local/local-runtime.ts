@@ -81,11 +81,14 @@ export async function startLocalRuntime(
     await createLedgerTable(dynamo.client, base.ledgerTableName);
     const emulator = base.kiroScim ? undefined : await KiroScimEmulator.start();
     if (emulator) started.push(emulator);
-    const oktaOrg = base.okta.orgUrl ? undefined : await OktaOrgServer.start();
+    /* The sample directories exist for the demo and the tests: their users may only ever reach the
+       emulator. With a real Kiro profile configured, a source that is not configured is off. */
+    const samplesAllowed = emulator !== undefined;
+    const oktaOrg = !base.okta.orgUrl && samplesAllowed ? await OktaOrgServer.start() : undefined;
     if (oktaOrg) started.push(oktaOrg);
     const sample = oktaOrg ? seedSampleOrg(oktaOrg) : undefined;
     const graphTenant =
-      !base.entra.tenantId && !base.entra.secretId && trustsLocalTls()
+      samplesAllowed && !base.entra.tenantId && !base.entra.secretId && trustsLocalTls()
         ? await GraphTenantServer.start(await ensureLocalTls())
         : undefined;
     if (graphTenant) {

@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   Status             ${runtime.url}/status   (Authorization: Bearer ${config.statusToken})
   DynamoDB Local     ${runtime.dynamo.endpoint}  (pid ${runtime.dynamo.pid}, table ${config.ledgerTableName})
   ${emulator ? "Kiro SCIM emulator" : "Kiro SCIM (real)  "} ${config.kiroScim?.url}${emulator ? `  (token ${config.kiroScim?.token})` : ""}
-  ${oktaOrg ? "Sample Okta org   " : "Okta org (real)   "} ${config.okta.orgUrl}
+  ${oktaOrg ? "Sample Okta org   " : "Okta org (real)   "} ${config.okta.orgUrl ?? "off (no OKTA_ORG_URL; the sample org only ever syncs to the emulator)"}
   Sync scope         ${runtime.dependencies.scope.describe()}, removal policy ${config.removalPolicy}`);
   if (emulator) console.log(`  Emulator control   ${emulator.url}/_emulator/{state,requests,faults,reset}`);
   if (runtime.graphTenant) {
@@ -44,7 +44,9 @@ async function main(): Promise<void> {
                      Kiro-Developers synced with ${developers?.members.length ?? 0} members: its nested groups Platform Team and SRE On-Call flattened`);
   } else if (!config.entra.tenantId && !config.entra.secretId) {
     console.log(
-      "  Entra              off (start with `npm start` so the local Graph tenant's certificate is trusted)",
+      emulator
+        ? "  Entra              off (start with `npm start` so the local Graph tenant's certificate is trusted)"
+        : "  Entra              off (no ENTRA_TENANT_ID; the sample tenant only ever syncs to the emulator)",
     );
   }
   for (const [source, health] of Object.entries(await runtime.sourceHealth())) {
