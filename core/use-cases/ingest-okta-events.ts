@@ -7,6 +7,7 @@ import {
   type OktaLogEvent,
   targetOfType,
 } from "../domain/okta-events";
+import { countIn, newTally } from "../domain/tally";
 import type { EventBus } from "../ports/event-bus";
 import type { GroupRecords } from "../ports/group-records";
 import type { GroupSyncState } from "../ports/group-sync-state";
@@ -53,15 +54,15 @@ export async function ingestOktaEvents(
     events: 0,
     recorded: 0,
     duplicates: 0,
-    ignored: {},
-    unknownTypes: {},
+    ignored: newTally(),
+    unknownTypes: newTally(),
     groupsTouched: 0,
   };
   const events = delivery.data.events;
   summary.events = events.length;
   const handled = events.filter((event) => {
     if ((handledOktaEventTypes as readonly string[]).includes(event.eventType)) return true;
-    summary.unknownTypes[event.eventType] = (summary.unknownTypes[event.eventType] ?? 0) + 1;
+    countIn(summary.unknownTypes, event.eventType);
     return false;
   });
   const fresh = await unprocessedEvents(handled, deps.ledger);
@@ -69,7 +70,7 @@ export async function ingestOktaEvents(
 
   const touched = new Set<string>();
   const count = (outcome: Outcome) => {
-    if ("ignored" in outcome) summary.ignored[outcome.ignored] = (summary.ignored[outcome.ignored] ?? 0) + 1;
+    if ("ignored" in outcome) countIn(summary.ignored, outcome.ignored);
     else {
       summary.recorded += 1;
       for (const groupId of outcome.touched) touched.add(groupId);

@@ -12,6 +12,7 @@ import {
 } from "../domain/graph-notifications";
 import type { GroupScope } from "../domain/group-scope";
 import { changeVersion } from "../domain/identity-source";
+import { countIn, newTally } from "../domain/tally";
 import type { EventBus } from "../ports/event-bus";
 import type { GroupRecords } from "../ports/group-records";
 import type { GroupSyncState } from "../ports/group-sync-state";
@@ -76,8 +77,8 @@ function parseBatch<T>(
     events: batch.data.value.length,
     recorded: 0,
     duplicates: 0,
-    ignored: {},
-    unknownTypes: {},
+    ignored: newTally(),
+    unknownTypes: newTally(),
     groupsTouched: 0,
   };
   const items: (T & { clientState?: string | null })[] = [];
@@ -89,7 +90,7 @@ function parseBatch<T>(
     }
     const parsed = item.data as T & { clientState?: string | null };
     if (!secretsMatch(parsed.clientState ?? undefined, deps.clientState)) {
-      summary.ignored["bad-client-state"] = (summary.ignored["bad-client-state"] ?? 0) + 1;
+      countIn(summary.ignored, "bad-client-state");
       continue;
     }
     items.push(parsed);
@@ -122,7 +123,7 @@ export async function receiveEntraNotifications(
       return;
     }
     const outcome = await recordNotification(notification, deps);
-    if ("ignored" in outcome) summary.ignored[outcome.ignored] = (summary.ignored[outcome.ignored] ?? 0) + 1;
+    if ("ignored" in outcome) countIn(summary.ignored, outcome.ignored);
     else {
       summary.recorded += 1;
       for (const groupId of outcome.touched) touched.add(groupId);
@@ -212,7 +213,7 @@ export async function receiveEntraLifecycle(
       await deps.subscriptions.recover(item.subscriptionId);
       resync = true;
     } else {
-      summary.unknownTypes[item.lifecycleEvent] = (summary.unknownTypes[item.lifecycleEvent] ?? 0) + 1;
+      countIn(summary.unknownTypes, item.lifecycleEvent);
       continue;
     }
     summary.recorded += 1;

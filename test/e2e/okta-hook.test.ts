@@ -255,6 +255,18 @@ describe("lifecycle", () => {
     expect(after?.displayName).toBe(`${group.name}-renamed`);
   });
 
+  it("answers 204 to event types named like Object's own keys, counting them like any other", async () => {
+    // Act
+    const answer = await deliver(
+      ["constructor", "__proto__", "toString", "hasOwnProperty"].map((type) =>
+        oktaLogEvent(type, [{ id: "00uwhoever0000000000", type: "User" }]),
+      ),
+    );
+
+    // Assess
+    expect(answer.status).toBe(204);
+  });
+
   it("counts and ignores event types it does not handle", async () => {
     // Prepare
     const before = await ledgerItemCount(runtime);
