@@ -119,26 +119,26 @@ export async function groupsToReconcile(
   return { targets: [...new Set([...known.keys(), ...fromIdp])], known };
 }
 
-/** An operator's approval: the held groups are re-read and their removals applied, from a fresh read. */
+/**
+ * Applies the removals a run held for an operator: each held group is re-read under the approval
+ * and its removals go through. An unknown run, or one with nothing held (already approved, or it
+ * held nothing), is said so instead of answering "0 approved" as if something happened.
+ */
 export async function approveHeldRemovals(
-  deps: {
-    ledger: GroupRecords &
-      GroupSyncState &
-      MembershipRecords &
-      RunRecords &
-      StatusQueries &
-      SyncControl &
-      UserRecords;
-    bus: EventBus;
-  },
+  deps: { ledger: GroupRecords & RunRecords; bus: EventBus },
   runId: string,
-): Promise<number> {
+): Promise<{ outcome: "approved"; removalsApproved: number } | { outcome: "unknown-run" | "nothing-held" }> {
+  if (!(await deps.ledger.getRun(runId))) return { outcome: "unknown-run" };
   const held = await deps.ledger.takeHeldRemovals(runId);
+  if (held.length === 0) return { outcome: "nothing-held" };
   const version = changeVersion(new Date(), `approve-${runId}`);
   for (const entry of held)
     await deps.ledger.requestGroupRefresh(entry.source, entry.groupId, version, `approved:${runId}`);
   await deps.bus.publish(
     held.map((entry) => ({ type: "GroupChanged", detail: { source: entry.source, groupId: entry.groupId } })),
   );
-  return held.reduce((sum, entry) => sum + entry.userIds.length, 0);
+  return {
+    outcome: "approved",
+    removalsApproved: held.reduce((sum, entry) => sum + entry.userIds.length, 0),
+  };
 }

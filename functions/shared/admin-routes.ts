@@ -54,6 +54,33 @@ function unavailable(deps: ServiceDependencies, error: SyncError): Result {
   };
 }
 
+/**
+ * The route's query flags, each `true` or `false` and nothing else, and no other parameter: a
+ * `?dryRun=TRUE` or a misspelt `?dryrun=true` once started a real reconcile that writes to Kiro.
+ */
+function readFlags<Name extends string>(
+  event: { queryStringParameters?: Record<string, string | undefined> | null },
+  names: readonly Name[],
+): { ok: true; flags: Record<Name, boolean> } | { ok: false; answer: Result } {
+  const query = event.queryStringParameters ?? {};
+  const unknown = Object.keys(query).filter((key) => !(names as readonly string[]).includes(key));
+  if (unknown.length > 0)
+    return {
+      ok: false,
+      answer: json(400, {
+        message: `unknown query parameter ${unknown[0]}; this route takes ${names.join(", ")}`,
+      }),
+    };
+  const flags = {} as Record<Name, boolean>;
+  for (const name of names) {
+    const value = query[name];
+    if (value !== undefined && value !== "true" && value !== "false")
+      return { ok: false, answer: json(400, { message: `${name} must be true or false` }) };
+    flags[name] = value === "true";
+  }
+  return { ok: true, flags };
+}
+
 const answeringUnavailable =
   (route: Route): Route =>
   async (deps, event, match) => {
@@ -74,8 +101,13 @@ const routes: [RegExp, Route][] = [
   [/^\/admin\/doctor$/, async (deps) => json(200, await runDoctor(deps))],
   [
     /^\/admin\/approve\/([\w-]{1,64})$/,
-    async (deps, _event, match) =>
-      json(202, { removalsApproved: await approveHeldRemovals(deps, match[1]!) }),
+    async (deps, _event, match) => {
+      const approval = await approveHeldRemovals(deps, match[1]!);
+      if (approval.outcome === "approved") return json(202, { removalsApproved: approval.removalsApproved });
+      return approval.outcome === "unknown-run"
+        ? json(404, { message: `no run ${match[1]}` })
+        : json(409, { message: `run ${match[1]} holds no removals: already approved, or it held none` });
+    },
   ],
   [
     /^\/admin\/reprovision$/,
@@ -105,14 +137,17 @@ const routes: [RegExp, Route][] = [
   [
     /^\/admin\/reconcile$/,
     async (deps, event) => {
+      const query = readFlags(event, ["dryRun", "deep"]);
+      if (!query.ok) return query.answer;
+      const { flags } = query;
       const directories = await deps.configuredDirectories();
-      if (event.queryStringParameters?.dryRun === "true") {
+      if (flags.dryRun) {
         const { removalPolicy, removalHoldShare } = deps.config;
         const plan = () => planReconcile({ ...deps, directories, removalPolicy, removalHoldShare });
         return json(200, await retryReadFor(deps)(plan));
       }
       const kiro = await currentKiro(deps);
-      const deep = event.queryStringParameters?.deep === "true";
+      const deep = flags.deep;
       const retryRead = retryReadFor(deps);
       return json(202, await reconcileGroups({ ...deps, directories, kiro, retryRead }, { deep }));
     },

@@ -77,4 +77,51 @@ describe("deletion safety", () => {
     );
     expect((await status()).heldRuns).toEqual([]);
   });
+
+  it("answers 404 to approving an unknown run and 409 to approving a run twice", async () => {
+    // Prepare
+    const leaver = people[8]!;
+    runtime.oktaOrg!.removeMember(group.id, leaver.id);
+    runtime.oktaOrg!.removeMember(group.id, people[9]!.id);
+    runtime.oktaOrg!.removeMember(group.id, people[10]!.id);
+    const run = await admin("/admin/reconcile");
+    await postAdmin(runtime, `/admin/approve/${run.runId}`);
+
+    // Act
+    const unknown = await postAdmin(runtime, "/admin/approve/no-such-run");
+    const twice = await postAdmin(runtime, `/admin/approve/${run.runId}`);
+
+    // Assess
+    expect(unknown.status).toBe(404);
+    expect(twice.status).toBe(409);
+    expect(twice.body.message).toContain("holds no removals");
+  });
 });
+
+describe("query flags of an operator call", () => {
+  it.each([
+    ["?dryRun=TRUE", "dryRun must be true or false"],
+    ["?dryRun=1", "dryRun must be true or false"],
+    ["?dryrun=true", "unknown query parameter dryrun"],
+    ["?deep=yes", "deep must be true or false"],
+  ])("refuses %s with 400 and starts no run", async (query, message) => {
+    // Prepare
+    const newestBefore = await newestRun();
+
+    // Act
+    const answer = await postAdmin(runtime, `/admin/reconcile${query}`);
+
+    // Assess
+    expect(answer.status).toBe(400);
+    expect(answer.body.message).toContain(message);
+    expect(await newestRun()).toBe(newestBefore);
+  });
+});
+
+/** The newest run's id: a run started by the call would take its place. */
+async function newestRun(): Promise<string | undefined> {
+  const response = await fetch(`${runtime.url}/status`, {
+    headers: { authorization: `Bearer ${runtime.config.statusToken}` },
+  });
+  return ((await response.json()) as { runs: { runId: string }[] }).runs[0]?.runId;
+}
