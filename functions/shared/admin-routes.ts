@@ -81,6 +81,30 @@ function readFlags<Name extends string>(
   return { ok: true, flags };
 }
 
+/**
+ * A reconcile started while the sync is paused would only queue work behind the pause, and one
+ * started beside a running run doubles every read and write (20 requests made 20 runs and 460 SCIM
+ * calls): both are refused with what the operator needs to know instead.
+ */
+async function reconcileRefusal(deps: ServiceDependencies): Promise<Result | undefined> {
+  const pause = await deps.ledger.getSyncPause();
+  if (pause)
+    return json(409, {
+      message: `the sync is paused: ${pause.reason} (${pause.errorCode}); it tries again at ${pause.probeAt}. Fix the cause (see /status), then reconcile`,
+      code: "SYNC.PAUSED",
+    });
+  const running = (await deps.ledger.listRuns(20)).find(
+    (run) => run.step !== undefined && run.finishedAt === undefined && run.error === undefined,
+  );
+  if (running)
+    return json(409, {
+      message: `${running.kind} run ${running.runId} is still running (${running.itemsDone} of ${running.total} done); one run at a time`,
+      code: "RUN.IN_PROGRESS",
+      runId: running.runId,
+    });
+  return undefined;
+}
+
 const answeringUnavailable =
   (route: Route): Route =>
   async (deps, event, match) => {
@@ -146,6 +170,8 @@ const routes: [RegExp, Route][] = [
         const plan = () => planReconcile({ ...deps, directories, removalPolicy, removalHoldShare });
         return json(200, await retryReadFor(deps)(plan));
       }
+      const refusal = await reconcileRefusal(deps);
+      if (refusal) return refusal;
       const kiro = await currentKiro(deps);
       const deep = flags.deep;
       const retryRead = retryReadFor(deps);
