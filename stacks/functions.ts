@@ -249,7 +249,7 @@ export const admin = monitoredFunction("Admin", {
   timeout: "29 seconds",
   permissions: [
     onLedger(["BatchGetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"]),
-    onLedger(["Query"], ["byStatus"]),
+    onLedger(["Query"], ["byStatus", "byCollection"]),
     publishToBus,
     { actions: ["events:DescribeEventBus"], resources: [bus.arn] },
     { actions: ["scheduler:GetScheduleGroup"], resources: [retrySchedules.arn] },
