@@ -7,6 +7,12 @@ const optionalText = z
   .optional()
   .transform((value) => (value?.trim() ? value.trim() : undefined));
 const optionalUrl = optionalText.pipe(z.url().optional());
+/**
+ * A shared secret callers must prove: too short a one can be guessed, and the README promised the
+ * minimum long before anything checked it.
+ */
+const secretText = (min: number, max = 4096) =>
+  z.string().min(min, `must be at least ${min} characters`).max(max).optional();
 const integer = (fallback: number, min: number) => z.coerce.number().int().min(min).default(fallback);
 
 /**
@@ -23,10 +29,13 @@ const EnvSchema = z
     KIRO_SCIM_SECRET_ID: optionalText,
     DYNAMODB_ENDPOINT: optionalUrl,
     EVENT_BUS_NAME: optionalText,
-    SYNC_GROUPS: optionalText,
+    SYNC_GROUPS: optionalText.refine(
+      (value) => value === undefined || value.split(",").some((entry) => entry.trim() !== ""),
+      "names no group; leave it unset (or `*`) to sync every group",
+    ),
     REMOVAL_POLICY: z.enum(["deactivate", "delete"]).default("deactivate"),
     REMOVAL_HOLD_SHARE: z.coerce.number().min(0).max(1).default(0.1),
-    OKTA_HOOK_SECRET: optionalText,
+    OKTA_HOOK_SECRET: optionalText.pipe(secretText(16)),
     OKTA_ORG_URL: optionalUrl,
     OKTA_API_TOKEN: optionalText,
     OKTA_CLIENT_ID: optionalText,
@@ -37,13 +46,13 @@ const EnvSchema = z
     ENTRA_TENANT_ID: optionalText,
     ENTRA_CLIENT_ID: optionalText,
     ENTRA_CLIENT_SECRET: optionalText,
-    ENTRA_CLIENT_STATE: optionalText.pipe(z.string().max(128).optional()),
+    ENTRA_CLIENT_STATE: optionalText.pipe(secretText(16, 128)),
     ENTRA_SECRET_ID: optionalText,
     ENTRA_NOTIFICATION_BASE_URL: optionalUrl,
     ENTRA_AUTHORITY_HOST: optionalUrl,
     ENTRA_GRAPH_URL: optionalUrl,
     ENTRA_DELTA_INTERVAL_SECONDS: integer(1800, 1),
-    STATUS_TOKEN: optionalText,
+    STATUS_TOKEN: optionalText.pipe(secretText(16)),
     STATUS_TOKEN_SECRET_ID: optionalText,
     MAX_HOOK_BODY_BYTES: integer(5 * 1024 * 1024, 1024),
     SCIM_REQUEST_TIMEOUT_MS: integer(10_000, 100),

@@ -5,7 +5,7 @@ import type { GraphCredentials, OktaCredentials } from "../ports/identity-direct
 import type { SecretStore } from "../ports/secret-store";
 
 const OktaSecretSchema = z.object({
-  hookSecret: z.string().min(1),
+  hookSecret: z.string().min(16),
   apiToken: z.string().min(1).optional(),
   clientId: z.string().min(1).optional(),
   privateKey: z.string().min(1).optional(),

@@ -42,6 +42,34 @@ describe("loadConfig", () => {
     expect(attempt).toThrow(/PORT: .*KIRO_SCIM_URL: .*RETRY_MAX_ATTEMPTS: /);
   });
 
+  it.each([
+    ["SYNC_GROUPS", ",,", "SYNC_GROUPS: names no group"],
+    ["SYNC_GROUPS", " , ", "SYNC_GROUPS: names no group"],
+    ["OKTA_HOOK_SECRET", "x", "OKTA_HOOK_SECRET: must be at least 16 characters"],
+    ["STATUS_TOKEN", "short-token", "STATUS_TOKEN: must be at least 16 characters"],
+    ["ENTRA_CLIENT_STATE", "state", "ENTRA_CLIENT_STATE: must be at least 16 characters"],
+  ])("stops on %s=%j, naming the variable and the rule", (name, value, message) => {
+    // Act
+    const attempt = () => loadConfig({ [name]: value });
+
+    // Assess
+    expect(attempt).toThrow(message);
+  });
+
+  it("takes a scope of one group and secrets of the promised length", () => {
+    // Act
+    const config = loadConfig({
+      SYNC_GROUPS: ",Kiro-*,",
+      OKTA_HOOK_SECRET: "Basic 0123456789abcdef",
+      STATUS_TOKEN: "status-0123456789abcdef",
+    });
+
+    // Assess
+    expect(config.syncGroups).toBe(",Kiro-*,");
+    expect(config.okta.hookSecret).toBe("Basic 0123456789abcdef");
+    expect(config.statusToken).toBe("status-0123456789abcdef");
+  });
+
   it("runs the local Entra job every 30 minutes unless ENTRA_DELTA_INTERVAL_SECONDS says otherwise", () => {
     // Act
     const fallback = loadConfig({});
