@@ -1,15 +1,10 @@
 import type { GroupScope } from "../domain/group-scope";
 import type { IdentitySource } from "../domain/identity-source";
-import type { GroupRecords } from "../ports/group-records";
-import type { GroupSyncState } from "../ports/group-sync-state";
 import type { IdentityDirectory } from "../ports/identity-directory";
-import type { MembershipRecords } from "../ports/membership-records";
-import type { RunRecords } from "../ports/run-records";
-import type { StatusQueries } from "../ports/status-queries";
 import type { SyncControl } from "../ports/sync-control";
-import type { UserRecords } from "../ports/user-records";
 import { countManagedUsers } from "./managed-users";
 import { groupsToReconcile } from "./reconcile";
+import type { RunLedger } from "./run-chunks";
 
 export interface ReconcilePlan {
   dryRun: true;
@@ -27,13 +22,7 @@ export interface ReconcilePlan {
  * anywhere: for `POST /admin/reconcile?dryRun=true` and `npm run reconcile -- --dry-run`.
  */
 export async function planReconcile(deps: {
-  ledger: GroupRecords &
-    GroupSyncState &
-    MembershipRecords &
-    RunRecords &
-    StatusQueries &
-    SyncControl &
-    UserRecords;
+  ledger: RunLedger & SyncControl;
   scope: GroupScope;
   directories: Partial<Record<IdentitySource, IdentityDirectory>>;
   removalPolicy: "deactivate" | "delete";

@@ -3,28 +3,18 @@ import type { GroupScope } from "../domain/group-scope";
 import { changeVersion, type IdentitySource } from "../domain/identity-source";
 import type { EventBus } from "../ports/event-bus";
 import type { GroupRecords } from "../ports/group-records";
-import type { GroupSyncState } from "../ports/group-sync-state";
 import type { IdentityDirectory } from "../ports/identity-directory";
 import type { KiroScimPort } from "../ports/kiro-scim";
 import type { GroupRecord } from "../ports/ledger-records";
-import type { MembershipRecords } from "../ports/membership-records";
 import type { RunRecords } from "../ports/run-records";
-import type { StatusQueries } from "../ports/status-queries";
 import type { SyncControl } from "../ports/sync-control";
-import type { UserRecords } from "../ports/user-records";
 import { countManagedUsers } from "./managed-users";
 import type { InlineRetry } from "./read-with-retries";
 import { ensureKiroTarget, type KiroEndpoint, mappedIdsMostlyGone, reprovision } from "./reprovision";
-import { startRun } from "./run-chunks";
+import { type RunLedger, startRun } from "./run-chunks";
 
 export interface ReconcileDependencies {
-  ledger: GroupRecords &
-    GroupSyncState &
-    MembershipRecords &
-    RunRecords &
-    StatusQueries &
-    SyncControl &
-    UserRecords;
+  ledger: RunLedger & SyncControl;
   bus: EventBus;
   scope: GroupScope;
   directories: Partial<Record<IdentitySource, IdentityDirectory>>;
@@ -96,13 +86,7 @@ export async function reconcileGroups(
 /** What a reconcile covers: every group the ledger syncs, and every in-scope group the IdP lists. */
 export async function groupsToReconcile(
   deps: {
-    ledger: GroupRecords &
-      GroupSyncState &
-      MembershipRecords &
-      RunRecords &
-      StatusQueries &
-      SyncControl &
-      UserRecords;
+    ledger: RunLedger & SyncControl;
     scope: GroupScope;
   },
   source: IdentitySource,

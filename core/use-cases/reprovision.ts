@@ -1,27 +1,15 @@
 import { createHash, randomUUID } from "node:crypto";
 import type { IdentitySource } from "../domain/identity-source";
 import type { EventBus } from "../ports/event-bus";
-import type { GroupRecords } from "../ports/group-records";
-import type { GroupSyncState } from "../ports/group-sync-state";
 import type { KiroScimPort } from "../ports/kiro-scim";
 import type { KiroTargetRecord } from "../ports/ledger-records";
-import type { MembershipRecords } from "../ports/membership-records";
-import type { RunRecords } from "../ports/run-records";
-import type { StatusQueries } from "../ports/status-queries";
 import type { SyncControl } from "../ports/sync-control";
-import type { UserRecords } from "../ports/user-records";
 import { countManagedUsers } from "./managed-users";
 import type { InlineRetry } from "./read-with-retries";
-import { startRun } from "./run-chunks";
+import { type RunLedger, startRun } from "./run-chunks";
 
 export interface ReprovisionDependencies {
-  ledger: GroupRecords &
-    GroupSyncState &
-    MembershipRecords &
-    RunRecords &
-    StatusQueries &
-    SyncControl &
-    UserRecords;
+  ledger: RunLedger & SyncControl;
   bus: EventBus;
   sources: readonly IdentitySource[];
   now?: () => Date;
@@ -139,13 +127,7 @@ export async function ensureKiroTarget(
  * twice, so a blip must be absorbed here rather than by running the whole check again.
  */
 export async function mappedIdsMostlyGone(
-  ledger: GroupRecords &
-    GroupSyncState &
-    MembershipRecords &
-    RunRecords &
-    StatusQueries &
-    SyncControl &
-    UserRecords,
+  ledger: RunLedger & SyncControl,
   scim: KiroScimPort,
   sources: readonly IdentitySource[],
   options: { sampleSize?: number; retryRead?: InlineRetry | undefined } = {},

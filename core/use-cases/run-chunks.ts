@@ -24,8 +24,16 @@ import { pushChangedUsers, type RemovalPolicy } from "./group-sync/ensure-users"
 import { emptyDriftReport, repairKiroDrift } from "./repair-kiro-drift";
 import { readUsersConfirmed, recordUserRereads } from "./reread-users";
 
+/** The records a reconcile or re-provisioning run reads and writes, chunk by chunk. */
+export type RunLedger = GroupRecords &
+  GroupSyncState &
+  MembershipRecords &
+  RunRecords &
+  StatusQueries &
+  UserRecords;
+
 export interface RunChunkDependencies {
-  ledger: GroupRecords & GroupSyncState & MembershipRecords & RunRecords & StatusQueries & UserRecords;
+  ledger: RunLedger;
   bus: EventBus;
   scope: GroupScope;
   directories: Partial<Record<IdentitySource, IdentityDirectory>>;
@@ -55,7 +63,7 @@ const groupsPerChunkDivisor = 50;
 /** Starts a run: the record first (so its progress is visible at once), then its first chunk. */
 export async function startRun(
   deps: {
-    ledger: GroupRecords & GroupSyncState & MembershipRecords & RunRecords & StatusQueries & UserRecords;
+    ledger: RunLedger;
     bus: EventBus;
   },
   run: Omit<NewRun, "step">,
