@@ -50,3 +50,20 @@ export function planMembershipChanges(
   }
   return plan;
 }
+
+/**
+ * What Kiro was found to hold for a membership, as a record for `recordMembershipsApplied`. Only a
+ * finding that matches the desired state carries the desired version (and so marks it synced); any
+ * other keeps the membership pending, so `/status` never calls synced what the next pass must still
+ * send (a lost removal found applied after the user was added back).
+ */
+export function observedInKiro(
+  membership: Pick<MembershipRecord, "userId" | "desired" | "desiredVersion">,
+  applied: boolean,
+): { userId: string; applied: boolean; seenVersion: string } {
+  const seenVersion = applied === membership.desired ? membership.desiredVersion : unmatchedVersion;
+  return { userId: membership.userId, applied, seenVersion };
+}
+
+/** A version no IdP change carries: a record made with it never counts as current. */
+const unmatchedVersion = "";

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { forEachLimited } from "../domain/concurrency";
 import { ScimError } from "../domain/errors";
 import { changeVersion, type IdentitySource } from "../domain/identity-source";
+import { observedInKiro } from "../domain/membership-plan";
 import type { EventBus } from "../ports/event-bus";
 import type { GroupRecords } from "../ports/group-records";
 import type { GroupSyncState } from "../ports/group-sync-state";
@@ -187,7 +188,7 @@ async function believeApplied(
 ): Promise<void> {
   if (!membership) await ledger.recordDesiredMembership(source, groupId, userId, false, version);
   await ledger.recordMembershipsApplied(source, groupId, [
-    { userId, applied, seenVersion: membership?.desiredVersion ?? version },
+    observedInKiro(membership ?? { userId, desired: false, desiredVersion: version }, applied),
   ]);
 }
 

@@ -38,7 +38,7 @@ export async function applyMembershipBatches(
   for (const blocked of plan.blocked) {
     await ledger.recordMembershipsFailed(source, group.idpId, [blocked.userId], blocked);
   }
-  const failed = plan.blocked.length;
+  const blocked = plan.blocked.length;
   if (group.deleted && group.createdByUs && group.scimId) {
     await deps.scim.deleteGroup(group.scimId);
     await ledger.recordGroupApplied(source, group.idpId, { scimId: undefined });
@@ -47,11 +47,11 @@ export async function applyMembershipBatches(
       group.idpId,
       [...plan.adds, ...plan.removes].map(asRemoved),
     );
-    return { added: 0, removed: plan.removes.length, failed };
+    return { added: 0, removed: plan.removes.length, failed: blocked };
   }
-  const added = await sendMemberChanges(group, scimGroupId, "add", plan.adds, deps, leaseLost);
-  const removed = await sendMemberChanges(group, scimGroupId, "remove", plan.removes, deps, leaseLost);
-  return { added, removed, failed };
+  const adds = await sendMemberChanges(group, scimGroupId, "add", plan.adds, deps, leaseLost);
+  const removes = await sendMemberChanges(group, scimGroupId, "remove", plan.removes, deps, leaseLost);
+  return { added: adds.applied, removed: removes.applied, failed: blocked + adds.failed + removes.failed };
 }
 
 const asRemoved = (change: MemberChange) => ({
@@ -65,6 +65,9 @@ const asRemoved = (change: MemberChange) => ({
  * halves until the one bad member is found, so one rejected user never blocks the other 99. Each
  * PATCH is written ahead as the group's intent and cleared once every result is recorded, so a
  * crash or a lost answer in between is settled against Kiro by the next pass (settleLostPatch).
+ * A 404 means the group itself is gone from Kiro (deleted in the console): the ledger forgets its
+ * Kiro id and applied members, and the retry creates it again with every member, instead of the
+ * group failing on every pass until someone re-provisions.
  */
 async function sendMemberChanges(
   group: GroupRecord,
@@ -73,8 +76,9 @@ async function sendMemberChanges(
   changes: MemberChange[],
   deps: MembershipBatchDependencies,
   leaseLost: () => boolean,
-): Promise<number> {
+): Promise<{ applied: number; failed: number }> {
   let applied = 0;
+  let failed = 0;
   const send = async (chunk: MemberChange[]): Promise<void> => {
     if (leaseLost())
       throw new SyncError("LEASE.LOST", "another worker took over this group", { retryable: true });
@@ -90,6 +94,14 @@ async function sendMemberChanges(
     } catch (error) {
       if (error instanceof ScimError && refusedOutright.has(error.kind))
         await deps.ledger.recordPatchIntent(group.source, group.idpId, undefined);
+      if (error instanceof ScimError && error.kind === "not-found") {
+        await deps.ledger.invalidateGroups(group.source, [group.idpId]);
+        throw new SyncError(
+          "GROUP.GONE_FROM_KIRO",
+          `Kiro no longer has group ${scimGroupId} (deleted there?); it is created again with its members`,
+          { retryable: true },
+        );
+      }
       if (!(error instanceof ScimError && error.kind === "invalid")) throw error;
       if (chunk.length > 1) {
         const middle = Math.ceil(chunk.length / 2);
@@ -101,6 +113,7 @@ async function sendMemberChanges(
         reason: `Kiro refused the ${op}: ${error.detail}`,
         errorCode: error.code,
       });
+      failed += 1;
       return;
     }
     await deps.ledger.recordMembershipsApplied(
@@ -118,7 +131,7 @@ async function sendMemberChanges(
     await send(changes.slice(start, start + kiroLimits.maxMemberChangesPerPatch));
   }
   if (changes.length > 0) await deps.ledger.recordPatchIntent(group.source, group.idpId, undefined);
-  return applied;
+  return { applied, failed };
 }
 
 /**

@@ -1,4 +1,5 @@
 import { forEachLimited } from "../../domain/concurrency";
+import { observedInKiro } from "../../domain/membership-plan";
 import type { GroupSyncState } from "../../ports/group-sync-state";
 import type { KiroScimPort } from "../../ports/kiro-scim";
 import type { GroupRecord } from "../../ports/ledger-records";
@@ -37,8 +38,7 @@ export async function settleLostPatch(
     kiroUserIds.set(userId, scimUserId);
     try {
       const applied = await deps.scim.isMember(scimGroupId, scimUserId);
-      if (applied !== membership.applied)
-        observed.push({ userId, applied, seenVersion: membership.desiredVersion });
+      if (applied !== membership.applied) observed.push(observedInKiro(membership, applied));
     } catch (error) {
       failure ??= error;
       unread.push(userId);
