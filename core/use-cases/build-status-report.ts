@@ -168,7 +168,11 @@ export async function buildStatusReport(
     };
     for (const kind of ["USER", "GROUP", "MEMBER"] as const) {
       const [oldest] = await ledger.listByStatus(source, kind, "pending", 1);
-      const [oldestFailed] = await ledger.listByStatus(source, kind, "failed", 1);
+      /* A failed group has a retry scheduled: its change still waits for Kiro. A failed user or
+         membership was refused and waits for a fix in the IdP; it is in `failures` and the counts,
+         and must not hold OldestPendingSeconds up (that alarm pages a person at night). */
+      const [oldestFailed] =
+        kind === "GROUP" ? await ledger.listByStatus(source, kind, "failed", 1) : [undefined];
       for (const candidate of [oldest, oldestFailed]) {
         if (
           candidate?.pendingSince &&

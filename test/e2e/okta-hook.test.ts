@@ -36,6 +36,7 @@ const status = () =>
   fetchStatus<{
     counts: { okta: { users: Record<string, number> } };
     failures: { kind: string; id: string; reason: string; errorCode: string }[];
+    oldestPending: { kind: string; id: string } | null;
   }>(runtime);
 
 describe("verification and authentication", () => {
@@ -208,6 +209,7 @@ describe("per-item failures", () => {
         reason: "familyName is empty",
       }),
     );
+    expect(report.oldestPending?.id ?? "").not.toContain(nameless.id);
   });
 });
 
