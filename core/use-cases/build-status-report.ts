@@ -204,6 +204,14 @@ export async function buildStatusReport(
       : `Kiro asked for a long wait; one probe at ${pause.probeAt} resumes the sync by itself`;
     report.alerts.push(`sync paused since ${pause.since}: ${pause.reason} (${remedy})`);
   }
+  const failing = report.failures.filter((entry) => entry.kind === "GROUP" && entry.attempts >= 2);
+  if (failing.length > 0) {
+    const first = failing[0]!;
+    const name = report.groups.find((group) => group.source === first.source && group.id === first.id)?.name;
+    report.alerts.push(
+      `${failing.length} group${failing.length === 1 ? "" : "s"} failing ${first.attempts === 2 ? "twice" : `${first.attempts} times`} in a row or more, e.g. ${name ? `${name} (${first.id})` : first.id}: ${first.errorCode} ${first.reason ?? ""}; retries go on (see failures), quarantine at the attempt limit`,
+    );
+  }
   if (report.quarantined.length > 0)
     report.alerts.push(
       `${report.quarantined.length} groups quarantined after the retry limit: POST /admin/redrive`,

@@ -183,6 +183,35 @@ describe("nothing accepted is lost under faults", () => {
     expect((await status()).quarantined).toEqual([]);
   }, 60_000);
 
+  it("raises an alert, with the group's name, once a group has failed twice in a row, long before quarantine", async () => {
+    // Prepare
+    const people = users(2);
+    const group = addOktaGroup(runtime, "Failing");
+    for (const person of people) runtime.oktaOrg!.addMember(group.id, person.id);
+    runtime.emulator!.addFault({ kind: "server-error", rate: 1, method: "POST", path: "^/Groups$" });
+
+    // Act
+    await postOkta(
+      runtime,
+      oktaDelivery(
+        people.map((person) => membershipEvent("add", { id: person.id, login: person.profile.login }, group)),
+      ),
+    );
+    const failing = await pollUntil(status, (report) =>
+      report.alerts.some((alert) => alert.includes(group.name)),
+    );
+    runtime.emulator!.faults.clear();
+    await runtime.bus.idle();
+    const recovered = await status();
+
+    // Assess
+    expect(failing.alerts.find((alert) => alert.includes(group.name))).toMatch(
+      /failing .* in a row .*SCIM\.SERVER_ERROR/,
+    );
+    expect(failing.quarantined.find((entry) => entry.id === group.id)).toBeUndefined();
+    expect(recovered.alerts.join(" ")).not.toContain(group.name);
+  }, 60_000);
+
   it("quarantines a group failing past the attempt limit, with its history, then redrives it", async () => {
     // Prepare
     const people = users(2);
