@@ -8,22 +8,25 @@ import { z } from "zod";
  */
 const RemovedSchema = z.union([z.string(), z.looseObject({ reason: z.string().optional() })]);
 
+/** Graph's ids are GUIDs; anything far longer cannot be one, and could not be a DynamoDB key. */
+const graphId = z.string().min(1).max(255);
+
 export const MemberDeltaSchema = z.looseObject({
-  id: z.string().min(1),
+  id: graphId,
   "@odata.type": z.string().optional(),
   "@removed": RemovedSchema.optional(),
 });
 
 export const ChangeNotificationSchema = z.looseObject({
-  subscriptionId: z.string().min(1),
+  subscriptionId: graphId,
   clientState: z.string().nullish(),
-  changeType: z.string().min(1),
-  resource: z.string().min(1),
+  changeType: z.string().min(1).max(64),
+  resource: z.string().min(1).max(512),
   tenantId: z.string().optional(),
   resourceData: z
     .looseObject({
       "@odata.type": z.string().optional(),
-      id: z.string().min(1),
+      id: graphId,
       eventTime: z.string().optional(),
       sequenceNumber: z.union([z.number(), z.string()]).optional(),
       "members@delta": z.array(MemberDeltaSchema).optional(),

@@ -59,3 +59,20 @@ export const handledOktaEventTypes = [
   "application.user_membership.add",
   "application.user_membership.remove",
 ] as const;
+
+/** Okta's ids are 20 characters and its names a few hundred at most; these bounds leave room. */
+const saneTarget = { maxIdLength: 255, maxTextLength: 1024 };
+
+/**
+ * Whether every target of the event fits what Okta ever sends. An id of thousands of characters
+ * cannot be a DynamoDB key: written, it failed the whole delivery with a 500, and so again on
+ * Okta's retry. Such an event is ignored and counted, and the rest of the delivery is recorded.
+ */
+export function hasSaneTargets(event: OktaLogEvent): boolean {
+  return (event.target ?? []).every(
+    (target) =>
+      target.id.length <= saneTarget.maxIdLength &&
+      (target.displayName ?? "").length <= saneTarget.maxTextLength &&
+      (target.alternateId ?? "").length <= saneTarget.maxTextLength,
+  );
+}

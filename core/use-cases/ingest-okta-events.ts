@@ -3,6 +3,7 @@ import type { GroupScope } from "../domain/group-scope";
 import { changeVersion } from "../domain/identity-source";
 import {
   handledOktaEventTypes,
+  hasSaneTargets,
   type OktaHookDelivery,
   type OktaLogEvent,
   targetOfType,
@@ -65,8 +66,13 @@ export async function ingestOktaEvents(
     countIn(summary.unknownTypes, event.eventType);
     return false;
   });
-  const fresh = await unprocessedEvents(handled, deps.ledger);
-  summary.duplicates = handled.length - fresh.length;
+  const unprocessed = await unprocessedEvents(handled, deps.ledger);
+  summary.duplicates = handled.length - unprocessed.length;
+  const fresh = unprocessed.filter((event) => {
+    if (hasSaneTargets(event)) return true;
+    countIn(summary.ignored, "oversize-target");
+    return false;
+  });
 
   const touched = new Set<string>();
   const count = (outcome: Outcome) => {

@@ -179,6 +179,25 @@ describe("membership", () => {
 });
 
 describe("per-item failures", () => {
+  it("ignores an event whose ids or names no Okta could send, and records the rest of the delivery", async () => {
+    // Prepare
+    const group = oktaGroup("Sane");
+    const person = oktaUser();
+    const hugeId = `00u${"x".repeat(3_000)}`;
+    const hugeName = { id: "00ghugename000000001", name: "n".repeat(500_000) };
+
+    // Act
+    const answer = await deliver([
+      membershipEvent("add", { id: hugeId, login: "huge@example.com" }, group),
+      membershipEvent("add", member(person), hugeName),
+      membershipEvent("add", member(person), group),
+    ]);
+
+    // Assess
+    expect(answer.status).toBe(204);
+    expect(kiroMembersByExternalId(runtime, group.name)).toEqual([person.id]);
+  });
+
   it("marks a user Kiro would refuse as failed with the reason and applies the rest", async () => {
     // Prepare
     const group = oktaGroup("Mixed");

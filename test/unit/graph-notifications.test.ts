@@ -25,6 +25,22 @@ const membershipChange = {
 };
 
 describe("Graph change notifications", () => {
+  it.each([
+    ["a group id", { resourceData: { ...membershipChange.resourceData, id: "g".repeat(3_000) } }],
+    [
+      "a member id",
+      { resourceData: { ...membershipChange.resourceData, "members@delta": [{ id: "u".repeat(3_000) }] } },
+    ],
+    ["a resource path", { resource: `Groups/${"r".repeat(3_000)}` }],
+  ])("refuses %s no Graph could send (it could not be a DynamoDB key)", (_case, change) => {
+    // Act
+    const parsed = ChangeNotificationSchema.safeParse({ ...membershipChange, ...change });
+
+    // Assess
+    expect(parsed.success).toBe(false);
+    expect(ChangeNotificationSchema.safeParse(membershipChange).success).toBe(true);
+  });
+
   it("reads members@delta with the string @removed of notifications and the object form of delta", () => {
     // Prepare
     const objectForm = structuredClone(membershipChange);
