@@ -3,7 +3,7 @@ import type { KiroUserProfile } from "../../core/domain/kiro-user";
 import { type InMemoryLedger, inMemoryLedger } from "../support/doubles/in-memory-ledger";
 import { freshLedger } from "../support/ledger-fixture";
 
-/** The ports a group sync uses: what both implementations must agree on. */
+/** Every ledger port (the in-memory double implements them all): what both implementations must agree on. */
 export type ContractLedger = InMemoryLedger;
 
 /**

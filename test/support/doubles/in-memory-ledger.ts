@@ -1,35 +1,57 @@
+import type { EntraSyncState } from "../../../core/ports/entra-sync-state";
 import type { GroupRecords } from "../../../core/ports/group-records";
 import type { GroupSyncState } from "../../../core/ports/group-sync-state";
 import type { MembershipRecords } from "../../../core/ports/membership-records";
+import type { ProcessedEvents } from "../../../core/ports/processed-events";
 import type { RunRecords } from "../../../core/ports/run-records";
+import type { StatusQueries } from "../../../core/ports/status-queries";
+import type { SyncControl } from "../../../core/ports/sync-control";
 import type { UserRecords } from "../../../core/ports/user-records";
 import type { SyncGroupDependencies } from "../../../core/use-cases/sync-group";
+import { InMemoryEntraSyncState } from "./in-memory-entra-sync-state";
 import { InMemoryGroupRecords } from "./in-memory-group-records";
 import { InMemoryGroupSyncState } from "./in-memory-group-sync-state";
 import { InMemoryMembershipRecords } from "./in-memory-membership-records";
+import { defaultEventTtlSeconds, InMemoryProcessedEvents } from "./in-memory-processed-events";
 import { InMemoryRunRecords } from "./in-memory-run-records";
 import { LedgerState } from "./in-memory-state";
+import { InMemoryStatusQueries } from "./in-memory-status-queries";
+import { InMemorySyncControl } from "./in-memory-sync-control";
 import { InMemoryUserRecords } from "./in-memory-user-records";
 
+export { InMemoryEntraSyncState } from "./in-memory-entra-sync-state";
 export { InMemoryGroupRecords } from "./in-memory-group-records";
 export { InMemoryGroupSyncState } from "./in-memory-group-sync-state";
 export { InMemoryMembershipRecords } from "./in-memory-membership-records";
+export { InMemoryProcessedEvents } from "./in-memory-processed-events";
 export { InMemoryRunRecords } from "./in-memory-run-records";
 export { LedgerState } from "./in-memory-state";
+export { InMemoryStatusQueries } from "./in-memory-status-queries";
+export { InMemorySyncControl } from "./in-memory-sync-control";
 export { InMemoryUserRecords } from "./in-memory-user-records";
 
-/** The ledger ports a group sync uses, as {@link SyncGroupDependencies} names them. */
-export type InMemoryLedger = UserRecords & GroupRecords & GroupSyncState & MembershipRecords & RunRecords;
+/** Every ledger port: the ones a group sync uses, as {@link SyncGroupDependencies} names them, and the rest. */
+export type InMemoryLedger = UserRecords &
+  GroupRecords &
+  GroupSyncState &
+  MembershipRecords &
+  RunRecords &
+  SyncControl &
+  EntraSyncState &
+  StatusQueries &
+  ProcessedEvents;
 
 export interface InMemoryLedgerOptions {
-  /** The clock for leases, creation claims and every timestamp the ledger sets. Default: the system clock. */
+  /** The clock for leases, creation claims, event marks and every timestamp the ledger sets. Default: the system clock. */
   now?: () => Date;
+  /** Default dedupe window for event ids, as DynamoLedger's option. Default: 3 days. */
+  eventTtlSeconds?: number;
 }
 
 /**
- * A ledger in memory that behaves as DynamoLedger does for these ports (test/contract/ holds the
- * proof): newer-wins writes, dirty marking, leases and claims on the injected clock, sync status.
- * Deterministic and timer-free; every answer is a copy. All ports share one {@link LedgerState}.
+ * A ledger in memory that behaves as DynamoLedger does (test/contract/ holds the proof): newer-wins
+ * writes, dirty marking, leases, claims and event marks on the injected clock, sync status and the
+ * status index. Deterministic and timer-free; every answer is a copy. All ports share one {@link LedgerState}.
  */
 export function inMemoryLedger(options: InMemoryLedgerOptions = {}): InMemoryLedger {
   const state = new LedgerState(options.now ?? (() => new Date()));
@@ -39,6 +61,12 @@ export function inMemoryLedger(options: InMemoryLedgerOptions = {}): InMemoryLed
     ...methodsOf<GroupSyncState>(new InMemoryGroupSyncState(state)),
     ...methodsOf<MembershipRecords>(new InMemoryMembershipRecords(state)),
     ...methodsOf<RunRecords>(new InMemoryRunRecords(state)),
+    ...methodsOf<SyncControl>(new InMemorySyncControl(state)),
+    ...methodsOf<EntraSyncState>(new InMemoryEntraSyncState(state)),
+    ...methodsOf<StatusQueries>(new InMemoryStatusQueries(state)),
+    ...methodsOf<ProcessedEvents>(
+      new InMemoryProcessedEvents(state, options.eventTtlSeconds ?? defaultEventTtlSeconds),
+    ),
   };
   return ledger satisfies SyncGroupDependencies["ledger"];
 }

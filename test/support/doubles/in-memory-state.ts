@@ -20,7 +20,12 @@ import type {
  * too (it answers with `idpId: "undefined"`, as the adapter does). Attributes the records do not
  * show (leases, creation claims, the deletion version, index membership) are kept beside them.
  */
-export type UserItem = Partial<UserRecord> & { creatingBy?: string; creatingUntil?: number };
+export type UserItem = Partial<UserRecord> & {
+  creatingBy?: string;
+  creatingUntil?: number;
+  /** In the `{source}#USERS` collection (written by a change, not only by a bookkeeping update). */
+  listed?: boolean;
+};
 
 export type GroupItem = Partial<GroupRecord> & {
   deletedVersion?: string;
@@ -88,7 +93,7 @@ export class LedgerState {
   /** A recorded change to a user: the item is (re)written as pending. */
   touchUser(source: IdentitySource, idpId: string, now: string): UserItem {
     const item = this.user(source, idpId);
-    Object.assign(item, { source, idpId });
+    Object.assign(item, { source, idpId, listed: true });
     item.attempts ??= 0;
     toPending(item, now);
     return item;
@@ -170,7 +175,7 @@ export function remove<T extends object>(item: T, ...names: (keyof T)[]): void {
   for (const name of names) delete item[name];
 }
 
-function syncState(item: Partial<ItemSyncState>): ItemSyncState {
+export function syncState(item: Partial<ItemSyncState>): ItemSyncState {
   return {
     status: (item.status as SyncStatus | undefined) ?? "pending",
     reason: item.reason,
