@@ -20,9 +20,9 @@ export interface IdpRefreshDependencies {
 }
 
 /**
- * Step 1 of a pass, when the IdP asked for it: re-reads the group in full from the IdP (users through nested groups included, so Kiro, which
- * has no nested groups, gets the flattened list) and records the difference as desired state with
- * the read's own version. Removals come only from a complete read: when a later page failed, the
+ * Before a pass, when the IdP asked for it: re-reads the group in full from the IdP (users through
+ * nested groups included, so Kiro, which has no nested groups, gets the flattened list) and records
+ * the difference as desired state with the read's own version. Removals come only from a complete read: when a later page failed, the
  * members read so far are added, nothing is removed, and the group stays marked for a re-read.
  */
 export async function refreshFromIdp(

@@ -19,17 +19,6 @@ import { InMemoryStatusQueries } from "./in-memory-status-queries";
 import { InMemorySyncControl } from "./in-memory-sync-control";
 import { InMemoryUserRecords } from "./in-memory-user-records";
 
-export { InMemoryEntraSyncState } from "./in-memory-entra-sync-state";
-export { InMemoryGroupRecords } from "./in-memory-group-records";
-export { InMemoryGroupSyncState } from "./in-memory-group-sync-state";
-export { InMemoryMembershipRecords } from "./in-memory-membership-records";
-export { InMemoryProcessedEvents } from "./in-memory-processed-events";
-export { InMemoryRunRecords } from "./in-memory-run-records";
-export { LedgerState } from "./in-memory-state";
-export { InMemoryStatusQueries } from "./in-memory-status-queries";
-export { InMemorySyncControl } from "./in-memory-sync-control";
-export { InMemoryUserRecords } from "./in-memory-user-records";
-
 /** Every ledger port: the ones a group sync uses, as {@link SyncGroupDependencies} names them, and the rest. */
 export type InMemoryLedger = UserRecords &
   GroupRecords &
