@@ -82,12 +82,14 @@ export async function ingestOktaEvents(
       for (const groupId of outcome.touched) touched.add(groupId);
     }
   };
-  const newestNameEvent = newestMembershipEventPerGroup(events);
-  const memberships = fresh.filter((event) => event.eventType.startsWith("group.user_membership."));
+  const memberships = fresh
+    .filter((event) => event.eventType.startsWith("group.user_membership."))
+    .map((event) => readMembershipEvent(event, deps.scope));
+  const newestNameEvent = newestMembershipEventPerGroup(memberships);
   await deps.ledger.recordEventChanges(
     "okta",
-    memberships.map((event) => {
-      const planned = planMembershipEvent(event, deps.scope, newestNameEvent);
+    memberships.map((read) => {
+      const planned = membershipEventChanges(read, newestNameEvent);
       count(planned.outcome);
       return planned.changes;
     }),
@@ -132,47 +134,67 @@ async function unprocessedEvents(
   });
 }
 
+/** A membership event as it will be recorded, or why it is ignored; decided without reading anything. */
+type MembershipRead =
+  | { eventId: string; ignored: string }
+  | {
+      eventId: string;
+      groupId: string;
+      groupName: string | undefined;
+      userId: string;
+      add: boolean;
+      version: string;
+    };
+
+function readMembershipEvent(event: OktaLogEvent, scope: GroupScope): MembershipRead {
+  const result = event.outcome?.result;
+  if (result && result !== "SUCCESS") return { eventId: event.uuid, ignored: "not-success" };
+  const user = targetOfType(event, "User");
+  const group = targetOfType(event, "UserGroup");
+  if (!user || !group) return { eventId: event.uuid, ignored: "missing-target" };
+  if (!scope.includes({ id: group.id, name: group.displayName }))
+    return { eventId: event.uuid, ignored: "out-of-scope" };
+  return {
+    eventId: event.uuid,
+    groupId: group.id,
+    groupName: group.displayName ?? undefined,
+    userId: user.id,
+    add: event.eventType.endsWith(".add"),
+    version: changeVersion(event.published, event.uuid),
+  };
+}
+
 /**
- * Only the newest membership event of a group in a delivery can set its name, so only that one
- * writes it: a delivery of 1,000 adds to one group makes one group-name write, not 1,000.
+ * Only the newest recorded membership event of a group in a delivery can set its name, so only
+ * that one writes it: a delivery of 1,000 adds to one group makes one group-name write, not 1,000.
+ * An ignored event (failed, oversize, out of scope) never counts, or the group would get no name.
  */
-function newestMembershipEventPerGroup(events: readonly OktaLogEvent[]): Map<string, string> {
+function newestMembershipEventPerGroup(reads: readonly MembershipRead[]): Map<string, string> {
   const newest = new Map<string, string>();
-  for (const event of events) {
-    if (!event.eventType.startsWith("group.user_membership.")) continue;
-    const group = targetOfType(event, "UserGroup");
-    if (!group?.displayName) continue;
-    const version = changeVersion(event.published, event.uuid);
-    if ((newest.get(group.id) ?? "") < version) newest.set(group.id, version);
+  for (const read of reads) {
+    if ("ignored" in read || !read.groupName) continue;
+    if ((newest.get(read.groupId) ?? "") < read.version) newest.set(read.groupId, read.version);
   }
   return newest;
 }
 
-/** A membership event's changes, decided without reading anything, so a delivery's can be written together. */
-function planMembershipEvent(
-  event: OktaLogEvent,
-  scope: GroupScope,
+/** A membership event's changes, so a delivery's can be written together. */
+function membershipEventChanges(
+  read: MembershipRead,
   newestNameEvent: ReadonlyMap<string, string>,
 ): { outcome: Outcome; changes: EventChanges } {
-  const ignored = (reason: string) => ({ outcome: { ignored: reason }, changes: { eventId: event.uuid } });
-  const result = event.outcome?.result;
-  if (result && result !== "SUCCESS") return ignored("not-success");
-  const user = targetOfType(event, "User");
-  const group = targetOfType(event, "UserGroup");
-  if (!user || !group) return ignored("missing-target");
-  if (!scope.includes({ id: group.id, name: group.displayName })) return ignored("out-of-scope");
-  const version = changeVersion(event.published, event.uuid);
-  const add = event.eventType.endsWith(".add");
+  if ("ignored" in read) return { outcome: { ignored: read.ignored }, changes: { eventId: read.eventId } };
+  const { groupId, userId, add, version } = read;
   return {
-    outcome: { touched: [group.id] },
+    outcome: { touched: [groupId] },
     changes: {
-      eventId: event.uuid,
-      membership: { groupId: group.id, userId: user.id, desired: add, version },
+      eventId: read.eventId,
+      membership: { groupId, userId, desired: add, version },
       groupName:
-        group.displayName && newestNameEvent.get(group.id) === version
-          ? { groupId: group.id, name: group.displayName, version }
+        read.groupName && newestNameEvent.get(groupId) === version
+          ? { groupId, name: read.groupName, version }
           : undefined,
-      profileRequest: add ? { userId: user.id, version } : undefined,
+      profileRequest: add ? { userId, version } : undefined,
     },
   };
 }

@@ -57,7 +57,7 @@ export function membershipEvent(
   op: "add" | "remove",
   user: { id: string; login?: string },
   group: { id: string; name: string },
-  options: { published?: Date | string; uuid?: string } = {},
+  options: { published?: Date | string; uuid?: string; outcome?: string } = {},
 ): Record<string, unknown> {
   return oktaLogEvent(
     `group.user_membership.${op}`,

@@ -107,4 +107,26 @@ describe("ingesting an Okta delivery", () => {
     expect(await ledger.getGroup("okta", group.id)).toMatchObject({ name: "After" });
     expect(await ledger.getUser("okta", user)).toMatchObject({ lifecycle: "inactive" });
   });
+
+  it("names a group from the newest event it records, not from a newer one it ignores", async () => {
+    // Prepare
+    const group = { id: unique("00g"), name: "Named" };
+    const kept = membershipEvent("add", { id: unique("00u") }, group, {
+      published: "2025-03-04T11:00:05.000Z",
+    });
+    const oversize = membershipEvent("add", { id: `00u${"x".repeat(3_000)}` }, group, {
+      published: "2025-03-04T11:00:06.000Z",
+    });
+    const failed = membershipEvent("add", { id: unique("00u") }, group, {
+      published: "2025-03-04T11:00:07.000Z",
+      outcome: "FAILURE",
+    });
+
+    // Act
+    const summary = await ingest([kept, oversize, failed]);
+
+    // Assess
+    expect(summary).toMatchObject({ recorded: 1, groupsTouched: 1 });
+    expect(await ledger.getGroup("okta", group.id)).toMatchObject({ name: "Named" });
+  });
 });
