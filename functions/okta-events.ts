@@ -17,7 +17,6 @@ export function createOktaEventsHandler(dependencies: () => OktaEventsDependenci
       ...deps,
       hookSecret: await deps.oktaHookSecret(),
       maxBodyBytes: deps.config.maxHookBodyBytes,
-      oktaAppId: deps.config.okta.appId,
     }),
   );
 }

@@ -9,12 +9,13 @@ import { asError, failureOf, SyncError } from "../core/domain/errors";
 import type { IdentitySource } from "../core/domain/identity-source";
 import type { SourceHealth } from "../core/ports/ledger-records";
 import { recordAsyncFailure } from "../core/use-cases/deliver-with-retries";
-import { type SweepReport, sweepStranded } from "../core/use-cases/sweep-stranded";
+import { resendWaitingDeliveries, type SweepReport, sweepStranded } from "../core/use-cases/sweep-stranded";
 import { createAdminHandler } from "../functions/admin";
 import { createEntraLifecycleHandler } from "../functions/entra-lifecycle";
 import { createEntraNotifyHandler } from "../functions/entra-notify";
 import { createEntraSubscriptionsHandler } from "../functions/entra-subscriptions";
 import { createOktaEventsHandler } from "../functions/okta-events";
+import { createOktaIngestHandler } from "../functions/okta-ingest";
 import { createRunChunkHandler } from "../functions/run-chunk";
 import { type HttpFunction, type HttpRoute, httpRoutes } from "../functions/shared/http-routes";
 import {
@@ -52,7 +53,7 @@ export interface LocalRuntime {
    */
   runEntraMaintenance(): Promise<unknown>;
   /** The scheduled sweep (every minute locally), run on demand. */
-  runSweep(): Promise<SweepReport>;
+  runSweep(): Promise<SweepReport & { deliveries: number }>;
   /** Each configured source as last read: a degraded one is printed at start and named by `/status`. */
   sourceHealth(): Promise<Partial<Record<IdentitySource, SourceHealth>>>;
   bus: LocalBus;
@@ -152,6 +153,11 @@ export async function startLocalRuntime(
       context: Context,
     ) => Promise<unknown>;
     bus.subscribe("RunChunk", (event) => runChunk(event, localContext("run-chunk")));
+    const oktaIngest = createOktaIngestHandler(() => dependencies) as unknown as (
+      event: unknown,
+      context: Context,
+    ) => Promise<unknown>;
+    bus.subscribe("DeliveryReceived", (event) => oktaIngest(event, localContext("okta-ingest")));
     const handlers: Record<HttpFunction, HttpHandler> = {
       "okta-events": createOktaEventsHandler(() => dependencies),
       "entra-notify": createEntraNotifyHandler(() => dependencies),
@@ -217,7 +223,7 @@ export async function startLocalRuntime(
     const sweepJob = createSweepHandler(() => dependencies) as unknown as (
       event: unknown,
       context: Context,
-    ) => Promise<SweepReport>;
+    ) => Promise<SweepReport & { deliveries: number }>;
     const runSweep = () => sweepJob({}, localContext("sweep"));
     const sweepTimer = setInterval(() => void runSweep().catch(() => undefined), 60_000);
     sweepTimer.unref();
@@ -227,6 +233,7 @@ export async function startLocalRuntime(
      * goes back on the bus now (a group a dead worker still leases is re-checked when it ends).
      */
     await sweepStranded(dependencies, { olderThanMs: 0 });
+    await resendWaitingDeliveries(dependencies, { olderThanMs: 0 });
     return {
       url,
       config,

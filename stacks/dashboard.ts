@@ -55,6 +55,17 @@ const alarms = [
     },
   ),
   healthAlarm(
+    "OldestDeliveryAlarm",
+    syncHealthMetric.oldestDeliverySeconds,
+    "An Okta hook delivery has waited more than 300 s to be recorded: the OktaIngest function fails (read its log); /status inbox and alerts",
+    {
+      statistic: "Maximum",
+      threshold: 300,
+      comparisonOperator: "GreaterThanThreshold",
+      evaluationPeriods: 2,
+    },
+  ),
+  healthAlarm(
     "SyncPausedAlarm",
     syncHealthMetric.syncPaused,
     "Kiro refuses our credentials (401/403): nothing syncs. Fix the token in the KiroScim secret; the pause lifts by itself",
@@ -151,7 +162,10 @@ export const dashboard = new aws.cloudwatch.Dashboard("SyncDashboard", {
           region,
           stat: "Maximum",
           period: 60,
-          metrics: [gauge(syncHealthMetric.oldestPendingSeconds)],
+          metrics: [
+            gauge(syncHealthMetric.oldestPendingSeconds),
+            gauge(syncHealthMetric.oldestDeliverySeconds),
+          ],
           annotations: { horizontal: [{ label: "alarm", value: pendingAgeSeconds }] },
         },
       },

@@ -37,14 +37,8 @@ export function onLedger(actions: string[], targets: ("table" | LedgerIndexName)
 export const readStatus = [onLedger(["BatchGetItem"]), onLedger(["Query"], ["byStatus", "byCollection"])];
 /** A hook records changes: dedupe reads, conditional puts and updates, a user's groups by index. */
 const recordChanges = [onLedger(["Query", "PutItem", "UpdateItem"]), onLedger(["Query"], ["byCollection"])];
-/**
- * The Okta hook reads a delivery's event marks and items in batches and writes them in
- * transactions (authorised as their puts and updates), so it never queries the table itself.
- */
-const recordOktaDeliveries = [
-  onLedger(["BatchGetItem", "PutItem", "UpdateItem"]),
-  onLedger(["Query"], ["byCollection"]),
-];
+/** The Okta hook only keeps a delivery in the inbox: one put per part, nothing read. */
+const keepOktaDeliveries = [onLedger(["PutItem"])];
 
 /** The secrets of the sources this stage deploys, and no other. */
 export const sourceSecrets = [oktaSecret, entraSecret].filter((each) => each !== undefined);
@@ -96,7 +90,7 @@ export const oktaEvents = oktaSecret
       handler: "functions/okta-events.handler",
       timeout: "10 seconds",
       memory: "512 MB",
-      permissions: [...recordOktaDeliveries, publishToBus, readSecrets(oktaSecret)],
+      permissions: [...keepOktaDeliveries, publishToBus, readSecrets(oktaSecret)],
     })
   : undefined;
 
@@ -139,15 +133,18 @@ const onFailureToRecorder = {
 };
 const invokeRecorder = { actions: ["lambda:InvokeFunction"], resources: [asyncFailure.arn] };
 
+/** What a worker that talks to Kiro and the IdPs needs beyond the ledger: Scheduler retries and the secrets. */
+const syncAccess = [...scheduleRetries, readSecrets(kiroScimSecret, ...sourceSecrets)];
+
 /**
- * A bus worker: ledger, bus and secrets access, retries through the Scheduler, Lambda's async
- * retries then the failure recorder. Concurrency is reserved only when SYNC_WORKER_CONCURRENCY asks.
+ * A bus worker: its ledger and other access, the bus, Lambda's async retries then the failure
+ * recorder. Concurrency is reserved only when SYNC_WORKER_CONCURRENCY asks.
  */
 function busWorker(
   name: string,
   detailType: string,
   handler: string,
-  ledgerAccess: sst.aws.FunctionPermissionArgs[],
+  access: sst.aws.FunctionPermissionArgs[],
   reserved: number | undefined,
 ) {
   const subscriber = bus.subscribe(
@@ -158,13 +155,7 @@ function busWorker(
       memory: "1024 MB",
       ...(reserved ? { concurrency: { reserved } } : {}),
       environment,
-      permissions: [
-        ...ledgerAccess,
-        publishToBus,
-        invokeRecorder,
-        ...scheduleRetries,
-        readSecrets(kiroScimSecret, ...sourceSecrets),
-      ],
+      permissions: [...access, publishToBus, invokeRecorder],
       ...onFailureToRecorder,
     },
     { pattern: { source: [eventSource], detailType: [detailType] }, transform: deliveryRetries },
@@ -181,6 +172,7 @@ export const syncGroupWorker = busWorker(
   [
     onLedger(["BatchGetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"]),
     onLedger(["Query"], ["byStatus", "byCollection"]),
+    ...syncAccess,
   ],
   syncWorkerConcurrency,
 );
@@ -190,9 +182,27 @@ export const runChunkWorker = busWorker(
   "RunChunk",
   "RunChunk",
   "functions/run-chunk.handler",
-  [onLedger(["BatchGetItem", "Query", "UpdateItem"]), onLedger(["Query"], ["byCollection"])],
+  [onLedger(["BatchGetItem", "Query", "UpdateItem"]), onLedger(["Query"], ["byCollection"]), ...syncAccess],
   syncWorkerConcurrency ? 2 : undefined,
 );
+
+/**
+ * Records the Okta deliveries the hook kept: dedupe reads and item reads in batches, changes in
+ * transactions (authorised as their puts and updates), then the delivery's parts read and deleted.
+ * No SCIM, no IdP, no secret.
+ */
+export const oktaIngestWorker = oktaSecret
+  ? busWorker(
+      "OktaIngest",
+      "DeliveryReceived",
+      "functions/okta-ingest.handler",
+      [
+        onLedger(["BatchGetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"]),
+        onLedger(["Query"], ["byCollection"]),
+      ],
+      undefined,
+    )
+  : undefined;
 
 /**
  * EventBridge parks an event it could not deliver to a worker in the delivery DLQ; only our two
@@ -209,7 +219,11 @@ new aws.sqs.QueuePolicy("BusDeliveryDlqPolicy", {
         Action: "sqs:SendMessage",
         Resource: busDeliveryDlq.arn,
         Condition: {
-          ArnEquals: { "aws:SourceArn": [syncGroupWorker.nodes.rule.arn, runChunkWorker.nodes.rule.arn] },
+          ArnEquals: {
+            "aws:SourceArn": [syncGroupWorker, runChunkWorker, oktaIngestWorker].flatMap((worker) =>
+              worker ? [worker.nodes.rule.arn] : [],
+            ),
+          },
         },
       },
     ],

@@ -1,4 +1,6 @@
+import { createHash } from "node:crypto";
 import { z } from "zod";
+import { countIn, newTally } from "./tally";
 
 /**
  * Okta event hook payloads (reference/protocols.md §A3). Tolerant where Okta is loose: `actor`,
@@ -75,4 +77,58 @@ export function hasSaneTargets(event: OktaLogEvent): boolean {
       (target.displayName ?? "").length <= saneTarget.maxTextLength &&
       (target.alternateId ?? "").length <= saneTarget.maxTextLength,
   );
+}
+
+/**
+ * The part of an event that ingesting it reads, kept in the delivery inbox: a fraction of what Okta
+ * sends (actor, client, debug context), so a delivery of hundreds of events fits one item.
+ */
+export function compactOktaEvent(event: OktaLogEvent): OktaLogEvent {
+  return {
+    uuid: event.uuid,
+    published: event.published,
+    eventType: event.eventType,
+    ...(event.outcome ? { outcome: { result: event.outcome.result } } : {}),
+    ...(event.target
+      ? {
+          target: event.target.map((target) => ({
+            id: target.id,
+            type: target.type,
+            alternateId: target.alternateId,
+            displayName: target.displayName,
+          })),
+        }
+      : {}),
+  };
+}
+
+/** What a delivery holds that this service acts on, and what it leaves out and why (counted, never stored). */
+export interface ScreenedOktaEvents {
+  events: OktaLogEvent[];
+  unknownTypes: Record<string, number>;
+  ignored: Record<string, number>;
+}
+
+/**
+ * Keeps the handled event types whose targets fit what Okta sends. Pure, so the hook decides what
+ * to keep without reading anything, and ingest applies the same rule to what it is given.
+ */
+export function screenOktaEvents(events: readonly OktaLogEvent[]): ScreenedOktaEvents {
+  const screened: ScreenedOktaEvents = { events: [], unknownTypes: newTally(), ignored: newTally() };
+  for (const event of events) {
+    if (!(handledOktaEventTypes as readonly string[]).includes(event.eventType))
+      countIn(screened.unknownTypes, event.eventType);
+    else if (!hasSaneTargets(event)) countIn(screened.ignored, "oversize-target");
+    else screened.events.push(event);
+  }
+  return screened;
+}
+
+/**
+ * A delivery's id, from its events' ids: Okta's retry of a delivery it thinks failed lands on the
+ * same id, so the inbox holds it once.
+ */
+export function oktaDeliveryId(events: readonly OktaLogEvent[]): string {
+  const ids = events.map((event) => event.uuid).sort();
+  return createHash("sha256").update(ids.join("\n")).digest("hex").slice(0, 40);
 }

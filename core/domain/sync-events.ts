@@ -28,10 +28,24 @@ export const RunChunkSchema = z.object({
 });
 export type RunChunk = z.infer<typeof RunChunkSchema>;
 
+/**
+ * A hook delivery waits in the inbox to be ingested. The hook only keeps it and answers (Okta and
+ * Graph give 3 s); recording its changes is the ingest worker's job, and the sweep sends this
+ * again for a delivery still waiting.
+ */
+export const DeliveryReceivedSchema = z.object({
+  /** Only Okta deliveries wait in the inbox; Graph notifications are small and recorded at once. */
+  source: z.literal("okta"),
+  deliveryId: z.string().min(1).max(64),
+  attempt: z.number().int().positive().default(1),
+});
+export type DeliveryReceived = z.infer<typeof DeliveryReceivedSchema>;
+
 /** Every event type, with its schema, defined once for publishers and consumers alike. */
 export const syncEvents = {
   GroupChanged: GroupChangedSchema,
   RunChunk: RunChunkSchema,
+  DeliveryReceived: DeliveryReceivedSchema,
 } as const;
 
 export type SyncEventType = keyof typeof syncEvents;

@@ -1,3 +1,4 @@
+import type { DeliveryInbox } from "./delivery-inbox";
 import type { EntraSyncState } from "./entra-sync-state";
 import type { GroupRecords } from "./group-records";
 import type { GroupSyncState } from "./group-sync-state";
@@ -21,4 +22,5 @@ export type Ledger = ProcessedEvents &
   RunRecords &
   SyncControl &
   EntraSyncState &
-  StatusQueries;
+  StatusQueries &
+  DeliveryInbox;

@@ -1,4 +1,5 @@
 import type { IdentitySource } from "../domain/identity-source";
+import type { DeliveryInbox } from "../ports/delivery-inbox";
 import type { EntraSyncState } from "../ports/entra-sync-state";
 import type { GroupRecords } from "../ports/group-records";
 import type {
@@ -28,6 +29,11 @@ export interface StatusReport {
   >;
   /** The change that has waited longest for Kiro, with its age: the number to alarm on. */
   oldestPending: (StatusEntry & { ageSeconds: number }) | null;
+  /**
+   * Hook deliveries kept but not yet recorded. They are recorded within seconds; one that waits
+   * longer means the ingest fails (the sweep sends it again every minute), and its changes wait too.
+   */
+  inbox: { waiting: number; oldestReceivedAt: string | null; oldestAgeSeconds: number };
   /** The last error of failing items, newest failures not first but oldest changes first. */
   failures: StatusEntry[];
   /** Graph subscriptions with their expiry; renewal errors stay until a renewal succeeds. */
@@ -102,6 +108,11 @@ export interface StatusReport {
 
 const statuses: SyncStatus[] = ["pending", "synced", "failed", "quarantined"];
 
+/** Deliveries counted in /status; past it the count reads "1000+". */
+const inboxCountLimit = 1_000;
+/** A delivery is recorded within seconds; one still waiting after its async retries and a sweep is an alert. */
+const inboxAlertSeconds = 180;
+
 /** A report with nothing in it yet: what a fresh deployment shows before its first change. */
 export function emptyStatusReport(now: Date): StatusReport {
   return {
@@ -110,6 +121,7 @@ export function emptyStatusReport(now: Date): StatusReport {
     sources: {},
     counts: {},
     oldestPending: null,
+    inbox: { waiting: 0, oldestReceivedAt: null, oldestAgeSeconds: 0 },
     failures: [],
     subscriptions: [],
     alerts: [],
@@ -129,7 +141,7 @@ export function emptyStatusReport(now: Date): StatusReport {
  * reached Kiro. Every figure is a Query on an index; nothing scans.
  */
 export async function buildStatusReport(
-  ledger: EntraSyncState & GroupRecords & RunRecords & StatusQueries & SyncControl,
+  ledger: DeliveryInbox & EntraSyncState & GroupRecords & RunRecords & StatusQueries & SyncControl,
   sources: readonly IdentitySource[],
   now: Date = new Date(),
   limits: { failures: number; groups: number; runs: number } = { failures: 50, groups: 200, runs: 5 },
@@ -203,6 +215,23 @@ export async function buildStatusReport(
       ? "fix the credentials; the backlog then drains"
       : `Kiro asked for a long wait; one probe at ${pause.probeAt} resumes the sync by itself`;
     report.alerts.push(`sync paused since ${pause.since}: ${pause.reason} (${remedy})`);
+  }
+  const waiting = await ledger.listWaitingDeliveries(inboxCountLimit);
+  const oldestDelivery = waiting[0];
+  if (oldestDelivery) {
+    const ageSeconds = Math.max(
+      0,
+      Math.round((now.getTime() - Date.parse(oldestDelivery.receivedAt)) / 1000),
+    );
+    report.inbox = {
+      waiting: waiting.length,
+      oldestReceivedAt: oldestDelivery.receivedAt,
+      oldestAgeSeconds: ageSeconds,
+    };
+    if (ageSeconds >= inboxAlertSeconds)
+      report.alerts.push(
+        `${waiting.length}${waiting.length === inboxCountLimit ? "+" : ""} Okta hook deliveries wait to be recorded, the oldest since ${oldestDelivery.receivedAt}: the OktaIngest function fails (read its log); the sweep sends them again every minute`,
+      );
   }
   const failing = report.failures.filter((entry) => entry.kind === "GROUP" && entry.attempts >= 2);
   if (failing.length > 0) {

@@ -149,6 +149,7 @@ async function recordRetry(
     await ledger.recordGroupRetry(event.detail.source, event.detail.groupId, record, at);
 }
 
+/** A kept delivery is never given up: it waits in the inbox, visible, and the sweep sends it again. */
 async function giveUp(
   event: SyncEvent,
   record: AttemptRecord,
@@ -156,17 +157,23 @@ async function giveUp(
 ) {
   if (event.type === "GroupChanged")
     await ledger.quarantineGroup(event.detail.source, event.detail.groupId, record);
-  else await ledger.failRun(event.detail.runId, `${record.errorCode}: ${record.reason}`);
+  else if (event.type === "RunChunk")
+    await ledger.failRun(event.detail.runId, `${record.errorCode}: ${record.reason}`);
 }
 
 const later = (now: Date, ms: number) => new Date(now.getTime() + ms).toISOString();
 
 /** Scheduler names allow 64 characters of [0-9a-zA-Z-_.]: a readable prefix and a hash of the rest. */
 export function scheduleName(event: SyncEvent, suffix: string): string {
-  const subject =
+  const [prefix, subject] =
     event.type === "GroupChanged"
-      ? `${event.detail.source}|${event.detail.groupId}`
-      : `${event.detail.runId}|${event.detail.step.phase}|${event.detail.step.source ?? ""}|${event.detail.step.cursor ?? ""}`;
+      ? ["group", `${event.detail.source}|${event.detail.groupId}`]
+      : event.type === "RunChunk"
+        ? [
+            "run",
+            `${event.detail.runId}|${event.detail.step.phase}|${event.detail.step.source ?? ""}|${event.detail.step.cursor ?? ""}`,
+          ]
+        : ["delivery", `${event.detail.source}|${event.detail.deliveryId}`];
   const hash = createHash("sha256").update(`${event.type}|${subject}|${suffix}`).digest("hex").slice(0, 40);
-  return `${event.type === "GroupChanged" ? "group" : "run"}-${hash}`;
+  return `${prefix}-${hash}`;
 }

@@ -59,6 +59,8 @@ export function malformed(reasons: string[], message: string): HookAnswer {
 /** What one hook delivery did, by the same measure for every IdP (logged and turned into metrics). */
 export interface IngestSummary {
   events: number;
+  /** Kept in the inbox for the ingest worker (Okta); recorded counts come from that worker. */
+  queued?: number;
   recorded: number;
   duplicates: number;
   /** Why events changed nothing, by reason (`out-of-scope`, `not-success`, `unknown-user`, …). */

@@ -1,14 +1,8 @@
 import { forEachLimited } from "../domain/concurrency";
 import type { GroupScope } from "../domain/group-scope";
 import { changeVersion } from "../domain/identity-source";
-import {
-  handledOktaEventTypes,
-  hasSaneTargets,
-  type OktaHookDelivery,
-  type OktaLogEvent,
-  targetOfType,
-} from "../domain/okta-events";
-import { countIn, newTally } from "../domain/tally";
+import { type OktaLogEvent, screenOktaEvents, targetOfType } from "../domain/okta-events";
+import { countIn } from "../domain/tally";
 import type { EventBus } from "../ports/event-bus";
 import type { GroupRecords } from "../ports/group-records";
 import type { GroupSyncState } from "../ports/group-sync-state";
@@ -40,39 +34,27 @@ const lifecycleByEventType: Record<string, UserLifecycle> = {
 type Outcome = { touched: string[] } | { ignored: string };
 
 /**
- * Records an Okta delivery in the ledger and publishes one GroupChanged per touched group. No SCIM
- * or Okta call happens here: Okta gives a hook 3 s, and a delivery must cost a bounded number of
- * DynamoDB round trips whatever its size, so the dedupe read is one batch and membership events
- * (the bulk of any delivery) are written together. An event is marked processed only with or
- * after its change, so a crash mid-delivery loses nothing (Okta retries once; the recorded writes
- * are newer-wins and replay harmlessly).
+ * Records a kept Okta delivery's events in the ledger and publishes one GroupChanged per touched
+ * group. No SCIM or Okta call happens here, and a delivery costs a bounded number of DynamoDB round
+ * trips whatever its size: the dedupe read is one batch and membership events (the bulk of any
+ * delivery) are written together. An event is marked processed only with or after its change, so
+ * a crash mid-ingest loses nothing (the delivery stays in the inbox; the recorded writes are
+ * newer-wins and replay harmlessly).
  */
 export async function ingestOktaEvents(
-  delivery: OktaHookDelivery,
+  events: readonly OktaLogEvent[],
   deps: OktaIngestDependencies,
 ): Promise<IngestSummary> {
+  const screened = screenOktaEvents(events);
+  const unprocessed = await unprocessedEvents(screened.events, deps.ledger);
   const summary: IngestSummary = {
-    events: 0,
+    events: events.length,
     recorded: 0,
-    duplicates: 0,
-    ignored: newTally(),
-    unknownTypes: newTally(),
+    duplicates: screened.events.length - unprocessed.length,
+    ignored: screened.ignored,
+    unknownTypes: screened.unknownTypes,
     groupsTouched: 0,
   };
-  const events = delivery.data.events;
-  summary.events = events.length;
-  const handled = events.filter((event) => {
-    if ((handledOktaEventTypes as readonly string[]).includes(event.eventType)) return true;
-    countIn(summary.unknownTypes, event.eventType);
-    return false;
-  });
-  const unprocessed = await unprocessedEvents(handled, deps.ledger);
-  summary.duplicates = handled.length - unprocessed.length;
-  const fresh = unprocessed.filter((event) => {
-    if (hasSaneTargets(event)) return true;
-    countIn(summary.ignored, "oversize-target");
-    return false;
-  });
 
   const touched = new Set<string>();
   const count = (outcome: Outcome) => {
@@ -82,7 +64,7 @@ export async function ingestOktaEvents(
       for (const groupId of outcome.touched) touched.add(groupId);
     }
   };
-  const memberships = fresh
+  const memberships = unprocessed
     .filter((event) => event.eventType.startsWith("group.user_membership."))
     .map((event) => readMembershipEvent(event, deps.scope));
   const newestNameEvent = newestMembershipEventPerGroup(memberships);
@@ -95,7 +77,7 @@ export async function ingestOktaEvents(
     }),
   );
 
-  const others = fresh.filter((event) => !event.eventType.startsWith("group.user_membership."));
+  const others = unprocessed.filter((event) => !event.eventType.startsWith("group.user_membership."));
   if (others.length > 0) {
     const knownGroups = await deps.ledger.getGroups("okta", groupIdsOfProfileUpdates(others));
     await forEachLimited(others, 16, async (event) => {

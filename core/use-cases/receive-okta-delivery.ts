@@ -1,9 +1,18 @@
 import { secretsMatch } from "../domain/constant-time";
-import { OktaHookDeliverySchema } from "../domain/okta-events";
-import type { HookAnswer, HookRequest } from "./hook-request";
-import { ingestOktaEvents, type OktaIngestDependencies } from "./ingest-okta-events";
+import {
+  compactOktaEvent,
+  type OktaHookDelivery,
+  OktaHookDeliverySchema,
+  oktaDeliveryId,
+  screenOktaEvents,
+} from "../domain/okta-events";
+import type { DeliveryInbox } from "../ports/delivery-inbox";
+import type { EventBus } from "../ports/event-bus";
+import type { HookAnswer, HookRequest, IngestSummary } from "./hook-request";
 
-export interface ReceiveOktaDependencies extends OktaIngestDependencies {
+export interface ReceiveOktaDependencies {
+  ledger: DeliveryInbox;
+  bus: EventBus;
   hookSecret: string;
   maxBodyBytes: number;
 }
@@ -66,6 +75,32 @@ export async function receiveOktaDelivery(
       rejection: "malformed",
     };
   }
-  const summary = await ingestOktaEvents(parsed.data, deps);
-  return { status: 204, summary };
+  return { status: 204, summary: await keepOktaDelivery(parsed.data, deps) };
+}
+
+/**
+ * Acknowledge first, then queue the work (reference/protocols.md §1): the delivery's handled
+ * events are kept in one write and announced, and the ingest worker records their changes. Under
+ * load the ledger's conditional transactions took the answer past Okta's budget; one put does not,
+ * whatever the delivery's size. Nothing is lost in between: the delivery stays until ingested.
+ */
+async function keepOktaDelivery(
+  delivery: OktaHookDelivery,
+  deps: Pick<ReceiveOktaDependencies, "ledger" | "bus">,
+): Promise<IngestSummary> {
+  const screened = screenOktaEvents(delivery.data.events);
+  const summary: IngestSummary = {
+    events: delivery.data.events.length,
+    queued: screened.events.length,
+    recorded: 0,
+    duplicates: 0,
+    ignored: screened.ignored,
+    unknownTypes: screened.unknownTypes,
+    groupsTouched: 0,
+  };
+  if (screened.events.length === 0) return summary;
+  const deliveryId = oktaDeliveryId(screened.events);
+  await deps.ledger.keepDelivery("okta", deliveryId, screened.events.map(compactOktaEvent));
+  await deps.bus.publish([{ type: "DeliveryReceived", detail: { source: "okta", deliveryId } }]);
+  return summary;
 }

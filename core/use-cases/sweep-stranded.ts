@@ -1,4 +1,5 @@
 import { IdentitySourceSchema } from "../domain/identity-source";
+import type { DeliveryInbox } from "../ports/delivery-inbox";
 import type { EventBus } from "../ports/event-bus";
 import type { StatusEntry } from "../ports/ledger-records";
 import type { RunRecords } from "../ports/run-records";
@@ -46,3 +47,26 @@ export async function sweepStranded(
 }
 
 const lastTouched = (entry: StatusEntry) => entry.updatedAt ?? entry.pendingSince ?? "";
+
+/**
+ * Announces again the hook deliveries still waiting in the inbox after `olderThanMs`: their ingest
+ * failed through Lambda's retries, or the hook's announcement never reached the bus. Ingest is
+ * idempotent, so an announcement too many costs one read.
+ */
+export async function resendWaitingDeliveries(
+  deps: { ledger: DeliveryInbox; bus: EventBus; now?: () => Date },
+  options: { olderThanMs: number; limit?: number },
+): Promise<number> {
+  const now = (deps.now ?? (() => new Date()))().getTime();
+  const cutoff = new Date(now - options.olderThanMs).toISOString();
+  const waiting = (await deps.ledger.listWaitingDeliveries(options.limit ?? 1_000)).filter(
+    (delivery) => delivery.receivedAt <= cutoff && delivery.source === "okta",
+  );
+  await deps.bus.publish(
+    waiting.map((delivery) => ({
+      type: "DeliveryReceived",
+      detail: { source: "okta", deliveryId: delivery.deliveryId },
+    })),
+  );
+  return waiting.length;
+}

@@ -6,6 +6,7 @@ import type { StatusReport } from "./build-status-report";
  */
 export const syncHealthMetric = {
   oldestPendingSeconds: "OldestPendingSeconds",
+  oldestDeliverySeconds: "OldestDeliverySeconds",
   pendingChanges: "PendingChanges",
   failedItems: "FailedItems",
   quarantinedGroups: "QuarantinedGroups",
@@ -42,6 +43,11 @@ export function syncHealthGauges(report: StatusReport): SyncHealthGauge[] {
       name: syncHealthMetric.oldestPendingSeconds,
       unit: "Seconds",
       value: report.oldestPending?.ageSeconds ?? 0,
+    },
+    {
+      name: syncHealthMetric.oldestDeliverySeconds,
+      unit: "Seconds",
+      value: report.inbox.oldestAgeSeconds,
     },
     {
       name: syncHealthMetric.pendingChanges,

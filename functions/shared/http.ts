@@ -49,11 +49,16 @@ export function recordHookAnswer(endpoint: string, answer: HookAnswer): void {
   const summary = answer.summary;
   if (!summary) return;
   metrics.addMetric("EventsReceived", MetricUnit.Count, summary.events);
-  metrics.addMetric("EventsRecorded", MetricUnit.Count, summary.recorded);
-  metrics.addMetric("EventsDuplicate", MetricUnit.Count, summary.duplicates);
+  if (summary.queued === undefined) {
+    metrics.addMetric("EventsRecorded", MetricUnit.Count, summary.recorded);
+    metrics.addMetric("EventsDuplicate", MetricUnit.Count, summary.duplicates);
+  }
   const unknown = Object.values(summary.unknownTypes).reduce((sum, count) => sum + count, 0);
   metrics.addMetric("EventsUnknownType", MetricUnit.Count, unknown);
-  logger.info("hook delivery recorded", { endpoint, ...summary });
+  logger.info(summary.queued === undefined ? "hook delivery recorded" : "hook delivery kept", {
+    endpoint,
+    ...summary,
+  });
 }
 
 /**

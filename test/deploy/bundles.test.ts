@@ -78,7 +78,7 @@ describe("the bundles SST builds, run as deployed", () => {
     // Act
     const loaded = Object.keys(initMs).sort();
     // Assess
-    expect(names.length).toBe(12);
+    expect(names.length).toBe(13);
     expect(loaded).toEqual(names);
     for (const ms of Object.values(initMs)) expect(ms).toBeGreaterThan(0);
   });

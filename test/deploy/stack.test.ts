@@ -203,6 +203,7 @@ describe("configuration", () => {
     );
     // Assess
     expect(model.fn("okta-events")).toBeUndefined();
+    expect(model.fn("okta-ingest")).toBeUndefined();
     expect(oktaSettings).toEqual([]);
     expect(model.routes.some((route) => route.key.includes("/okta/"))).toBe(false);
     expect(model.ofType("aws:secretsmanager/secret:Secret").map((each) => each.name)).not.toContain("Okta");
@@ -265,7 +266,7 @@ describe("failure paths and hardening", () => {
       String(recorder?.arn),
     ].map((arn) => both.functions.find((fn) => fn.arn === arn));
     // Assess
-    expect(busTargets.length).toBe(2);
+    expect(busTargets.length).toBe(3);
     expect(schedules.length).toBe(4);
     for (const target of busTargets)
       expect(both.isAlarmedQueue(String((target.inputs.deadLetterConfig as { arn: string }).arn))).toBe(true);

@@ -32,7 +32,7 @@ const deps = () => ({
   scope: new GroupScope(undefined),
 });
 const ingest = (events: Record<string, unknown>[]) =>
-  ingestOktaEvents(OktaHookDeliverySchema.parse(oktaDelivery(events)), deps());
+  ingestOktaEvents(OktaHookDeliverySchema.parse(oktaDelivery(events)).data.events, deps());
 
 describe("ingesting an Okta delivery", () => {
   it("records a 100-event delivery in a handful of DynamoDB requests, not four per event", async () => {

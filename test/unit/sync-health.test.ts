@@ -43,6 +43,7 @@ describe("syncHealthGauges", () => {
     // Assess
     expect(gauges).toEqual({
       OldestPendingSeconds: 0,
+      OldestDeliverySeconds: 0,
       PendingChanges: 0,
       FailedItems: 0,
       QuarantinedGroups: 0,
@@ -69,6 +70,7 @@ describe("syncHealthGauges", () => {
       paused: { reason: "401", errorCode: "SCIM.AUTH", since: "x", nextProbeAt: "y" },
       heldRuns: [{ runId: "r", source: "okta", groupId: "g", removals: 30, reason: "share", heldAt: "t" }],
       unmanaged: { users: 4, groups: 1, examples: [], auditedAt: "t" },
+      inbox: { waiting: 2, oldestReceivedAt: "2026-11-24T00:00:00.000Z", oldestAgeSeconds: 95 },
     } as Partial<StatusReport>);
 
     // Act
@@ -77,6 +79,7 @@ describe("syncHealthGauges", () => {
     // Assess
     expect(gauges).toMatchObject({
       OldestPendingSeconds: 1_234,
+      OldestDeliverySeconds: 95,
       PendingChanges: 9,
       FailedItems: 3,
       QuarantinedGroups: 3,

@@ -1,3 +1,4 @@
+import type { DeliveryInbox } from "../../ports/delivery-inbox";
 import type { EntraSyncState } from "../../ports/entra-sync-state";
 import type { GroupRecords } from "../../ports/group-records";
 import type { GroupSyncState } from "../../ports/group-sync-state";
@@ -8,6 +9,7 @@ import type { RunRecords } from "../../ports/run-records";
 import type { StatusQueries } from "../../ports/status-queries";
 import type { SyncControl } from "../../ports/sync-control";
 import type { UserRecords } from "../../ports/user-records";
+import { DynamoDeliveryInbox } from "./dynamo-delivery-inbox";
 import { DynamoEntraSyncState } from "./dynamo-entra-sync-state";
 import { DynamoGroupRecords } from "./dynamo-group-records";
 import { DynamoGroupSyncState } from "./dynamo-group-sync-state";
@@ -38,6 +40,7 @@ export class DynamoLedger implements Ledger {
   private readonly control: DynamoSyncControl;
   private readonly entra: DynamoEntraSyncState;
   private readonly statusQueries: DynamoStatusQueries;
+  private readonly inbox: DynamoDeliveryInbox;
 
   constructor(options: DynamoLedgerOptions) {
     const table = new LedgerTableAccess(options);
@@ -50,6 +53,7 @@ export class DynamoLedger implements Ledger {
     this.control = new DynamoSyncControl(table);
     this.entra = new DynamoEntraSyncState(table);
     this.statusQueries = new DynamoStatusQueries(table);
+    this.inbox = new DynamoDeliveryInbox(table);
   }
 
   markEventProcessed(...args: Parameters<ProcessedEvents["markEventProcessed"]>) {
@@ -314,5 +318,21 @@ export class DynamoLedger implements Ledger {
 
   pageIds(...args: Parameters<StatusQueries["pageIds"]>) {
     return this.statusQueries.pageIds(...args);
+  }
+
+  keepDelivery(...args: Parameters<DeliveryInbox["keepDelivery"]>) {
+    return this.inbox.keepDelivery(...args);
+  }
+
+  readDelivery(...args: Parameters<DeliveryInbox["readDelivery"]>) {
+    return this.inbox.readDelivery(...args);
+  }
+
+  forgetDelivery(...args: Parameters<DeliveryInbox["forgetDelivery"]>) {
+    return this.inbox.forgetDelivery(...args);
+  }
+
+  listWaitingDeliveries(...args: Parameters<DeliveryInbox["listWaitingDeliveries"]>) {
+    return this.inbox.listWaitingDeliveries(...args);
   }
 }

@@ -37,6 +37,10 @@ export const key = {
   pause: { pk: "SYNC#PAUSE", sk: "#PAUSE" },
   health: (source: IdentitySource) => ({ pk: "SYNC#HEALTH", sk: source }),
   run: (runId: string) => ({ pk: `RUN#${runId}`, sk: "#RUN" }),
+  delivery: (source: IdentitySource, deliveryId: string, part: number) => ({
+    pk: `${source}#DELIVERY#${deliveryId}`,
+    sk: `PART#${String(part).padStart(4, "0")}`,
+  }),
   held: (runId: string, source: IdentitySource, groupId: string) => ({
     pk: `RUN#${runId}`,
     sk: `HELD#${source}#${groupId}`,

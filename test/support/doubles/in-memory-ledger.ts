@@ -1,3 +1,4 @@
+import type { DeliveryInbox } from "../../../core/ports/delivery-inbox";
 import type { EntraSyncState } from "../../../core/ports/entra-sync-state";
 import type { GroupRecords } from "../../../core/ports/group-records";
 import type { GroupSyncState } from "../../../core/ports/group-sync-state";
@@ -8,6 +9,7 @@ import type { StatusQueries } from "../../../core/ports/status-queries";
 import type { SyncControl } from "../../../core/ports/sync-control";
 import type { UserRecords } from "../../../core/ports/user-records";
 import type { SyncGroupDependencies } from "../../../core/use-cases/sync-group";
+import { InMemoryDeliveryInbox } from "./in-memory-delivery-inbox";
 import { InMemoryEntraSyncState } from "./in-memory-entra-sync-state";
 import { InMemoryGroupRecords } from "./in-memory-group-records";
 import { InMemoryGroupSyncState } from "./in-memory-group-sync-state";
@@ -28,7 +30,8 @@ export type InMemoryLedger = UserRecords &
   SyncControl &
   EntraSyncState &
   StatusQueries &
-  ProcessedEvents;
+  ProcessedEvents &
+  DeliveryInbox;
 
 export interface InMemoryLedgerOptions {
   /** The clock for leases, creation claims, event marks and every timestamp the ledger sets. Default: the system clock. */
@@ -53,6 +56,7 @@ export function inMemoryLedger(options: InMemoryLedgerOptions = {}): InMemoryLed
     ...methodsOf<SyncControl>(new InMemorySyncControl(state)),
     ...methodsOf<EntraSyncState>(new InMemoryEntraSyncState(state)),
     ...methodsOf<StatusQueries>(new InMemoryStatusQueries(state)),
+    ...methodsOf<DeliveryInbox>(new InMemoryDeliveryInbox(state)),
     ...methodsOf<ProcessedEvents>(
       new InMemoryProcessedEvents(state, options.eventTtlSeconds ?? defaultEventTtlSeconds),
     ),
