@@ -9,6 +9,7 @@ import { DeliveryReceivedSchema } from "../core/domain/sync-events";
 import type { EventBus } from "../core/ports/event-bus";
 import { ingestKeptDelivery } from "../core/use-cases/ingest-kept-delivery";
 import { eventBridgeBus } from "./shared/bus-dependencies";
+import { recordRejectedEvents } from "./shared/http";
 import { type LedgerDependencies, ledgerDependencies } from "./shared/ledger-dependencies";
 import { once } from "./shared/once";
 import { logger, metrics } from "./shared/powertools";
@@ -30,6 +31,7 @@ export function createOktaIngestHandler(dependencies: () => LedgerDependencies &
         metrics.addMetric("EventsRecorded", MetricUnit.Count, result.summary.recorded);
         metrics.addMetric("EventsDuplicate", MetricUnit.Count, result.summary.duplicates);
         metrics.addMetric("DeliveryIngestLag", MetricUnit.Milliseconds, result.waitedMs);
+        recordRejectedEvents("okta-ingest", result.summary);
         logger.info("okta delivery ingested", { deliveryId: event.deliveryId, ...result });
       } else logger.info("okta delivery already ingested", { deliveryId: event.deliveryId });
       return result;

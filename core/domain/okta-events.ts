@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { countIn, newTally } from "./tally";
+import { countIn, countRejected, newTally, type RejectedEvent } from "./tally";
 
 /**
  * Okta event hook payloads (reference/protocols.md §A3). Tolerant where Okta is loose: `actor`,
@@ -107,6 +107,7 @@ export interface ScreenedOktaEvents {
   events: OktaLogEvent[];
   unknownTypes: Record<string, number>;
   ignored: Record<string, number>;
+  rejected: RejectedEvent[];
 }
 
 /**
@@ -114,11 +115,16 @@ export interface ScreenedOktaEvents {
  * to keep without reading anything, and ingest applies the same rule to what it is given.
  */
 export function screenOktaEvents(events: readonly OktaLogEvent[]): ScreenedOktaEvents {
-  const screened: ScreenedOktaEvents = { events: [], unknownTypes: newTally(), ignored: newTally() };
+  const screened: ScreenedOktaEvents = {
+    events: [],
+    unknownTypes: newTally(),
+    ignored: newTally(),
+    rejected: [],
+  };
   for (const event of events) {
     if (!(handledOktaEventTypes as readonly string[]).includes(event.eventType))
       countIn(screened.unknownTypes, event.eventType);
-    else if (!hasSaneTargets(event)) countIn(screened.ignored, "oversize-target");
+    else if (!hasSaneTargets(event)) countRejected(screened, event.uuid, "oversize-target");
     else screened.events.push(event);
   }
   return screened;

@@ -13,3 +13,23 @@ export function newTally(): Tally {
 export function countIn(tally: Tally, key: string): void {
   tally[key] = (tally[key] ?? 0) + 1;
 }
+
+/** An event refused as malformed, by its id (never its payload). */
+export interface RejectedEvent {
+  uuid: string;
+  reason: string;
+}
+
+/** A delivery of thousands of bad events lists this many uuids, not thousands. */
+export const maxRejectedListed = 20;
+
+/** Counts a refused event under its reason and lists its uuid while the list has room. */
+export function countRejected(
+  counts: { ignored: Tally; rejected?: RejectedEvent[] },
+  uuid: string,
+  reason: string,
+): void {
+  countIn(counts.ignored, reason);
+  counts.rejected ??= [];
+  if (counts.rejected.length < maxRejectedListed) counts.rejected.push({ uuid, reason });
+}

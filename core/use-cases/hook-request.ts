@@ -1,3 +1,4 @@
+import type { RejectedEvent } from "../domain/tally";
 /** The parts of an HTTP request a hook endpoint needs, whatever carried it (API Gateway, local server). */
 export interface HookRequest {
   method: string;
@@ -67,5 +68,19 @@ export interface IngestSummary {
   ignored: Record<string, number>;
   /** Event types we do not handle, with their counts. */
   unknownTypes: Record<string, number>;
+  /**
+   * Events refused as malformed (a membership event without its user or group, an id no IdP
+   * sends), by uuid, so the one an operator is asked about can be found in the log; the first
+   * few only, the counts in `ignored` are complete.
+   */
+  rejected?: RejectedEvent[];
   groupsTouched: number;
+}
+
+/** Reasons that mean the event itself is wrong, not merely of no concern: counted and listed as rejected. */
+export const rejectionReasons: ReadonlySet<string> = new Set(["oversize-target", "missing-target"]);
+
+/** How many events of a delivery were refused as malformed, whether or not their uuids were listed. */
+export function rejectedEventCount(summary: IngestSummary): number {
+  return [...rejectionReasons].reduce((total, reason) => total + (summary.ignored[reason] ?? 0), 0);
 }

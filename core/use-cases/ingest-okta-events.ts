@@ -2,7 +2,7 @@ import { forEachLimited } from "../domain/concurrency";
 import type { GroupScope } from "../domain/group-scope";
 import { changeVersion } from "../domain/identity-source";
 import { type OktaLogEvent, screenOktaEvents, targetOfType } from "../domain/okta-events";
-import { countIn } from "../domain/tally";
+import { countIn, countRejected } from "../domain/tally";
 import type { EventBus } from "../ports/event-bus";
 import type { GroupRecords } from "../ports/group-records";
 import type { GroupSyncState } from "../ports/group-sync-state";
@@ -10,7 +10,7 @@ import type { EventChanges, GroupRecord, UserLifecycle } from "../ports/ledger-r
 import type { MembershipRecords } from "../ports/membership-records";
 import type { ProcessedEvents } from "../ports/processed-events";
 import type { UserRecords } from "../ports/user-records";
-import type { IngestSummary } from "./hook-request";
+import { type IngestSummary, rejectionReasons } from "./hook-request";
 
 export interface OktaIngestDependencies {
   ledger: GroupRecords & GroupSyncState & MembershipRecords & ProcessedEvents & UserRecords;
@@ -53,13 +53,16 @@ export async function ingestOktaEvents(
     duplicates: screened.events.length - unprocessed.length,
     ignored: screened.ignored,
     unknownTypes: screened.unknownTypes,
+    rejected: screened.rejected,
     groupsTouched: 0,
   };
 
   const touched = new Set<string>();
-  const count = (outcome: Outcome) => {
-    if ("ignored" in outcome) countIn(summary.ignored, outcome.ignored);
-    else {
+  const count = (outcome: Outcome, eventId: string) => {
+    if ("ignored" in outcome) {
+      if (rejectionReasons.has(outcome.ignored)) countRejected(summary, eventId, outcome.ignored);
+      else countIn(summary.ignored, outcome.ignored);
+    } else {
       summary.recorded += 1;
       for (const groupId of outcome.touched) touched.add(groupId);
     }
@@ -72,7 +75,7 @@ export async function ingestOktaEvents(
     "okta",
     memberships.map((read) => {
       const planned = membershipEventChanges(read, newestNameEvent);
-      count(planned.outcome);
+      count(planned.outcome, read.eventId);
       return planned.changes;
     }),
   );
@@ -81,7 +84,7 @@ export async function ingestOktaEvents(
   if (others.length > 0) {
     const knownGroups = await deps.ledger.getGroups("okta", groupIdsOfProfileUpdates(others));
     await forEachLimited(others, 16, async (event) => {
-      count(await recordOktaEvent(event, deps, knownGroups));
+      count(await recordOktaEvent(event, deps, knownGroups), event.uuid);
     });
     await deps.ledger.recordEventChanges(
       "okta",

@@ -96,6 +96,7 @@ async function keepOktaDelivery(
     duplicates: 0,
     ignored: screened.ignored,
     unknownTypes: screened.unknownTypes,
+    rejected: screened.rejected,
     groupsTouched: 0,
   };
   if (screened.events.length === 0) return summary;

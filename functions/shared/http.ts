@@ -2,7 +2,12 @@ import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { secretsMatch } from "../../core/domain/constant-time";
 import { SyncError } from "../../core/domain/errors";
-import type { HookAnswer, HookRequest } from "../../core/use-cases/hook-request";
+import {
+  type HookAnswer,
+  type HookRequest,
+  type IngestSummary,
+  rejectedEventCount,
+} from "../../core/use-cases/hook-request";
 import { logger, metrics } from "./powertools";
 
 /** API Gateway HTTP API (payload 2.0) → the transport-neutral request the use cases take. */
@@ -55,10 +60,18 @@ export function recordHookAnswer(endpoint: string, answer: HookAnswer): void {
   }
   const unknown = Object.values(summary.unknownTypes).reduce((sum, count) => sum + count, 0);
   metrics.addMetric("EventsUnknownType", MetricUnit.Count, unknown);
+  recordRejectedEvents(endpoint, summary);
   logger.info(summary.queued === undefined ? "hook delivery recorded" : "hook delivery kept", {
     endpoint,
     ...summary,
   });
+}
+
+/** Events refused as malformed: a metric, and a warning that names them by uuid (never their payload). */
+export function recordRejectedEvents(endpoint: string, summary: IngestSummary): void {
+  const rejected = rejectedEventCount(summary);
+  metrics.addMetric("EventsRejected", MetricUnit.Count, rejected);
+  if (rejected > 0) logger.warn("events rejected", { endpoint, rejected, events: summary.rejected ?? [] });
 }
 
 /**
