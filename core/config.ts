@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { SyncError } from "./domain/errors";
 import { defaultRetryPolicy, type RetryPolicy } from "./domain/retry-policy";
+import { defaultPendingAgeAlarmSeconds } from "./domain/telemetry";
 
 const optionalText = z
   .string()
@@ -67,6 +68,7 @@ const EnvSchema = z
       .default(3),
     SWEEP_GRACE_SECONDS: integer(60, 0),
     PAUSE_PROBE_SECONDS: integer(60, 1),
+    ALARM_PENDING_AGE_SECONDS: integer(defaultPendingAgeAlarmSeconds, 60),
     SCHEDULER_GROUP_NAME: optionalText,
     SCHEDULER_ROLE_ARN: optionalText,
     EVENT_BUS_ARN: optionalText,
@@ -144,6 +146,7 @@ export const settingOrigins = {
   DEEP_AUDIT_HOUR_UTC: "tuning",
   SWEEP_GRACE_SECONDS: "tuning",
   PAUSE_PROBE_SECONDS: "tuning",
+  ALARM_PENDING_AGE_SECONDS: "tuning",
 } as const satisfies Record<SettingName, "local" | "stack" | "okta" | "entra" | "secret" | "tuning">;
 
 /** The tuning variables, which a deployment passes through from the deploying shell when they are set. */
@@ -199,6 +202,8 @@ export interface ServiceConfig {
   sweepGraceMs: number;
   /** While Kiro refuses our token, one worker per this interval tries again. */
   pauseProbeMs: number;
+  /** A change waiting longer than this pages (OldestPendingAlarm) and makes the health verdict failing. */
+  pendingAgeAlarmSeconds: number;
   /** EventBridge Scheduler, for delayed retries in AWS. */
   scheduler: { groupName: string; roleArn: string; busArn: string } | undefined;
 }
@@ -257,6 +262,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     deepAuditHourUtc: values.DEEP_AUDIT_HOUR_UTC === "off" ? undefined : values.DEEP_AUDIT_HOUR_UTC,
     sweepGraceMs: values.SWEEP_GRACE_SECONDS * 1000,
     pauseProbeMs: values.PAUSE_PROBE_SECONDS * 1000,
+    pendingAgeAlarmSeconds: values.ALARM_PENDING_AGE_SECONDS,
     scheduler:
       values.SCHEDULER_GROUP_NAME && values.SCHEDULER_ROLE_ARN && values.EVENT_BUS_ARN
         ? {

@@ -1,5 +1,5 @@
-import { metricsNamespace, serviceName } from "../core/domain/telemetry";
-import { stalledRunSeconds, syncHealthMetric } from "../core/use-cases/sync-health";
+import { defaultPendingAgeAlarmSeconds, metricsNamespace, serviceName } from "../core/domain/telemetry";
+import { deliveryAgeAlarmSeconds, stalledRunSeconds, syncHealthMetric } from "../core/use-cases/sync-health";
 import { alarm, onFirstOccurrence } from "./alerts";
 import { entraEnabled } from "./settings";
 
@@ -9,7 +9,7 @@ import { entraEnabled } from "./settings";
  */
 const namespace = metricsNamespace;
 const dimensions = { service: serviceName };
-const pendingAgeSeconds = Number(process.env.ALARM_PENDING_AGE_SECONDS ?? 900);
+const pendingAgeSeconds = Number(process.env.ALARM_PENDING_AGE_SECONDS ?? defaultPendingAgeAlarmSeconds);
 const subscriptionHours = Number(process.env.ALARM_SUBSCRIPTION_HOURS ?? 48);
 
 function healthAlarm(
@@ -57,10 +57,10 @@ const alarms = [
   healthAlarm(
     "OldestDeliveryAlarm",
     syncHealthMetric.oldestDeliverySeconds,
-    "An Okta hook delivery has waited more than 300 s to be recorded: the OktaIngest function fails (read its log); /status inbox and alerts",
+    `An Okta hook delivery has waited more than ${deliveryAgeAlarmSeconds} s to be recorded: the OktaIngest function fails (read its log); /status inbox and alerts`,
     {
       statistic: "Maximum",
-      threshold: 300,
+      threshold: deliveryAgeAlarmSeconds,
       comparisonOperator: "GreaterThanThreshold",
       evaluationPeriods: 2,
     },

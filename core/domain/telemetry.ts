@@ -4,3 +4,6 @@
  */
 export const serviceName = "kiro-scim-sync";
 export const metricsNamespace = "KiroScimSync";
+
+/** OldestPendingAlarm's threshold unless the stage sets ALARM_PENDING_AGE_SECONDS; the health verdict turns failing past it too. */
+export const defaultPendingAgeAlarmSeconds = 900;

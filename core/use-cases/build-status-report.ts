@@ -13,8 +13,11 @@ import type {
 import type { RunRecords } from "../ports/run-records";
 import type { StatusQueries } from "../ports/status-queries";
 import type { SyncControl } from "../ports/sync-control";
+import { healthVerdict, type SyncHealth } from "./sync-health";
 
 export interface StatusReport {
+  /** The one answer first: ok, degraded (it syncs, something needs a person) or failing, and why. */
+  health: SyncHealth;
   generatedAt: string;
   /** True while a configured source fails: the others keep syncing; `sources` says which and why. */
   degraded: boolean;
@@ -116,6 +119,7 @@ const inboxAlertSeconds = 180;
 /** A report with nothing in it yet: what a fresh deployment shows before its first change. */
 export function emptyStatusReport(now: Date): StatusReport {
   return {
+    health: { verdict: "ok", reasons: [] },
     generatedAt: now.toISOString(),
     degraded: false,
     sources: {},
@@ -145,6 +149,7 @@ export async function buildStatusReport(
   sources: readonly IdentitySource[],
   now: Date = new Date(),
   limits: { failures: number; groups: number; runs: number } = { failures: 50, groups: 200, runs: 5 },
+  pendingAgeAlarmSeconds?: number,
 ): Promise<StatusReport> {
   const report = emptyStatusReport(now);
   const sourceHealth = await ledger.getSourceHealth();
@@ -302,6 +307,7 @@ export async function buildStatusReport(
     .sort((a, b) => (a.pendingSince ?? "").localeCompare(b.pendingSince ?? ""))
     .slice(0, limits.failures);
   report.groups.sort((a, b) => (a.lastSyncedAt ?? "").localeCompare(b.lastSyncedAt ?? ""));
+  report.health = healthVerdict(report, pendingAgeAlarmSeconds);
   return report;
 }
 

@@ -1,3 +1,4 @@
+import { defaultPendingAgeAlarmSeconds } from "../domain/telemetry";
 import type { StatusReport } from "./build-status-report";
 
 /**
@@ -97,4 +98,84 @@ function latestRunsFailed(runs: StatusReport["runs"]): number {
   const latest = new Map<string, StatusReport["runs"][number]>();
   for (const run of runs) if (!latest.has(run.kind)) latest.set(run.kind, run);
   return [...latest.values()].filter((run) => run.error !== undefined).length;
+}
+
+/** A kept Okta delivery not recorded after this long has been through its retries and a sweep. */
+export const deliveryAgeAlarmSeconds = 300;
+
+export type HealthVerdict = "ok" | "degraded" | "failing";
+
+export interface SyncHealth {
+  verdict: HealthVerdict;
+  /** In words, with names: what makes it degraded or failing, the worst first. */
+  reasons: string[];
+}
+
+/**
+ * One verdict from the numbers the alarms page on. Failing: changes do not reach Kiro (the sync is
+ * paused, a change or a hook delivery waits past its alarm). Degraded: it syncs, but something
+ * needs a person (a source down, groups failing or quarantined, users Kiro refuses, removals held,
+ * a run stuck or failed, a subscription about to lapse).
+ */
+export function healthVerdict(
+  report: StatusReport,
+  pendingAgeAlarmSeconds = defaultPendingAgeAlarmSeconds,
+): SyncHealth {
+  const gauges = Object.fromEntries(syncHealthGauges(report).map((gauge) => [gauge.name, gauge.value]));
+  const failing: string[] = [];
+  const degraded: string[] = [];
+  const nameOf = (source: string, id: string) => {
+    const name = report.groups.find((group) => group.source === source && group.id === id)?.name;
+    return name ? `${name} (${source} ${id})` : `${source} ${id}`;
+  };
+  if (report.paused) failing.push(`sync paused since ${report.paused.since}: ${report.paused.reason}`);
+  const oldest = report.oldestPending;
+  if (oldest && oldest.ageSeconds > pendingAgeAlarmSeconds)
+    failing.push(
+      `a change has waited ${oldest.ageSeconds} s for Kiro: ${oldest.kind.toLowerCase()} ${oldest.kind === "GROUP" ? nameOf(oldest.source, oldest.id) : `${oldest.source} ${oldest.id}`}`,
+    );
+  if (report.inbox.oldestAgeSeconds > deliveryAgeAlarmSeconds)
+    failing.push(
+      `${report.inbox.waiting} Okta hook deliveries not recorded, the oldest for ${report.inbox.oldestAgeSeconds} s`,
+    );
+  for (const [source, health] of Object.entries(report.sources))
+    if (health.state === "degraded")
+      degraded.push(`${source} degraded: ${health.code ?? "?"} ${health.reason ?? ""}`.trim());
+  if (gauges[syncHealthMetric.quarantinedGroups]! > 0)
+    degraded.push(
+      `${gauges[syncHealthMetric.quarantinedGroups]} groups quarantined: ${report.quarantined
+        .slice(0, 3)
+        .map((entry) => nameOf(entry.source, entry.id))
+        .join(", ")}`,
+    );
+  const failingGroups = report.failures.filter((entry) => entry.kind === "GROUP" && entry.attempts >= 2);
+  if (failingGroups.length > 0)
+    degraded.push(
+      `${failingGroups.length} groups failing repeatedly: ${failingGroups
+        .slice(0, 3)
+        .map((entry) => `${nameOf(entry.source, entry.id)} ${entry.errorCode ?? ""}`.trim())
+        .join(", ")}`,
+    );
+  const refused = report.failures.filter((entry) => entry.kind !== "GROUP");
+  if (refused.length > 0)
+    degraded.push(
+      `${refused.length} users or memberships Kiro refuses (fix them in the IdP), e.g. ${refused[0]!.source} ${refused[0]!.id}: ${refused[0]!.reason ?? refused[0]!.errorCode ?? ""}`.trim(),
+    );
+  for (const held of report.heldRuns)
+    degraded.push(
+      `run ${held.runId} holds ${held.removals} removals of ${nameOf(held.source, held.groupId)} for approval`,
+    );
+  if (gauges[syncHealthMetric.stalledRuns]! > 0)
+    degraded.push(`${gauges[syncHealthMetric.stalledRuns]} runs have not moved for ${stalledRunSeconds} s`);
+  if (gauges[syncHealthMetric.failedRuns]! > 0)
+    degraded.push(
+      `the latest run stopped with an error: ${report.runs.find((run) => run.error)?.error ?? "see runs"}`,
+    );
+  for (const subscription of report.subscriptions)
+    if (subscription.renewalError && subscription.expiresInHours < 24)
+      degraded.push(
+        `Graph subscription for ${subscription.resource} expires in ${subscription.expiresInHours} h and its renewal fails`,
+      );
+  const verdict: HealthVerdict = failing.length > 0 ? "failing" : degraded.length > 0 ? "degraded" : "ok";
+  return { verdict, reasons: [...failing, ...degraded] };
 }

@@ -9,6 +9,7 @@ export const httpRoutes = {
   "POST /entra/notifications": "entra-notify",
   "POST /entra/lifecycle": "entra-lifecycle",
   "GET /status": "status",
+  "GET /health": "status",
   "POST /admin/reconcile": "admin",
   "POST /admin/reprovision": "admin",
   "POST /admin/approve/{runId}": "admin",

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { emptyStatusReport, type StatusReport } from "../../core/use-cases/build-status-report";
-import { stalledRunSeconds, syncHealthGauges } from "../../core/use-cases/sync-health";
+import { healthVerdict, stalledRunSeconds, syncHealthGauges } from "../../core/use-cases/sync-health";
 
 const sourceCounts = (pending: number, failed: number, quarantined: number) => ({
   users: { pending, synced: 10, failed },
@@ -132,5 +132,98 @@ describe("syncHealthGauges", () => {
 
     // Assess
     expect(gauges.SubscriptionHoursLeft).toBe(20.5);
+  });
+});
+
+describe("healthVerdict", () => {
+  const pending = (ageSeconds: number) => ({
+    kind: "GROUP" as const,
+    source: "okta" as const,
+    id: "00gpending",
+    status: "pending" as const,
+    attempts: 0,
+    ageSeconds,
+  });
+
+  it("is ok with no reasons when nothing waits or fails", () => {
+    // Act
+    const health = healthVerdict(report());
+
+    // Assess
+    expect(health).toEqual({ verdict: "ok", reasons: [] });
+  });
+
+  it("turns failing once a change has waited past the alarm's age, naming the group", () => {
+    // Prepare
+    const groups = [
+      {
+        source: "okta" as const,
+        id: "00gpending",
+        name: "Sales",
+        status: "pending" as const,
+        lastSyncedAt: undefined,
+        dirty: true,
+        reason: undefined,
+      },
+    ];
+
+    // Act
+    const young = healthVerdict(report({ oldestPending: pending(900), groups }), 900);
+    const old = healthVerdict(report({ oldestPending: pending(901), groups }), 900);
+
+    // Assess
+    expect(young.verdict).toBe("ok");
+    expect(old).toEqual({
+      verdict: "failing",
+      reasons: ["a change has waited 901 s for Kiro: group Sales (okta 00gpending)"],
+    });
+  });
+
+  it("turns failing when an Okta delivery has waited past its alarm, whatever else is degraded", () => {
+    // Prepare
+    const troubled = report({
+      inbox: { waiting: 3, oldestReceivedAt: "2026-11-24T00:50:00.000Z", oldestAgeSeconds: 600 },
+      failures: [
+        {
+          kind: "USER",
+          source: "okta",
+          id: "00uempty",
+          status: "failed",
+          attempts: 1,
+          reason: "familyName is empty",
+        },
+      ],
+    });
+
+    // Act
+    const health = healthVerdict(troubled);
+
+    // Assess
+    expect(health.verdict).toBe("failing");
+    expect(health.reasons).toEqual([
+      "3 Okta hook deliveries not recorded, the oldest for 600 s",
+      "1 users or memberships Kiro refuses (fix them in the IdP), e.g. okta 00uempty: familyName is empty",
+    ]);
+  });
+
+  it("is degraded, not failing, while a source is down and the others sync", () => {
+    // Prepare
+    const sources = {
+      entra: {
+        state: "degraded" as const,
+        checkedAt: "t",
+        code: "IDP.UNAVAILABLE",
+        reason: "Graph answered 503",
+      },
+    };
+
+    // Act
+    const health = healthVerdict(report({ sources }));
+
+    // Assess
+    expect(health).toEqual({
+      verdict: "degraded",
+      reasons: ["entra degraded: IDP.UNAVAILABLE Graph answered 503"],
+    });
   });
 });
