@@ -3,7 +3,7 @@ import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import middy from "@middy/core";
 import { loadConfig } from "../core/config";
-import { reconcileGroups } from "../core/use-cases/reconcile";
+import { isDeepAuditHour, reconcileGroups } from "../core/use-cases/reconcile";
 import { currentKiro } from "./shared/kiro-dependencies";
 import { once } from "./shared/once";
 import { logger, metrics, unlessSecretsEmpty } from "./shared/powertools";
@@ -23,7 +23,7 @@ export function createReconcileHandler(dependencies: () => WorkerDependencies) {
         const deps = dependencies();
         const report = await reconcileGroups(
           { ...deps, directories: await deps.configuredDirectories(), kiro: await currentKiro(deps) },
-          { deep: new Date().getUTCHours() === deps.config.deepAuditHourUtc },
+          { deep: isDeepAuditHour(new Date(), deps.config.deepAuditHourUtc) },
         );
         const groups = Object.values(report.groups).reduce((sum, count) => sum + (count ?? 0), 0);
         metrics.addMetric("ReconcileGroups", MetricUnit.Count, groups);

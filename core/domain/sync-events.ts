@@ -11,6 +11,8 @@ export const eventSource = "kiro-scim-sync";
 export const GroupChangedSchema = z.object({
   source: IdentitySourceSchema,
   groupId: z.string().min(1).max(256),
+  /** What set the sync going (`hook:okta`, `run:<id>`, `redrive`, `sweep`…), for the provisioning log. */
+  trigger: z.string().max(128).optional(),
   /** 1 for the first delivery; the retry policy increments it on each scheduled retry. */
   attempt: z.number().int().positive().default(1),
 });

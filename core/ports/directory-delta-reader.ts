@@ -9,6 +9,11 @@ export interface GroupDelta {
   removedMembers: Set<string>;
   /** Groups added or removed as members: nesting changed, so the group must be re-read in full. */
   nestedGroupChanges: Set<string>;
+  /**
+   * Members added or removed with no `@odata.type`: Graph does not promise one on every item, and
+   * such an id may be a group, so the group must be re-read in full rather than record it as a user.
+   */
+  untypedMembers: Set<string>;
 }
 
 /**

@@ -23,8 +23,9 @@ export interface SubscriptionRun {
 }
 
 /**
- * Keeps one /groups and one /users subscription alive: creates what is missing (or what Graph
- * forgot, a renewal answering 404), renews well before expiry, and records every failure on the
+ * Keeps one /groups and one /users subscription alive: adopts or creates what the ledger has no
+ * record of, renews well before expiry, replaces one Graph no longer has or will not renew, and
+ * records every other failure (throttling, an outage: the next round tries again) on the
  * subscription so `/status` can raise "expires in < 24 h and renewal failed" before it lapses.
  */
 export class EntraSubscriptionManager implements SubscriptionManager {
@@ -42,8 +43,7 @@ export class EntraSubscriptionManager implements SubscriptionManager {
       const record = await this.ledger.getSubscription(resource);
       try {
         if (!record) {
-          await this.create(resource);
-          run.created.push(resource);
+          run[(await this.keepOne(resource)) ? "renewed" : "created"].push(resource);
         } else if (Date.parse(record.expiresAt) - this.now().getTime() < renewWithinMs) {
           run[(await this.renewRecord(record)) ? "renewed" : "created"].push(resource);
         }
@@ -76,10 +76,10 @@ export class EntraSubscriptionManager implements SubscriptionManager {
     if (record) await this.keepOne(record.resource);
   }
 
-  /** Renews, or replaces when Graph no longer has it; true when it was a renewal. */
+  /** Renews, or replaces when Graph no longer has it or refuses it for good; true when it was a renewal. */
   private async renewRecord(record: SubscriptionRecord): Promise<boolean> {
     const renewed = await this.client.renew(record.subscriptionId, this.expiry());
-    if (!renewed) return this.keepOne(record.resource);
+    if (!renewed) return this.keepOne(record.resource, record.subscriptionId);
     await this.ledger.recordSubscription({
       resource: record.resource,
       subscriptionId: record.subscriptionId,
@@ -90,17 +90,22 @@ export class EntraSubscriptionManager implements SubscriptionManager {
 
   /**
    * Graph keeps a subscription after `missed` and counts every one toward its 100 per app, and each
-   * delivers every change: of the subscriptions Graph holds for our notification URL and this
+   * delivers every change; a ledger that lost its record (a restored or recreated table) would
+   * otherwise add one more: of the subscriptions Graph holds for our notification URL and this
    * resource, the one that lives longest is renewed and the others deleted; a new one is created
-   * only when none is left. True when an existing one was kept.
+   * only when none is left. `unrenewable` just failed its renewal and is only deleted. True when an
+   * existing one was kept.
    */
-  private async keepOne(resource: string): Promise<boolean> {
+  private async keepOne(resource: string, unrenewable?: string): Promise<boolean> {
     const ours = (await this.client.list())
       .filter((each) => each.resource === resource && each.notificationUrl === this.settings.notificationUrl)
       .sort((a, b) => Date.parse(b.expiresAt) - Date.parse(a.expiresAt));
     let kept: { subscriptionId: string; expiresAt: string } | undefined;
     for (const candidate of ours) {
-      const renewed = kept ? undefined : await this.client.renew(candidate.id, this.expiry());
+      const renewed =
+        kept || candidate.id === unrenewable
+          ? undefined
+          : await this.client.renew(candidate.id, this.expiry());
       if (renewed) kept = { subscriptionId: candidate.id, expiresAt: renewed.expiresAt };
       else await this.client.delete(candidate.id);
     }

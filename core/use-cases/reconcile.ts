@@ -39,6 +39,15 @@ export interface ReconcileReport {
 }
 
 /**
+ * Whether the scheduled reconcile starting at `now` is the day's deep audit: one SCIM read per Kiro
+ * user is too dear for every hour, so only the run in the UTC hour DEEP_AUDIT_HOUR_UTC names is deep
+ * (`undefined`, the setting's `off`: none).
+ */
+export function isDeepAuditHour(now: Date, deepAuditHourUtc: number | undefined): boolean {
+  return deepAuditHourUtc !== undefined && now.getUTCHours() === deepAuditHourUtc;
+}
+
+/**
  * Repairs what events missed (Okta retries a hook once, Graph drops notifications after 4 h): a run
  * re-reads every group the ledger syncs plus every in-scope group the IdP has that the ledger never
  * heard of, then audits Kiro for objects we do not manage. It works in chunks (see run-chunks.ts)
@@ -119,7 +128,10 @@ export async function approveHeldRemovals(
   for (const entry of held)
     await deps.ledger.requestGroupRefresh(entry.source, entry.groupId, version, `approved:${runId}`);
   await deps.bus.publish(
-    held.map((entry) => ({ type: "GroupChanged", detail: { source: entry.source, groupId: entry.groupId } })),
+    held.map((entry) => ({
+      type: "GroupChanged",
+      detail: { source: entry.source, groupId: entry.groupId, trigger: `approved:${runId}` },
+    })),
   );
   return {
     outcome: "approved",

@@ -34,9 +34,13 @@ type DeltaName = "groups" | "users";
  * One round of the Graph /groups and /users delta queries, from the deltaLinks kept in the ledger:
  * catches what notifications missed (Graph drops them after 4 h, and a profile edit may never be
  * notified at all). An expired link (7 days, or 410 Gone) starts a full enumeration, and then every
- * synced group is re-read in full instead of trusting the enumeration's direct-member lists.
- * Versions are the read's own time, so a change that arrived both by notification and by delta is
- * applied once: the second write finds nothing new to do.
+ * synced group is re-read in full instead of trusting the enumeration's direct-member lists. Only
+ * members Graph types as users are applied as they come: a group whose `members@delta` names a
+ * group, or an id with no `@odata.type` (Graph does not promise one), is re-read in full instead,
+ * since the transitive read types every member and flattens nesting in one request per page, where
+ * resolving the id first would still leave a nested group to read. Versions are the read's own
+ * time, so a change that arrived both by notification and by delta is applied once: the second
+ * write finds nothing new to do.
  */
 export async function syncEntraDelta(deps: EntraDeltaDependencies): Promise<EntraDeltaReport> {
   const version = changeVersion((deps.now ?? (() => new Date()))(), `delta-${randomUUID()}`);
@@ -45,7 +49,10 @@ export async function syncEntraDelta(deps: EntraDeltaDependencies): Promise<Entr
   const users = await applyUsersDelta(deps, version, dropped);
   const touched = new Set([...groups.touched, ...users.touched]);
   await deps.bus.publish(
-    [...touched].map((groupId) => ({ type: "GroupChanged", detail: { source: "entra", groupId } })),
+    [...touched].map((groupId) => ({
+      type: "GroupChanged",
+      detail: { source: "entra", groupId, trigger: "delta:entra" },
+    })),
   );
   return {
     groupsTouched: touched.size,
@@ -74,7 +81,12 @@ async function applyGroupsDelta(
       if (group.displayName) await ledger.recordGroupName("entra", group.id, group.displayName, version);
       if (group.removed) {
         await ledger.recordGroupDeleted("entra", group.id, version);
-      } else if (fullResync || group.nestedGroupChanges.size > 0 || (known?.nestedGroupCount ?? 0) > 0) {
+      } else if (
+        fullResync ||
+        group.nestedGroupChanges.size > 0 ||
+        group.untypedMembers.size > 0 ||
+        (known?.nestedGroupCount ?? 0) > 0
+      ) {
         await ledger.requestGroupRefresh("entra", group.id, version);
       } else {
         for (const userId of group.addedMembers) {

@@ -33,6 +33,12 @@ interface MemberChange {
   change: "added" | "removed" | "renamed" | "deleted";
 }
 
+interface InjectedFailure {
+  kind: "throttle" | "unavailable" | "renewal";
+  remaining: number;
+  status: number;
+}
+
 interface Answer {
   status: number;
   body?: unknown;
@@ -47,8 +53,8 @@ const maxSubscriptionsPerApp = 100;
  * real @microsoft/microsoft-graph-client and our client-credentials token provider run against it
  * unmodified: client credentials (with Entra's AADSTS refusals and access tokens that expire),
  * users, groups with nested groups, transitiveMembers, groups/delta (paged, with groups split
- * across pages, expirable tokens answering 410), subscriptions with the validation handshake and
- * Graph's limits, and change notifications sent the way Graph sends them.
+ * across pages, expirable tokens answering 410, members typed or not), subscriptions with the
+ * validation handshake and Graph's limits, and change notifications sent the way Graph sends them.
  */
 export class GraphTenantServer {
   readonly tenantId = randomUUID();
@@ -61,6 +67,17 @@ export class GraphTenantServer {
   readonly requests: { method: string; path: string; status: number }[] = [];
   /** Member entries per delta page: small, so a large group spans several pages. */
   deltaPageSize = 50;
+  /**
+   * Whether groups/delta names each `members@delta` item's `@odata.type`. Graph does not promise it
+   * on every item; false sends bare ids (and `@removed`), as Graph's notifications do.
+   */
+  deltaMemberTypes = true;
+  /**
+   * The HTTPS tunnels through which this tenant reaches a service on loopback: a public base URL
+   * (what the service gives Graph) → the local one. Validation handshakes and notifications sent to
+   * a URL under a public base go to the local one instead, as a real tunnel forwards them.
+   */
+  readonly tunnels = new Map<string, string>();
   /** Application permissions with admin consent; without one, the reads that need it answer 403 as Graph does. */
   readonly permissions = new Set(["Group.Read.All", "User.Read.All"]);
   /** `expires_in` of the tokens issued from now on; Graph refuses a token once it has run out. */
@@ -76,7 +93,7 @@ export class GraphTenantServer {
   /** Access token → when it expires (ms since epoch). */
   private readonly issuedTokens = new Map<string, number>();
   private readonly pagedResults = new Map<string, unknown[]>();
-  private failures: { kind: "throttle" | "unavailable" | "renewal"; remaining: number }[] = [];
+  private failures: InjectedFailure[] = [];
   private server: Server | undefined;
   private baseUrl = "";
 
@@ -131,9 +148,12 @@ export class GraphTenantServer {
     this.deltaValidFrom = this.seq + 1;
   }
 
-  /** The next `count` Graph calls answer 429 (Retry-After: 1) or 503; `renewal` fails subscription PATCHes. */
-  failNext(kind: "throttle" | "unavailable" | "renewal", count: number): void {
-    this.failures.push({ kind, remaining: count });
+  /**
+   * The next `count` Graph calls answer 429 (Retry-After: 1) or 503; `renewal` fails the next
+   * subscription PATCHes with `status` (default 403, a refusal; 500 for an outage).
+   */
+  failNext(kind: InjectedFailure["kind"], count: number, { status = 403 } = {}): void {
+    this.failures.push({ kind, remaining: count, status });
   }
 
   /** Users (not groups) reachable from a group through nested groups, as Graph computes them. */
@@ -265,7 +285,7 @@ export class GraphTenantServer {
   }
 
   private async send(url: string, body: string): Promise<number> {
-    const response = await fetch(url, {
+    const response = await fetch(this.throughTunnel(url), {
       method: "POST",
       headers: { "content-type": "application/json" },
       body,
@@ -502,7 +522,7 @@ export class GraphTenantServer {
       for (const groupId of this.groups.keys()) {
         slice(
           groupId,
-          [...(this.members.get(groupId) ?? [])].map((memberId) => this.directoryObject(memberId)),
+          [...(this.members.get(groupId) ?? [])].map((memberId) => this.deltaMember(memberId)),
         );
       }
     } else {
@@ -516,7 +536,7 @@ export class GraphTenantServer {
         slice(
           groupId,
           [...perGroup].map(([memberId, change]) => ({
-            ...this.directoryObject(memberId),
+            ...this.deltaMember(memberId),
             ...(change === "removed" ? { "@removed": { reason: "deleted" } } : {}),
           })),
         );
@@ -602,11 +622,13 @@ export class GraphTenantServer {
         renewal.remaining -= 1;
         if (renewal.remaining <= 0)
           this.failures = this.failures.filter((candidate) => candidate !== renewal);
-        return graphError(
-          403,
-          "ExtensionError",
-          "Operation: Update; Exception: [Status Code: Forbidden; Reason: Access denied]",
-        );
+        return renewal.status >= 500
+          ? graphError(renewal.status, "InternalServerError", "The subscription could not be updated.")
+          : graphError(
+              renewal.status,
+              "ExtensionError",
+              "Operation: Update; Exception: [Status Code: Forbidden; Reason: Access denied]",
+            );
       }
       const { expirationDateTime } = JSON.parse(raw) as { expirationDateTime: string };
       const problem = expiryProblem(expirationDateTime);
@@ -633,7 +655,7 @@ export class GraphTenantServer {
     for (const target of [body.notificationUrl, body.lifecycleNotificationUrl].filter(Boolean) as string[]) {
       const validationToken = `Validation: Testing client application reachability for subscription Request-Id: ${randomUUID()}`;
       const answer = await fetch(
-        `${target}${target.includes("?") ? "&" : "?"}validationToken=${encodeURIComponent(validationToken)}`,
+        `${this.throughTunnel(target)}${target.includes("?") ? "&" : "?"}validationToken=${encodeURIComponent(validationToken)}`,
         {
           method: "POST",
           headers: { "content-type": "text/plain; charset=utf-8" },
@@ -662,6 +684,12 @@ export class GraphTenantServer {
     return { status: 201, body: subscription };
   }
 
+  private throughTunnel(url: string): string {
+    for (const [publicBase, localBase] of this.tunnels)
+      if (url.startsWith(publicBase)) return localBase + url.slice(publicBase.length);
+    return url;
+  }
+
   private transitiveMembers(groupId: string): string[] {
     const seen = new Set<string>();
     const queue = [groupId];
@@ -677,6 +705,10 @@ export class GraphTenantServer {
 
   private directoryObject(id: string): Record<string, unknown> {
     return { "@odata.type": this.groups.has(id) ? "#microsoft.graph.group" : "#microsoft.graph.user", id };
+  }
+
+  private deltaMember(id: string): Record<string, unknown> {
+    return this.deltaMemberTypes ? this.directoryObject(id) : { id };
   }
 }
 

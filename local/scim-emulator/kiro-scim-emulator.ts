@@ -416,7 +416,7 @@ export class KiroScimEmulator {
   /**
    * An administrator's edit in the IAM Identity Center console: the same rules as SCIM, but not a
    * SCIM request, so it is not in the request log. Tests use it to create drift the service did
-   * not cause: a stranger user, a member added or removed, a user renamed or disabled.
+   * not cause: a stranger user or group, a member added or removed, a user renamed or disabled.
    */
   private consoleEdit(
     method: string,
@@ -428,6 +428,8 @@ export class KiroScimEmulator {
     const directory = this.directoryState;
     if (method === "POST" && collection === "users" && !id)
       return { status: 201, body: directory.createUser(body) };
+    if (method === "POST" && collection === "groups" && !id)
+      return { status: 201, body: directory.createGroup(body) };
     if (method === "PATCH" && collection === "users" && id)
       return { status: 200, body: directory.patchUser(id, body) };
     if (method === "PATCH" && collection === "groups" && id) {

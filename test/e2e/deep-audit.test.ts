@@ -116,6 +116,46 @@ describe("deep audit", () => {
     expect(kiroMembersByExternalId(runtime, other.name)).toEqual([outsider.id]);
   });
 
+  it("leaves a group made by hand in the Kiro console and its members untouched", async () => {
+    // Prepare
+    const member = addOktaUser(runtime);
+    await syncNewGroup(runtime, "Audited", [member]);
+    const stranger = await edit("POST", "users", {
+      schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"],
+      userName: "console.teammate@example.com",
+      displayName: "Console Teammate",
+      name: { givenName: "Console", familyName: "Teammate" },
+      active: true,
+    });
+    const handMade = await edit("POST", "groups", {
+      schemas: ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+      displayName: "Console Team",
+    });
+    await edit(
+      "PATCH",
+      `groups/${handMade!.id}`,
+      patchOp([
+        { op: "add", path: "members", value: [{ value: kiroIdOf(member.id) }, { value: stranger!.id }] },
+      ]),
+    );
+    runtime.emulator!.clearRequests();
+
+    // Act
+    await reconcile("?deep=true");
+
+    // Assess
+    const group = runtime.emulator!.directory.snapshot().groups.find((each) => each.id === handMade!.id);
+    expect(group).toMatchObject({ displayName: "Console Team" });
+    expect(runtime.emulator!.directory.membersOf(handMade!.id).sort()).toEqual(
+      [kiroIdOf(member.id), stranger!.id].sort(),
+    );
+    expect(
+      scimWrites().filter((entry) => entry.path.includes(handMade!.id) || entry.path.includes(stranger!.id)),
+    ).toEqual([]);
+    const status = await fetchStatus<{ unmanaged: { groups: number } | null }>(runtime);
+    expect(status.unmanaged).toMatchObject({ groups: 1 });
+  });
+
   it("writes nothing when Kiro holds the desired state", async () => {
     // Prepare
     await reconcile("?deep=true");

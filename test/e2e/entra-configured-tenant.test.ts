@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it, type MockInstance, vi } from "vitest";
+import { freePort } from "../../local/free-port";
 import { GraphTenantServer, type GraphUserState } from "../../local/graph/graph-tenant-server";
 import { sampleEntraGroups, seedSampleTenant } from "../../local/graph/sample-tenant";
 import type { LocalRuntime } from "../../local/local-runtime";
@@ -137,6 +138,57 @@ describe("a configured tenant with no ENTRA_NOTIFICATION_BASE_URL", () => {
       (members) => members.includes(returner.id),
       10_000,
     );
+  });
+});
+
+describe("a configured tenant with a public HTTPS ENTRA_NOTIFICATION_BASE_URL", () => {
+  const publicBase = "https://kiro-sync.example.com/tunnel";
+  let tenant: GraphTenantServer;
+  let runtime: LocalRuntime;
+
+  beforeAll(async () => {
+    tenant = await startConfiguredTenant();
+    const port = await freePort();
+    tenant.tunnels.set(publicBase, `http://127.0.0.1:${port}`);
+    runtime = await startTestRuntime(
+      tenantSettings(tenant, { ENTRA_NOTIFICATION_BASE_URL: publicBase, PORT: String(port) }),
+    );
+  });
+  afterAll(async () => {
+    await stopTestRuntime(runtime);
+    await tenant.stop();
+  });
+
+  it("creates one /groups and one /users subscription at start, pointing Graph at that URL", () => {
+    // Assess
+    const created = [...tenant.subscriptions.values()]
+      .map(({ resource, notificationUrl, lifecycleNotificationUrl }) => ({
+        resource,
+        notificationUrl,
+        lifecycleNotificationUrl,
+      }))
+      .sort((a, b) => a.resource.localeCompare(b.resource));
+    expect(created).toEqual(
+      ["groups", "users"].map((resource) => ({
+        resource,
+        notificationUrl: `${publicBase}/entra/notifications`,
+        lifecycleNotificationUrl: `${publicBase}/entra/lifecycle`,
+      })),
+    );
+  });
+
+  it("takes a change Graph notifies at that URL to Kiro without waiting for a delta round", async () => {
+    // Prepare
+    const joiner = entraUser(tenant);
+    tenant.addMember(developers.id, joiner.id);
+
+    // Act
+    const status = await tenant.notifyGroupChange(developers.id, undefined);
+    await runtime.bus.idle();
+
+    // Assess
+    expect(status).toBe(202);
+    expect(kiroMembersByExternalId(runtime, developers.displayName)).toContain(joiner.id);
   });
 });
 

@@ -1,4 +1,6 @@
+import { DeleteItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { key } from "../../core/adapters/dynamo/ledger-table-access";
 import type { GraphUserState } from "../../local/graph/graph-tenant-server";
 import { sampleEntraGroups } from "../../local/graph/sample-tenant";
 import type { LocalRuntime } from "../../local/local-runtime";
@@ -35,6 +37,19 @@ function entraUser(): GraphUserState {
   };
   tenant().addUser(user);
   return user;
+}
+
+/** Deletes the ledger's records of these subscriptions, as the loss of the ledger table does. */
+async function forgetSubscriptions(resources: string[]) {
+  for (const resource of resources) {
+    const { pk, sk } = key.subscription(resource);
+    await runtime.dynamo.client.send(
+      new DeleteItemCommand({
+        TableName: runtime.config.ledgerTableName,
+        Key: { pk: { S: pk }, sk: { S: sk } },
+      }),
+    );
+  }
 }
 
 async function notify(
@@ -335,6 +350,42 @@ describe("delta query", () => {
   });
 });
 
+describe("delta round, members without a type", () => {
+  it("flattens a nested group that arrives untyped in a delta round instead of recording it as a user", async () => {
+    // Prepare
+    serial += 1;
+    const flat = {
+      id: `e0a1f9d2-5555-4000-8000-${String(serial).padStart(12, "0")}`,
+      displayName: `Kiro-Untyped-${serial}`,
+    };
+    const starter = entraUser();
+    tenant().addGroup(flat);
+    tenant().addMember(flat.id, starter.id);
+    await runtime.runEntraMaintenance();
+    const guild = { id: `e0a1f9d2-6666-4000-8000-${String(serial).padStart(12, "0")}`, displayName: "Guild" };
+    const guildMembers = [entraUser(), entraUser()];
+    tenant().addGroup(guild);
+    for (const member of guildMembers) tenant().addMember(guild.id, member.id);
+    tenant().addMember(flat.id, guild.id);
+    tenant().deltaMemberTypes = false;
+
+    // Act
+    try {
+      await runtime.runEntraMaintenance();
+    } finally {
+      tenant().deltaMemberTypes = true;
+    }
+    const status = await fetchStatus<{ failures: { id: string; code?: string }[] }>(runtime);
+
+    // Assess
+    expect(kiroMembersByExternalId(runtime, flat.displayName)).toEqual(
+      [starter.id, ...guildMembers.map((member) => member.id)].sort(),
+    );
+    expect(status.failures.filter((failure) => failure.id === guild.id)).toEqual([]);
+    expect(await runtime.dependencies.ledger.getUser("entra", guild.id)).toBeUndefined();
+  });
+});
+
 describe("subscriptions", () => {
   it("created one subscription each for /groups and /users at start", () => {
     // Assess
@@ -342,6 +393,30 @@ describe("subscriptions", () => {
       "groups",
       "users",
     ]);
+  });
+
+  it("lists each subscription in /status with its resource, expiry and hours left", async () => {
+    // Prepare
+    const expiryInGraph = (resource: string) =>
+      [...tenant().subscriptions.values()].find((subscription) => subscription.resource === resource)!
+        .expirationDateTime;
+
+    // Act
+    const report = await fetchStatus<{
+      subscriptions: { resource: string; expiresAt: string; expiresInHours: number }[];
+    }>(runtime);
+
+    // Assess
+    const listed = [...report.subscriptions].sort((a, b) => a.resource.localeCompare(b.resource));
+    expect(listed.map(({ resource, expiresAt }) => ({ resource, expiresAt }))).toEqual([
+      { resource: "groups", expiresAt: expiryInGraph("groups") },
+      { resource: "users", expiresAt: expiryInGraph("users") },
+    ]);
+    for (const subscription of listed)
+      expect(subscription.expiresInHours).toBeCloseTo(
+        (Date.parse(subscription.expiresAt) - Date.now()) / 3_600_000,
+        0,
+      );
   });
 
   it("renews a subscription 12 h from expiry", async () => {
@@ -369,7 +444,7 @@ describe("subscriptions", () => {
       ...record,
       expiresAt: new Date(Date.now() + 12 * 3_600_000).toISOString(),
     });
-    tenant().failNext("renewal", 1);
+    tenant().failNext("renewal", 1, { status: 500 });
 
     // Act
     await runtime.runEntraMaintenance();
@@ -382,6 +457,65 @@ describe("subscriptions", () => {
     expect(report.alerts).toEqual([
       expect.stringMatching(/^Graph subscription for users expires in 1[12](\.\d)? h and renewal failed: /),
     ]);
+    expect((await ledger.getSubscription("users"))!.subscriptionId).toBe(record.subscriptionId);
+    expect(tenant().subscriptions.has(record.subscriptionId)).toBe(true);
+  });
+
+  it("replaces a subscription whose renewal Graph refuses for good, and keeps one per resource", async () => {
+    // Prepare
+    const ledger = runtime.dependencies.ledger;
+    const record = (await ledger.getSubscription("users"))!;
+    const notificationUrl = tenant().subscriptions.get(record.subscriptionId)!.notificationUrl;
+    await ledger.recordSubscription({
+      ...record,
+      expiresAt: new Date(Date.now() + 12 * 3_600_000).toISOString(),
+    });
+    tenant().failNext("renewal", 1, { status: 403 });
+
+    // Act
+    await runtime.runEntraMaintenance();
+    const report = await fetchStatus<{ alerts: string[] }>(runtime);
+
+    // Assess
+    const replacement = (await ledger.getSubscription("users"))!;
+    const ours = [...tenant().subscriptions.values()].filter(
+      (each) => each.resource === "users" && each.notificationUrl === notificationUrl,
+    );
+    expect(replacement.subscriptionId).not.toBe(record.subscriptionId);
+    expect(replacement.renewalError).toBeUndefined();
+    expect(ours.map((each) => each.id)).toEqual([replacement.subscriptionId]);
+    expect(report.alerts.filter((alert) => alert.startsWith("Graph subscription"))).toEqual([]);
+  });
+
+  it("adopts the subscriptions Graph holds for our URL when the ledger has no record of them, creating none", async () => {
+    // Prepare
+    const ledger = runtime.dependencies.ledger;
+    const groups = tenant().subscriptions.get((await ledger.getSubscription("groups"))!.subscriptionId)!;
+    tenant().subscriptions.set("left-before-the-ledger-was-lost", {
+      ...groups,
+      id: "left-before-the-ledger-was-lost",
+    });
+    await forgetSubscriptions(["groups", "users"]);
+    const ours = (resource: string) =>
+      [...tenant().subscriptions.values()].filter(
+        (each) => each.resource === resource && each.notificationUrl === groups.notificationUrl,
+      );
+    const creations = () =>
+      tenant().requests.filter(
+        (request) => request.method === "POST" && request.path === "/v1.0/subscriptions",
+      ).length;
+    const createdBefore = creations();
+
+    // Act
+    const run = (await runtime.runEntraMaintenance()) as { created: string[] };
+
+    // Assess
+    expect(run.created).toEqual([]);
+    expect(creations()).toBe(createdBefore);
+    expect(ours("groups")).toHaveLength(1);
+    expect(ours("users")).toHaveLength(1);
+    expect((await ledger.getSubscription("groups"))!.subscriptionId).toBe(ours("groups")[0]!.id);
+    expect((await ledger.getSubscription("users"))!.subscriptionId).toBe(ours("users")[0]!.id);
   });
 
   it("recreates a removed subscription and resyncs the synced groups", async () => {

@@ -193,6 +193,29 @@ describe("Okta users converge without events", () => {
   });
 });
 
+describe("Okta user re-reads", () => {
+  it("reads managed users in batches of at most 20 on reconcile", async () => {
+    // Prepare
+    const people = Array.from({ length: 25 }, () => addOktaUser(runtime));
+    await syncNewGroup(runtime, "Converge-Batch", people);
+    const before = runtime.oktaOrg!.requests.length;
+
+    // Act
+    await reconcile();
+
+    // Assess
+    const batches = runtime
+      .oktaOrg!.requests.slice(before)
+      .filter((request) => request.method === "GET" && request.path.startsWith("/api/v1/users?"))
+      .map((request) => new URL(request.path, "https://okta.example").searchParams.get("filter") ?? "")
+      .map((filter) => [...filter.matchAll(/id eq "([^"]+)"/g)].map((match) => match[1]!));
+    const read = new Set(batches.flat());
+    expect(batches.length).toBe(Math.ceil(read.size / 20));
+    expect(batches.every((batch) => batch.length <= 20)).toBe(true);
+    expect(people.filter((person) => !read.has(person.id))).toEqual([]);
+  });
+});
+
 describe("a user Kiro refuses", () => {
   it("is sent once and then waits out its own back-off instead of being sent on every pass of its group", async () => {
     // Prepare

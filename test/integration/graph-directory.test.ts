@@ -120,6 +120,31 @@ describe("GraphDirectory (Graph client + client-credentials token over HTTPS)", 
     expect(second.groups.size).toBe(1);
   });
 
+  it("sets apart delta members that carry no @odata.type instead of counting them as users", async () => {
+    // Prepare
+    const { deltaLink } = await directory.groupsDelta(undefined);
+    tenant.addMember("parent", "mononym");
+    tenant.removeMember("child", "grandchild");
+    tenant.deltaMemberTypes = false;
+
+    // Act
+    const round = await directory.groupsDelta(deltaLink).finally(() => {
+      tenant.deltaMemberTypes = true;
+    });
+
+    // Assess
+    const delta = (id: string) => {
+      const group = round.groups.get(id);
+      return {
+        added: [...(group?.addedMembers ?? [])],
+        removed: [...(group?.removedMembers ?? [])],
+        untyped: [...(group?.untypedMembers ?? [])],
+      };
+    };
+    expect(delta("parent")).toEqual({ added: [], removed: [], untyped: ["mononym"] });
+    expect(delta("child")).toEqual({ added: [], removed: [], untyped: ["grandchild"] });
+  });
+
   it("reports an expired deltaLink as IDP.DELTA_EXPIRED so the caller resyncs in full", async () => {
     // Prepare
     const { deltaLink } = await directory.groupsDelta(undefined);

@@ -269,12 +269,16 @@ function mergeDeltaEntry(groups: Map<string, GroupDelta>, entry: EntraDeltaGroup
     addedMembers: new Set<string>(),
     removedMembers: new Set<string>(),
     nestedGroupChanges: new Set<string>(),
+    untypedMembers: new Set<string>(),
   };
   if (entry.displayName) group.displayName = entry.displayName;
   if (entry["@removed"]) group.removed = true;
   for (const member of entry["members@delta"] ?? []) {
-    if (member["@odata.type"]?.toLowerCase() === "#microsoft.graph.group") {
+    const type = member["@odata.type"]?.toLowerCase();
+    if (type === "#microsoft.graph.group") {
       group.nestedGroupChanges.add(member.id);
+    } else if (type !== "#microsoft.graph.user") {
+      group.untypedMembers.add(member.id);
     } else if (member["@removed"]) {
       group.removedMembers.add(member.id);
       group.addedMembers.delete(member.id);

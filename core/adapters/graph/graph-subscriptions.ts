@@ -37,7 +37,7 @@ export class GraphSubscriptions implements SubscriptionClient {
         .patch({ expirationDateTime: expiresAt.toISOString() })) as { expirationDateTime: string };
       return { expiresAt: renewed.expirationDateTime };
     } catch (error) {
-      if ((error as { statusCode?: number }).statusCode === 404) return undefined;
+      if (refusedForGood(statusOf(error))) return undefined;
       throw subscriptionError("renew", error);
     }
   }
@@ -66,7 +66,7 @@ export class GraphSubscriptions implements SubscriptionClient {
     try {
       await this.client.api(`/subscriptions/${encodeURIComponent(subscriptionId)}`).delete();
     } catch (error) {
-      if ((error as { statusCode?: number }).statusCode === 404) return;
+      if (statusOf(error) === 404) return;
       throw subscriptionError("delete", error);
     }
   }
@@ -77,16 +77,25 @@ interface SubscriptionPage {
   "@odata.nextLink"?: string;
 }
 
+function statusOf(error: unknown): number | undefined {
+  return (error as { statusCode?: number }).statusCode;
+}
+
+/**
+ * A 4xx other than 429: asking again gets the same answer. A 429, a 5xx and a failure with no
+ * answer (the Graph client's -1) may pass.
+ */
+function refusedForGood(status: number | undefined): boolean {
+  return status !== undefined && status >= 400 && status < 500 && status !== 429;
+}
+
 function subscriptionError(action: string, error: unknown): SyncError {
   const failure = tokenFailure(error);
   if (failure) return failure;
-  const status = (error as { statusCode?: number }).statusCode;
+  const status = statusOf(error);
   return new SyncError(
     "IDP.SUBSCRIPTION",
     `Graph refused to ${action} the subscription (${status ?? "network"}): ${(error as Error).message}`,
-    {
-      retryable: status === undefined || status === 429 || status >= 500,
-      cause: error,
-    },
+    { retryable: !refusedForGood(status), cause: error },
   );
 }
