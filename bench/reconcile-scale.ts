@@ -68,7 +68,7 @@ export async function benchReconcileScale() {
     const first = await reconcile("first run");
     const second = await reconcile("nothing changed");
     const fresh = runtime.emulator!.resetProfile();
-    runtime.config.kiroScim = { url: fresh.scimUrl, token: fresh.token };
+    await runtime.secrets.put({ KiroScim: { url: fresh.scimUrl, token: fresh.token } });
     const afterReset = await reconcile("after profile reset");
     return {
       users,

@@ -9,6 +9,7 @@ import { benchFunctionBundles } from "./function-bundles";
 import { benchHookColdStart } from "./hook-cold-start";
 import { benchLedger } from "./ledger-throughput";
 import { benchOktaPipeline } from "./okta-pipeline";
+import { benchProvisioningLog } from "./provisioning-log";
 import { benchReconcileScale } from "./reconcile-scale";
 import { benchScimRequests } from "./scim-requests";
 
@@ -27,6 +28,14 @@ const sections: Record<string, () => Promise<unknown>> = {
   "reconcile-scale": benchReconcileScale,
   "deep-audit": benchDeepAudit,
   "crash-recovery": benchCrashRecovery,
+  "provisioning-log": async () => {
+    const dynamo = await startDynamoDbLocal();
+    try {
+      return await benchProvisioningLog(dynamo);
+    } finally {
+      await dynamo.stop();
+    }
+  },
   ledger: async () => {
     const dynamo = await startDynamoDbLocal();
     try {

@@ -29,6 +29,7 @@ const EnvSchema = z
     KIRO_SCIM_TOKEN: optionalText,
     KIRO_SCIM_SECRET_ID: optionalText,
     DYNAMODB_ENDPOINT: optionalUrl,
+    LOCAL_SECRETS_FILE: optionalText,
     EVENT_BUS_NAME: optionalText,
     SYNC_GROUPS: optionalText.refine(
       (value) => value === undefined || value.split(",").some((entry) => entry.trim() !== ""),
@@ -69,6 +70,7 @@ const EnvSchema = z
     SWEEP_GRACE_SECONDS: integer(60, 0),
     PAUSE_PROBE_SECONDS: integer(60, 1),
     ALARM_PENDING_AGE_SECONDS: integer(defaultPendingAgeAlarmSeconds, 60),
+    LOG_RETENTION_DAYS: integer(30, 1),
     SCHEDULER_GROUP_NAME: optionalText,
     SCHEDULER_ROLE_ARN: optionalText,
     EVENT_BUS_ARN: optionalText,
@@ -107,6 +109,7 @@ export type SettingName = keyof z.input<typeof EnvSchema>;
 export const settingOrigins = {
   PORT: "local",
   DYNAMODB_ENDPOINT: "local",
+  LOCAL_SECRETS_FILE: "local",
   ENTRA_AUTHORITY_HOST: "local",
   ENTRA_GRAPH_URL: "local",
   ENTRA_DELTA_INTERVAL_SECONDS: "local",
@@ -147,6 +150,7 @@ export const settingOrigins = {
   SWEEP_GRACE_SECONDS: "tuning",
   PAUSE_PROBE_SECONDS: "tuning",
   ALARM_PENDING_AGE_SECONDS: "tuning",
+  LOG_RETENTION_DAYS: "tuning",
 } as const satisfies Record<SettingName, "local" | "stack" | "okta" | "entra" | "secret" | "tuning">;
 
 /** The tuning variables, which a deployment passes through from the deploying shell when they are set. */
@@ -158,6 +162,8 @@ export interface ServiceConfig {
   port: number;
   ledgerTableName: string;
   dynamoDbEndpoint: string | undefined;
+  /** The local runtime's secrets file (`npm start`: `.local/secrets.json`); unset: one of its own in the temp directory. */
+  localSecretsFile: string | undefined;
   eventBusName: string | undefined;
   syncGroups: string | undefined;
   removalPolicy: "deactivate" | "delete";
@@ -204,6 +210,8 @@ export interface ServiceConfig {
   pauseProbeMs: number;
   /** A change waiting longer than this pages (OldestPendingAlarm) and makes the health verdict failing. */
   pendingAgeAlarmSeconds: number;
+  /** How long the provisioning log keeps an entry (DynamoDB TTL). */
+  logRetentionDays: number;
   /** EventBridge Scheduler, for delayed retries in AWS. */
   scheduler: { groupName: string; roleArn: string; busArn: string } | undefined;
 }
@@ -224,6 +232,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port: values.PORT,
     ledgerTableName: values.LEDGER_TABLE_NAME,
     dynamoDbEndpoint: values.DYNAMODB_ENDPOINT,
+    localSecretsFile: values.LOCAL_SECRETS_FILE,
     eventBusName: values.EVENT_BUS_NAME,
     syncGroups: values.SYNC_GROUPS,
     removalPolicy: values.REMOVAL_POLICY,
@@ -263,6 +272,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sweepGraceMs: values.SWEEP_GRACE_SECONDS * 1000,
     pauseProbeMs: values.PAUSE_PROBE_SECONDS * 1000,
     pendingAgeAlarmSeconds: values.ALARM_PENDING_AGE_SECONDS,
+    logRetentionDays: values.LOG_RETENTION_DAYS,
     scheduler:
       values.SCHEDULER_GROUP_NAME && values.SCHEDULER_ROLE_ARN && values.EVENT_BUS_ARN
         ? {

@@ -3,7 +3,9 @@ import middy from "@middy/core";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { loadConfig, type ServiceConfig } from "../core/config";
 import type { Ledger } from "../core/ports/ledger";
+import type { ProvisioningLog } from "../core/ports/provisioning-log";
 import { buildStatusReport, type StatusReport } from "../core/use-cases/build-status-report";
+import { readProvisioningLog } from "../core/use-cases/read-provisioning-log";
 import { refuseWithoutStatusToken } from "./shared/http";
 import { ledgerDependencies } from "./shared/ledger-dependencies";
 import { once } from "./shared/once";
@@ -12,7 +14,8 @@ import { type SecretDependencies, secretDependencies, secretsManager } from "./s
 
 export type StatusDependencies = {
   ledger: Ledger;
-  config: Pick<ServiceConfig, "pendingAgeAlarmSeconds">;
+  log: ProvisioningLog;
+  config: Pick<ServiceConfig, "pendingAgeAlarmSeconds" | "logRetentionDays">;
 } & Pick<SecretDependencies, "statusToken">;
 
 /**
@@ -24,6 +27,7 @@ const healthCacheMs = 15_000;
 /**
  * `GET /status`: sync status JSON for dashboards, behind a bearer token. `GET /health`: only the
  * verdict, for checks that hold no token (200 while it syncs, 503 when failing); nothing else leaks.
+ * `GET /log`: the provisioning log, behind the same token.
  */
 export function createStatusHandler(dependencies: () => StatusDependencies) {
   let cached: { at: number; report: StatusReport } | undefined;
@@ -47,6 +51,18 @@ export function createStatusHandler(dependencies: () => StatusDependencies) {
       }
       const refusal = await refuseWithoutStatusToken(event, deps.statusToken);
       if (refusal) return refusal;
+      if (event.rawPath === "/log") {
+        const answer = await readProvisioningLog(
+          event.queryStringParameters ?? {},
+          deps.log,
+          deps.config.logRetentionDays,
+        );
+        return {
+          statusCode: answer.status,
+          headers: { "content-type": answer.contentType, "cache-control": "no-store" },
+          body: answer.body,
+        };
+      }
       cached = { at: Date.now(), report: await report(deps) };
       return json(200, cached.report);
     });

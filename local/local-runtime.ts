@@ -30,6 +30,7 @@ import { GraphTenantServer } from "./graph/graph-tenant-server";
 import { seedSampleTenant } from "./graph/sample-tenant";
 import { localContext, toApiGatewayEvent } from "./lambda-invoke";
 import { LocalBus } from "./local-bus";
+import { LocalSecretStore } from "./local-secret-store";
 import { OktaOrgServer } from "./okta-org/okta-org-server";
 import { seedSampleOrg } from "./okta-org/sample-org";
 import { KiroScimEmulator } from "./scim-emulator/kiro-scim-emulator";
@@ -37,7 +38,12 @@ import { ensureLocalTls, trustsLocalTls } from "./tls/local-tls";
 
 export interface LocalRuntime {
   url: string;
+  /**
+   * The settings it started with. Its Kiro endpoint and status token are the ones `secrets` was
+   * seeded with: the service reads them from `secrets`, which is where they are rotated.
+   */
   config: ServiceConfig;
+  secrets: LocalSecretStore;
   dependencies: ServiceDependencies;
   dynamo: DynamoDbLocal;
   /** Absent when KIRO_SCIM_URL/KIRO_SCIM_TOKEN point at a real Kiro profile. */
@@ -124,21 +130,12 @@ export async function startLocalRuntime(
       console.error("event handler failed after the async retries", { type: event.type, reason });
       await recordAsyncFailure(event, reason, dependencies.ledger);
     });
-    const noSecretsManager = {
-      getSecretJson: async () => {
-        throw new SyncError(
-          "CONFIG.LOCAL",
-          "Secrets Manager is not used locally: set the value in the environment",
-          {
-            retryable: false,
-          },
-        );
-      },
-    };
-    const dependencies = createServiceDependencies(config, {
+    const secrets = await LocalSecretStore.open(config.localSecretsFile);
+    started.push(secrets);
+    const dependencies = createServiceDependencies(await secrets.seed(config), {
       bus,
       retries: bus,
-      secrets: noSecretsManager,
+      secrets,
       dynamo: dynamo.client,
     });
     /* The parser middleware types the handler by its parsed input; the bus hands it the raw
@@ -237,6 +234,7 @@ export async function startLocalRuntime(
     return {
       url,
       config,
+      secrets,
       dependencies,
       dynamo,
       emulator,

@@ -1,29 +1,39 @@
+import "./start-log-level";
 import "./quiet-defaults";
 import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { asError } from "../core/domain/errors";
-import { startLocalRuntime } from "./local-runtime";
+import { type LocalRuntime, startLocalRuntime } from "./local-runtime";
 import { membershipEvent, oktaDelivery } from "./okta-org/okta-event-payloads";
+
+/** Where `npm start` keeps the Kiro endpoint and the status token it reads (git-ignored). */
+const defaultSecretsFile = ".local/secrets.json";
 
 /**
  * `npm start`: the whole service on this machine with no configuration. Ctrl-C (SIGINT) or SIGTERM
- * stops every server and DynamoDB Local before exiting, so no java process is left behind.
+ * stops every server and DynamoDB Local before exiting, so no java process is left behind. The
+ * handlers are in place before anything starts: a signal during the start stops the runtime as soon
+ * as it is up, instead of killing this process and orphaning the java it had already started.
  */
 async function main(): Promise<void> {
-  console.log("kiro-scim-sync: starting DynamoDB Local, the Kiro SCIM emulator and the sample Okta org…");
-  const runtime = await startLocalRuntime();
+  let starting: Promise<LocalRuntime> | undefined;
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     console.log(`\n${signal}: stopping the local runtime, the emulators and DynamoDB Local…`);
-    await runtime.stop();
+    const started = await starting?.catch(() => undefined);
+    await started?.stop();
     console.log("stopped.");
     process.exit(0);
   };
   process.on("SIGINT", () => void shutdown("SIGINT"));
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  console.log("kiro-scim-sync: starting DynamoDB Local, the Kiro SCIM emulator and the sample Okta org…");
+  starting = startLocalRuntime({ LOCAL_SECRETS_FILE: defaultSecretsFile, ...process.env });
+  const runtime = await starting;
+  if (stopping) return;
 
   const { config, emulator, oktaOrg, sample } = runtime;
   const hookUrl = `${runtime.url}/okta/events`;
@@ -34,7 +44,8 @@ async function main(): Promise<void> {
   DynamoDB Local     ${runtime.dynamo.endpoint}  (pid ${runtime.dynamo.pid}, table ${config.ledgerTableName})
   ${emulator ? "Kiro SCIM emulator" : "Kiro SCIM (real)  "} ${config.kiroScim?.url}${emulator ? `  (token ${config.kiroScim?.token})` : ""}
   ${oktaOrg ? "Sample Okta org   " : "Okta org (real)   "} ${config.okta.orgUrl ?? "off (no OKTA_ORG_URL; the sample org only ever syncs to the emulator)"}
-  Sync scope         ${runtime.dependencies.scope.describe()}, removal policy ${config.removalPolicy}`);
+  Sync scope         ${runtime.dependencies.scope.describe()}, removal policy ${config.removalPolicy}
+  Secrets file       ${runtime.secrets.file}  (KiroScim, StatusToken; read on every use: edit it to rotate)`);
   if (emulator) console.log(`  Emulator control   ${emulator.url}/_emulator/{state,requests,faults,reset}`);
   if (runtime.graphTenant) {
     const developers = emulator?.directory

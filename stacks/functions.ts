@@ -35,6 +35,8 @@ export function onLedger(actions: string[], targets: ("table" | LedgerIndexName)
 }
 /** What /status and the health gauges read: items by key, the status and collection indexes. */
 export const readStatus = [onLedger(["BatchGetItem"]), onLedger(["Query"], ["byStatus", "byCollection"])];
+/** `GET /log` reads a group's entries from its partition (a user's and the day's come from the indexes). */
+const readProvisioningLog = onLedger(["Query"]);
 /** A hook records changes: dedupe reads, conditional puts and updates, a user's groups by index. */
 const recordChanges = [onLedger(["Query", "PutItem", "UpdateItem"]), onLedger(["Query"], ["byCollection"])];
 /** The Okta hook only keeps a delivery in the inbox: one put per part, nothing read. */
@@ -97,7 +99,7 @@ export const oktaEvents = oktaSecret
 export const status = monitoredFunction("Status", {
   handler: "functions/status.handler",
   timeout: "15 seconds",
-  permissions: [...readStatus, readSecrets(statusTokenSecret)],
+  permissions: [...readStatus, readProvisioningLog, readSecrets(statusTokenSecret)],
 });
 
 /**
@@ -170,7 +172,7 @@ export const syncGroupWorker = busWorker(
   "GroupChanged",
   "functions/sync-group.handler",
   [
-    onLedger(["BatchGetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"]),
+    onLedger(["BatchGetItem", "BatchWriteItem", "Query", "PutItem", "UpdateItem", "DeleteItem"]),
     onLedger(["Query"], ["byStatus", "byCollection"]),
     ...syncAccess,
   ],

@@ -93,7 +93,10 @@ export async function ingestOktaEvents(
   }
   summary.groupsTouched = touched.size;
   await deps.bus.publish(
-    [...touched].map((groupId) => ({ type: "GroupChanged", detail: { source: "okta", groupId } })),
+    [...touched].map((groupId) => ({
+      type: "GroupChanged",
+      detail: { source: "okta", groupId, trigger: "hook:okta" },
+    })),
   );
   return summary;
 }

@@ -132,7 +132,10 @@ export async function receiveEntraNotifications(
   });
   summary.groupsTouched = touched.size;
   await deps.bus.publish(
-    [...touched].map((groupId) => ({ type: "GroupChanged", detail: { source: "entra", groupId } })),
+    [...touched].map((groupId) => ({
+      type: "GroupChanged",
+      detail: { source: "entra", groupId, trigger: "hook:entra" },
+    })),
   );
   return { status: 202, summary };
 }
@@ -230,7 +233,10 @@ async function resyncKnownGroups(deps: EntraNotificationDependencies): Promise<n
     await deps.ledger.requestGroupRefresh("entra", group.idpId, version);
   });
   await deps.bus.publish(
-    groups.map((group) => ({ type: "GroupChanged", detail: { source: "entra", groupId: group.idpId } })),
+    groups.map((group) => ({
+      type: "GroupChanged",
+      detail: { source: "entra", groupId: group.idpId, trigger: "lifecycle:entra" },
+    })),
   );
   return groups.length;
 }

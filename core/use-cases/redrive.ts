@@ -39,6 +39,8 @@ export async function redriveQuarantined(
   const redriven: { source: IdentitySource; groupId: string }[] = [];
   for (const item of wanted)
     if (await deps.ledger.redriveGroup(item.source, item.groupId)) redriven.push(item);
-  await deps.bus.publish(redriven.map((detail) => ({ type: "GroupChanged", detail })));
+  await deps.bus.publish(
+    redriven.map((item) => ({ type: "GroupChanged", detail: { ...item, trigger: "redrive" } })),
+  );
   return { redriven };
 }

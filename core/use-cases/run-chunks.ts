@@ -291,7 +291,12 @@ async function requestRefreshes(
     if (known.get(groupId)?.deleted) await deps.ledger.recordGroupRestored(source, groupId, version);
     if (await deps.ledger.requestGroupRefresh(source, groupId, version, runId)) triggered.push(groupId);
   });
-  await deps.bus.publish(triggered.map((groupId) => ({ type: "GroupChanged", detail: { source, groupId } })));
+  await deps.bus.publish(
+    triggered.map((groupId) => ({
+      type: "GroupChanged",
+      detail: { source, groupId, trigger: `run:${runId}` },
+    })),
+  );
   return triggered.length;
 }
 

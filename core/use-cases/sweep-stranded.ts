@@ -32,7 +32,10 @@ export async function sweepStranded(
       ...failed.filter((entry) => entry.retryAt !== undefined && entry.retryAt <= cutoff),
     ];
     await deps.bus.publish(
-      stranded.map((entry) => ({ type: "GroupChanged", detail: { source, groupId: entry.id } })),
+      stranded.map((entry) => ({
+        type: "GroupChanged",
+        detail: { source, groupId: entry.id, trigger: "sweep" },
+      })),
     );
     report.groups += stranded.length;
   }

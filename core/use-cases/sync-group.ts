@@ -17,6 +17,7 @@ import { loadDesiredState } from "./group-sync/load-desired-state";
 import { recordPassOutcome } from "./group-sync/record-outcome";
 import { refreshFromIdp } from "./group-sync/refresh-from-idp";
 import { settleLostPatch } from "./group-sync/settle-lost-patch";
+import type { ProvisioningActivity } from "./provisioning-activity";
 
 export interface SyncGroupDependencies {
   ledger: GroupRecords & GroupSyncState & MembershipRecords & RunRecords & UserRecords;
@@ -37,11 +38,15 @@ export interface SyncGroupDependencies {
   removalHoldShare?: number;
   /** SYNC_GROUPS: a group re-read outside it is removed from Kiro. */
   scope?: GroupScope;
+  /** Where each action is noted; written to the provisioning log after every pass. */
+  activity?: ProvisioningActivity | undefined;
   now?: () => Date;
 }
 
 export interface GroupSyncResult {
   outcome: "synced" | "busy" | "missing" | "group-failed";
+  /** The group's name as the pass read it, for the line that tells an operator what was done. */
+  groupName?: string | undefined;
   /** Busy: when the holder's lease ends, for a re-check in case the holder died. */
   recheckAt?: string | undefined;
   passes: number;
@@ -84,15 +89,20 @@ export async function syncGroup(
           ? await refreshFromIdp(group, deps)
           : { group, incomplete: undefined, held: undefined };
         const current = refreshed.group;
+        result.groupName = current.name;
         const groupOk = await syncPass(current, deps, result, worker, keeper.lost);
         if (!groupOk) {
           result.outcome = "group-failed";
           return result;
         }
         await recordPassOutcome(current, refreshed, deps.ledger);
+        await deps.activity?.flush();
       }
     } finally {
       keeper.stop();
+      /* Leaving a pass that threw: what it did before is still logged, and a failing log write
+         must not hide the pass's own error, which decides the retry. */
+      await deps.activity?.flush().catch(() => undefined);
       await deps.ledger.releaseGroupLease(input.source, input.groupId, worker);
     }
     const after = await deps.ledger.getGroup(input.source, input.groupId);

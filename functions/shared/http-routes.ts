@@ -10,6 +10,7 @@ export const httpRoutes = {
   "POST /entra/lifecycle": "entra-lifecycle",
   "GET /status": "status",
   "GET /health": "status",
+  "GET /log": "status",
   "POST /admin/reconcile": "admin",
   "POST /admin/reprovision": "admin",
   "POST /admin/approve/{runId}": "admin",

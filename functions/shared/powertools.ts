@@ -9,8 +9,23 @@ import { metricsNamespace, serviceName } from "../../core/domain/telemetry";
  * passed to the logger: only ids, counts and error codes.
  */
 export const logger = new Logger({ serviceName });
-/** Its own warnings (e.g. an invocation that recorded no metric) go through the structured logger. */
-export const metrics = new Metrics({ namespace: metricsNamespace, serviceName, logger });
+
+/**
+ * Publishes only what an invocation recorded. Powertools warns on every invocation that recorded
+ * nothing (a status read, Graph's validation handshake), a WARN line per request that buries the
+ * ones that say something; its only switch, `throwOnEmptyMetrics`, fails the invocation instead.
+ */
+class RecordedMetrics extends Metrics {
+  override publishStoredMetrics(): this {
+    if (this.hasStoredMetrics()) return super.publishStoredMetrics();
+    this.clearDimensions();
+    this.clearMetadata();
+    return this;
+  }
+}
+
+/** Its own warnings go through the structured logger. */
+export const metrics: Metrics = new RecordedMetrics({ namespace: metricsNamespace, serviceName, logger });
 
 /**
  * A scheduled job that needs a secret nobody has filled in yet (the minutes between `sst deploy`

@@ -2,9 +2,13 @@ import { spawn } from "node:child_process";
 import { ensureLocalTls, localCaBundle } from "../tls/local-tls";
 
 /**
- * `npm start` and `npm run bench` go through here: make the local certificate, then run the real
- * entry point in a child that trusts it from its first instruction. Signals are passed on and the
- * child's exit code is ours, so Ctrl-C behaves as if there were no wrapper.
+ * `npm start`, `npm run bench` and `npm run doctor` go through here: make the local certificate,
+ * then run the real entry point in a child that trusts it from its first instruction. Signals are
+ * passed on and the child's exit code is ours, so Ctrl-C, or a SIGTERM to npm alone, behaves as if
+ * there were no wrapper. The scripts `exec` this file: npm forwards a signal only to its own child,
+ * and a shell in between would die of it without passing it on, leaving everything below running.
+ * They run it with `node --import tsx` rather than the tsx CLI, whose relay SIGKILLs a child that
+ * has not acknowledged a forwarded signal within 30 ms, which a busy machine can miss.
  */
 await ensureLocalTls();
 const [entry, ...args] = process.argv.slice(2);

@@ -115,7 +115,7 @@ describe("the bundles SST builds, run as deployed", () => {
     expect(answer.json()).toEqual({ verification: challenge });
   });
 
-  it("takes an Okta hook delivery through the bus and the sync worker into Kiro, and /status shows it", async () => {
+  it("takes an Okta hook delivery through the bus and the sync worker into Kiro; /status and /log show it", async () => {
     // Prepare
     const [engineering] = sampleGroups;
     const members = [...(service.okta?.members.get(engineering.id) ?? [])];
@@ -124,11 +124,20 @@ describe("the bundles SST builds, run as deployed", () => {
     const answer = await oktaPost(delivery);
     await service.idle();
     const report = await status();
+    const log = (await (
+      await service.request("GET", `/log?object=${engineering.id}&source=okta`, { headers: bearer() })
+    ).json()) as { entries: { action: string; objectId: string }[] };
     // Assess
     expect(answer.status).toBe(204);
     expect(service.aws.events().some((event) => event.DetailType === "GroupChanged")).toBe(true);
     expect(kiroMembers(engineering.name)).toEqual(members.sort());
     expect(report.counts.okta?.groups.synced).toBeGreaterThanOrEqual(1);
+    expect(
+      log.entries
+        .filter((entry) => entry.action === "add-member")
+        .map((entry) => entry.objectId.split("/")[1])
+        .sort(),
+    ).toEqual(members.sort());
   });
 
   it("deactivates in Kiro a user Okta deactivated, from a lifecycle event", async () => {

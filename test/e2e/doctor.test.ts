@@ -81,9 +81,9 @@ describe("POST /admin/doctor", () => {
     const revoked = await fetch(`${emulator.url}/_emulator/tokens/revoke`, { method: "POST" });
 
     // Act
-    const found = await report().finally(() => {
-      runtime.config.kiroScim = { url: emulator.profile.scimUrl, token: emulator.addToken() };
-    });
+    const found = await report().finally(() =>
+      runtime.secrets.put({ KiroScim: { url: emulator.profile.scimUrl, token: emulator.addToken() } }),
+    );
 
     // Assess
     expect(revoked.status).toBe(200);

@@ -130,28 +130,32 @@ describe("nothing accepted is lost under faults", () => {
   it.each([
     ["a hook delivery whose DeliveryReceived", "DeliveryReceived", "deliveries"],
     ["a recorded change whose GroupChanged", "GroupChanged", "groups"],
-  ] as const)("applies %s was never published when the sweep runs", async (_case, lost, counted) => {
-    // Prepare
-    const people = users(3);
-    const publish = runtime.bus.publish.bind(runtime.bus);
-    runtime.bus.publish = (events) => publish(events.filter((event) => event.type !== lost));
-    let group: { id: string; name: string };
-    try {
-      group = await joinNewGroup(`Unpublished${lost}`, people);
-    } finally {
-      runtime.bus.publish = publish;
-    }
-    const before = kiroMembersByExternalId(runtime, group.name);
+  ] as const)(
+    "applies %s was never published when the sweep runs",
+    async (_case, lost, counted) => {
+      // Prepare
+      const people = users(3);
+      const publish = runtime.bus.publish.bind(runtime.bus);
+      runtime.bus.publish = (events) => publish(events.filter((event) => event.type !== lost));
+      let group: { id: string; name: string };
+      try {
+        group = await joinNewGroup(`Unpublished${lost}`, people);
+      } finally {
+        runtime.bus.publish = publish;
+      }
+      const before = kiroMembersByExternalId(runtime, group.name);
 
-    // Act
-    const swept = await runtime.runSweep();
-    await runtime.bus.idle();
+      // Act
+      const swept = await runtime.runSweep();
+      await runtime.bus.idle();
 
-    // Assess
-    expect(before).toEqual([]);
-    expect(swept[counted]).toBeGreaterThanOrEqual(1);
-    expect(kiroMembersByExternalId(runtime, group.name)).toEqual(sorted(people));
-  }, 60_000);
+      // Assess
+      expect(before).toEqual([]);
+      expect(swept[counted]).toBeGreaterThanOrEqual(1);
+      expect(kiroMembersByExternalId(runtime, group.name)).toEqual(sorted(people));
+    },
+    60_000,
+  );
 
   it("pauses on 401 without quarantining anything, says why in /status, and drains once the token works", async () => {
     // Prepare

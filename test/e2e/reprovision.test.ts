@@ -61,7 +61,7 @@ describe("re-provisioning after the Kiro profile is deleted and recreated", () =
     // Act
     const fresh = emulator.resetProfile();
     emulator.clearRequests();
-    runtime.config.kiroScim = { url: fresh.scimUrl, token: fresh.token };
+    await runtime.secrets.put({ KiroScim: { url: fresh.scimUrl, token: fresh.token } });
     const status = await admin("/admin/reconcile");
 
     // Assess
@@ -89,7 +89,7 @@ describe("re-provisioning after the Kiro profile is deleted and recreated", () =
     };
 
     // Assess
-    expect(report.kiroTarget.url).toBe(runtime.config.kiroScim!.url);
+    expect(report.kiroTarget.url).toBe(runtime.emulator!.profile.scimUrl);
     expect(report.kiroTarget.reprovision).toMatchObject({
       reason: expect.stringContaining("endpoint changed"),
       total: 150,
@@ -117,8 +117,8 @@ describe("re-provisioning after the Kiro profile is deleted and recreated", () =
     const emulator = runtime.emulator!;
     const before = await reprovisionStatus();
     const rotated = emulator.addToken();
-    emulator.revokeToken(runtime.config.kiroScim!.token);
-    runtime.config.kiroScim = { ...runtime.config.kiroScim!, token: rotated };
+    emulator.revokeToken(emulator.profile.token);
+    await runtime.secrets.put({ KiroScim: { url: emulator.profile.scimUrl, token: rotated } });
     const person = addOktaUser(runtime);
     emulator.clearRequests();
 
@@ -138,10 +138,10 @@ describe("re-provisioning after the Kiro profile is deleted and recreated", () =
   it("re-provisions at the next group change when a new token comes with a profile emptied behind the same URL", async () => {
     // Prepare
     const emulator = runtime.emulator!;
-    const url = runtime.config.kiroScim!.url;
+    const url = emulator.profile.scimUrl;
     const before = kiroMemberships();
     const fresh = emulator.resetProfile({ keepEndpoint: true });
-    runtime.config.kiroScim = { url: fresh.scimUrl, token: fresh.token };
+    await runtime.secrets.put({ KiroScim: { url: fresh.scimUrl, token: fresh.token } });
     const person = addOktaUser(runtime);
 
     // Act

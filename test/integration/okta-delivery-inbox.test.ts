@@ -80,7 +80,9 @@ describe("the Okta hook's inbox", () => {
     // Assess
     expect(first).toMatchObject({ outcome: "ingested", summary: { recorded: 1, groupsTouched: 1 } });
     expect(again).toEqual({ outcome: "gone" });
-    expect(published).toEqual([{ type: "GroupChanged", detail: { source: "okta", groupId: group.id } }]);
+    expect(published).toEqual([
+      { type: "GroupChanged", detail: { source: "okta", groupId: group.id, trigger: "hook:okta" } },
+    ]);
     expect(await ledger.listWaitingDeliveries(10)).toEqual([]);
     expect((await ledger.listMemberships("okta", group.id)).map((member) => member.userId)).toEqual([
       "00uinbox000000000101",

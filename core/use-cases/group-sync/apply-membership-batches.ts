@@ -6,10 +6,12 @@ import type { GroupSyncState } from "../../ports/group-sync-state";
 import type { KiroScimPort } from "../../ports/kiro-scim";
 import type { GroupRecord } from "../../ports/ledger-records";
 import type { MembershipRecords } from "../../ports/membership-records";
+import type { ProvisioningActivity } from "../provisioning-activity";
 
 export interface MembershipBatchDependencies {
   ledger: GroupRecords & GroupSyncState & MembershipRecords;
   scim: KiroScimPort;
+  activity?: ProvisioningActivity | undefined;
 }
 
 /** What a pass did to the group's members in Kiro. */
@@ -41,6 +43,15 @@ export async function applyMembershipBatches(
   const blocked = plan.blocked.length;
   if (group.deleted && group.createdByUs && group.scimId) {
     await deps.scim.deleteGroup(group.scimId);
+    deps.activity?.note({
+      source,
+      kind: "GROUP",
+      objectId: group.idpId,
+      name: group.name,
+      kiroId: group.scimId,
+      action: "delete",
+      result: "success",
+    });
     await ledger.recordGroupApplied(source, group.idpId, { scimId: undefined });
     await ledger.recordMembershipsApplied(
       source,
@@ -88,6 +99,23 @@ async function sendMemberChanges(
       userIds: chunk.map((change) => change.userId),
       at: new Date().toISOString(),
     });
+    const started = Date.now();
+    const note = (
+      change: MemberChange,
+      result: "success" | "failure",
+      failure?: { errorCode: string; message: string },
+    ) =>
+      deps.activity?.note({
+        source: group.source,
+        kind: "MEMBER",
+        objectId: `${group.idpId}/${change.userId}`,
+        name: group.name,
+        kiroId: change.scimUserId,
+        action: result === "success" ? (op === "add" ? "add-member" : "remove-member") : "failure",
+        result,
+        ...failure,
+        durationMs: Date.now() - started,
+      });
     try {
       if (op === "add") await deps.scim.addMembers(scimGroupId, ids);
       else await deps.scim.removeMembers(scimGroupId, ids);
@@ -109,10 +137,12 @@ async function sendMemberChanges(
         await send(chunk.slice(middle));
         return;
       }
+      const reason = `Kiro refused the ${op}: ${error.detail}`;
       await deps.ledger.recordMembershipsFailed(group.source, group.idpId, [chunk[0]!.userId], {
-        reason: `Kiro refused the ${op}: ${error.detail}`,
+        reason,
         errorCode: error.code,
       });
+      note(chunk[0]!, "failure", { errorCode: error.code, message: reason });
       failed += 1;
       return;
     }
@@ -125,6 +155,7 @@ async function sendMemberChanges(
         seenVersion: change.seenVersion,
       })),
     );
+    for (const change of chunk) note(change, "success");
     applied += chunk.length;
   };
   for (let start = 0; start < changes.length; start += kiroLimits.maxMemberChangesPerPatch) {

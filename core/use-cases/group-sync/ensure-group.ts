@@ -4,11 +4,13 @@ import type { GroupSyncState } from "../../ports/group-sync-state";
 import type { KiroScimPort } from "../../ports/kiro-scim";
 import type { GroupRecord } from "../../ports/ledger-records";
 import { createOrAdoptGroup } from "../adopt-or-create";
+import type { NotedAction, ProvisioningActivity } from "../provisioning-activity";
 import { itemFailure } from "./item-failure";
 
 export interface GroupEnsureDependencies {
   ledger: GroupRecords & GroupSyncState;
   scim: KiroScimPort;
+  activity?: ProvisioningActivity | undefined;
 }
 
 /**
@@ -20,6 +22,17 @@ export async function ensureGroup(
   deps: GroupEnsureDependencies,
 ): Promise<string | undefined> {
   const name = group.name ?? group.idpId;
+  const started = Date.now();
+  const note = (action: Pick<NotedAction, "action" | "result"> & Partial<NotedAction>) =>
+    deps.activity?.note({
+      source: group.source,
+      kind: "GROUP",
+      objectId: group.idpId,
+      name,
+      kiroId: group.scimId,
+      durationMs: Date.now() - started,
+      ...action,
+    });
   try {
     if (group.scimId && (group.deleted || group.appliedName === name)) return group.scimId;
     if (group.scimId) {
@@ -32,6 +45,11 @@ export async function ensureGroup(
       );
       if (renamed) {
         await deps.ledger.recordGroupApplied(group.source, group.idpId, { scimId: group.scimId, name });
+        note({
+          action: "rename",
+          result: "success",
+          changes: [{ attribute: "displayName", from: group.appliedName, to: name }],
+        });
         return group.scimId;
       }
     }
@@ -42,11 +60,17 @@ export async function ensureGroup(
       createdByUs: ensured.outcome === "created",
       name,
     });
+    note({
+      action: ensured.outcome === "created" ? "create" : "adopt",
+      result: "success",
+      kiroId: ensured.resource.id,
+    });
     return ensured.resource.id;
   } catch (error) {
     const failure = itemFailure(error);
     if (!failure) throw error;
     await deps.ledger.recordGroupFailed(group.source, group.idpId, failure);
+    note({ action: "failure", result: "failure", errorCode: failure.errorCode, message: failure.reason });
     return undefined;
   }
 }

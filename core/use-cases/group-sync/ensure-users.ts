@@ -8,6 +8,7 @@ import type { KiroScimPort } from "../../ports/kiro-scim";
 import type { SyncFailure, UserRecord } from "../../ports/ledger-records";
 import type { UserRecords } from "../../ports/user-records";
 import { createOrAdoptUser } from "../adopt-or-create";
+import { type ProvisioningActivity, profileChanges } from "../provisioning-activity";
 import { itemFailure } from "./item-failure";
 
 /** What happens in Kiro to a user the IdP deactivated, suspended or deleted. */
@@ -19,6 +20,8 @@ export interface UserPushDependencies {
   scim: KiroScimPort;
   directory: IdentityDirectory;
   removalPolicy: RemovalPolicy;
+  /** Where each push and refusal is noted for the provisioning log. */
+  activity?: ProvisioningActivity | undefined;
   now?: () => Date;
 }
 
@@ -62,6 +65,7 @@ export async function ensureUsers(
       else userFailures.set(user.idpId, waiting);
       return;
     }
+    const started = Date.now();
     try {
       const scimId = await syncUser(user, deps, counts, worker);
       if (scimId) kiroUserIds.set(user.idpId, scimId);
@@ -72,6 +76,7 @@ export async function ensureUsers(
       userFailures.set(user.idpId, failure);
       counts.usersFailed += 1;
       await deps.ledger.recordUserFailed(user.source, user.idpId, failure);
+      noteUserFailure(user, failure, Date.now() - started, deps.activity);
     }
   });
   return { kiroUserIds, userFailures };
@@ -116,8 +121,26 @@ async function syncUser(
   const current = await refreshFromDirectory(latest, deps);
   const { ledger, scim } = deps;
   const seen = { profileVersion: current.profileVersion, lifecycleVersion: current.lifecycleVersion };
+  const started = Date.now();
+  const note = (
+    action: "create" | "adopt" | "update" | "deactivate" | "delete",
+    kiroId: string | undefined,
+    changes?: ReturnType<typeof profileChanges>,
+  ) =>
+    deps.activity?.note({
+      source: current.source,
+      kind: "USER",
+      objectId: current.idpId,
+      name: current.profile?.userName,
+      kiroId,
+      action,
+      result: "success",
+      changes: changes && changes.length > 0 ? changes : undefined,
+      durationMs: Date.now() - started,
+    });
   if (current.lifecycle === "deleted" && deps.removalPolicy === "delete") {
     if (current.scimId) await scim.deleteUser(current.scimId);
+    note("delete", current.scimId);
     await ledger.recordUserSynced(current.source, current.idpId, undefined, seen);
     counts.usersPushed += 1;
     return undefined;
@@ -133,11 +156,14 @@ async function syncUser(
       throw error;
     });
     scimId = replaced?.id;
+    if (scimId)
+      note(profile.active ? "update" : "deactivate", scimId, profileChanges(latest.profile, profile));
   }
   if (!scimId) {
     const ensured = await createOrAdoptUser(scim, profile);
     scimId = ensured.resource.id;
     if (ensured.outcome === "adopted") await scim.replaceUser(scimId, profile);
+    note(ensured.outcome === "adopted" ? "adopt" : "create", scimId);
   }
   await ledger.recordUserSynced(current.source, current.idpId, scimId, seen);
   counts.usersPushed += 1;
@@ -212,4 +238,24 @@ async function refreshFromDirectory(user: UserRecord, deps: UserPushDependencies
     await deps.ledger.recordUserLifecycle(user.source, user.idpId, "deleted", readVersion);
   }
   return (await deps.ledger.getUser(user.source, user.idpId)) ?? user;
+}
+
+function noteUserFailure(
+  user: UserRecord,
+  failure: SyncFailure,
+  durationMs: number,
+  activity: ProvisioningActivity | undefined,
+): void {
+  activity?.note({
+    source: user.source,
+    kind: "USER",
+    objectId: user.idpId,
+    name: user.profile?.userName,
+    kiroId: user.scimId,
+    action: "failure",
+    result: "failure",
+    errorCode: failure.errorCode,
+    message: failure.reason,
+    durationMs,
+  });
 }

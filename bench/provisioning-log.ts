@@ -1,0 +1,83 @@
+import { randomUUID } from "node:crypto";
+import { createLedgerTable } from "../core/adapters/dynamo/create-ledger-table";
+import { DynamoProvisioningLog } from "../core/adapters/dynamo/dynamo-provisioning-log";
+import { LedgerTableAccess } from "../core/adapters/dynamo/ledger-table-access";
+import type { ProvisioningLogEntry } from "../core/ports/provisioning-log";
+import { readProvisioningLog } from "../core/use-cases/read-provisioning-log";
+import type { DynamoDbLocal } from "../local/dynamodb-local";
+import { latencies, percentile, round, timed } from "./stats";
+
+/**
+ * The provisioning log on DynamoDB Local: what writing it costs per SCIM write (requests, write
+ * units as DynamoDB reports them), and how fast one object's history and a day's failures read with
+ * 100k entries for 10k users in 100 groups (`BENCH_LOG_ENTRIES` shrinks it).
+ */
+export async function benchProvisioningLog(dynamo: DynamoDbLocal) {
+  const tableName = `bench-log-${randomUUID()}`;
+  await createLedgerTable(dynamo.client, tableName);
+  let requests = 0;
+  let writeUnits = 0;
+  dynamo.client.middlewareStack.add(
+    (next) => async (args) => {
+      requests += 1;
+      const input = (args as { input: Record<string, unknown> }).input;
+      if ("RequestItems" in input && !("Keys" in Object.values(input.RequestItems as object)[0]))
+        input.ReturnConsumedCapacity = "TOTAL";
+      const result = await next(args);
+      const consumed = (result.output as { ConsumedCapacity?: { CapacityUnits?: number }[] })
+        .ConsumedCapacity;
+      for (const each of consumed ?? []) writeUnits += each.CapacityUnits ?? 0;
+      return result;
+    },
+    { step: "initialize", name: "benchLogCost" },
+  );
+  const log = new DynamoProvisioningLog(new LedgerTableAccess({ client: dynamo.client, tableName }), 30);
+  const total = Number(process.env.BENCH_LOG_ENTRIES ?? 100_000);
+  const users = 10_000;
+  const now = Date.now();
+  const entryOf = (index: number): ProvisioningLogEntry => {
+    const user = `00ubench${String(index % users).padStart(12, "0")}`;
+    const group = `00gbench${String(index % 100).padStart(12, "0")}`;
+    const member = index % 5 !== 0;
+    return {
+      at: new Date(now - (total - index) * 500).toISOString(),
+      source: "okta",
+      kind: member ? "MEMBER" : "USER",
+      objectId: member ? `${group}/${user}` : user,
+      name: member ? `Group ${index % 100}` : `${user}@acme.test`,
+      kiroId: randomUUID(),
+      action: member ? "add-member" : "update",
+      result: index % 50 === 0 ? "failure" : "success",
+      trigger: "hook:okta",
+      attempt: 1,
+      durationMs: 40,
+    };
+  };
+  const pass = 100;
+  requests = 0;
+  writeUnits = 0;
+  await log.appendLogEntries(Array.from({ length: pass }, (_, index) => entryOf(index)));
+  const perPass = { requests, writeUnits };
+  const written = await timed(async () => {
+    for (let start = pass; start < total; start += 1_000)
+      await log.appendLogEntries(
+        Array.from({ length: Math.min(1_000, total - start) }, (_, offset) => entryOf(start + offset)),
+      );
+  });
+  const query = (parameters: Record<string, string>) => readProvisioningLog(parameters, log, 30);
+  const userView = await latencies(50, 2, (index) =>
+    query({ object: `00ubench${String((index * 97) % users).padStart(12, "0")}`, source: "okta" }),
+  );
+  const groupView = await latencies(20, 2, (index) =>
+    query({ object: `00gbench${String(index % 100).padStart(12, "0")}`, source: "okta", limit: "100" }),
+  );
+  const failures = await latencies(10, 1, () => query({ result: "failure", format: "csv", limit: "1000" }));
+  return {
+    entries: total,
+    writeCostPer100MemberChanges: perPass,
+    writesPerSecond: round((total - pass) / (written.ms / 1000), 0),
+    userHistory: { p50Ms: round(percentile(userView, 50)), p99Ms: round(percentile(userView, 99)) },
+    groupHistory100: { p50Ms: round(percentile(groupView, 50)), p99Ms: round(percentile(groupView, 99)) },
+    failuresCsv1000: { p50Ms: round(percentile(failures, 50)), p99Ms: round(percentile(failures, 99)) },
+  };
+}

@@ -1,0 +1,162 @@
+import { randomUUID } from "node:crypto";
+import { BatchWriteCommand, QueryCommand, type QueryCommandInput } from "@aws-sdk/lib-dynamodb";
+import type { IdentitySource } from "../../domain/identity-source";
+import type { LogPage, LogWindow, ProvisioningLog, ProvisioningLogEntry } from "../../ports/provisioning-log";
+import { chunk } from "./change-batches";
+import type { Item, LedgerTableAccess } from "./ledger-table-access";
+
+const logKey = (source: IdentitySource, kind: "USER" | "GROUP", id: string) => `LOG#${source}#${kind}#${id}`;
+const dayKey = (iso: string) => `LOG#${iso.slice(0, 10)}`;
+
+/**
+ * Entries live in their object's partition: a user's under the user, a group's and its members'
+ * under the group, with a membership's also indexed under its user (byCollection), so one object's
+ * history is one query. The byStatus index holds them by day, for the whole log by time. Items
+ * expire after the retention period (TTL).
+ */
+export class DynamoProvisioningLog implements ProvisioningLog {
+  constructor(
+    private readonly table: LedgerTableAccess,
+    private readonly retentionDays: number,
+  ) {}
+
+  async appendLogEntries(entries: readonly ProvisioningLogEntry[]): Promise<void> {
+    const items = entries.map((entry) => this.toItem(entry));
+    await Promise.all(chunk(items, 25).map((batch) => this.writeBatch(batch)));
+  }
+
+  async listObjectLog(
+    source: IdentitySource,
+    kind: "USER" | "GROUP",
+    objectId: string,
+    window: LogWindow,
+  ): Promise<LogPage> {
+    const range = { ":since": window.since, ":until": `${window.until}~` };
+    if (kind === "GROUP") {
+      return this.page(
+        {
+          TableName: this.table.name,
+          KeyConditionExpression: "pk = :pk AND sk BETWEEN :since AND :until",
+          ExpressionAttributeValues: { ":pk": logKey(source, "GROUP", objectId), ...range },
+        },
+        window,
+        false,
+      );
+    }
+    return this.page(
+      {
+        TableName: this.table.name,
+        IndexName: "byCollection",
+        KeyConditionExpression: "gsi2pk = :pk AND gsi2sk BETWEEN :since AND :until",
+        ExpressionAttributeValues: { ":pk": logKey(source, "USER", objectId), ...range },
+      },
+      window,
+      true,
+    );
+  }
+
+  async listLog(window: LogWindow): Promise<LogPage> {
+    const cursor = window.after
+      ? (JSON.parse(Buffer.from(window.after, "base64url").toString()) as { day: string; key?: Item })
+      : undefined;
+    const entries: ProvisioningLogEntry[] = [];
+    for (
+      let day = cursor?.day ?? window.until.slice(0, 10);
+      day >= window.since.slice(0, 10);
+      day = previousDay(day)
+    ) {
+      let startKey = day === cursor?.day ? cursor.key : undefined;
+      do {
+        const result = await this.table.db.send(
+          new QueryCommand({
+            TableName: this.table.name,
+            IndexName: "byStatus",
+            KeyConditionExpression: "gsi1pk = :pk AND gsi1sk BETWEEN :since AND :until",
+            ...(window.result
+              ? {
+                  FilterExpression: "#entry.#result = :result",
+                  ExpressionAttributeNames: { "#entry": "entry", "#result": "result" },
+                }
+              : {}),
+            ExpressionAttributeValues: {
+              ":pk": dayKey(day),
+              ":since": window.since,
+              ":until": `${window.until}~`,
+              ...(window.result ? { ":result": window.result } : {}),
+            },
+            ScanIndexForward: false,
+            Limit: window.limit - entries.length,
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        entries.push(...(result.Items ?? []).map(toEntry));
+        startKey = result.LastEvaluatedKey;
+        if (entries.length >= window.limit)
+          return { entries, next: encode({ day: startKey ? day : previousDay(day), key: startKey }) };
+      } while (startKey);
+    }
+    return { entries };
+  }
+
+  private async page(input: QueryCommandInput, window: LogWindow, keysOnly: boolean): Promise<LogPage> {
+    const result = await this.table.db.send(
+      new QueryCommand({
+        ...input,
+        ScanIndexForward: false,
+        Limit: window.limit,
+        ExclusiveStartKey: window.after
+          ? (JSON.parse(Buffer.from(window.after, "base64url").toString()) as Item)
+          : undefined,
+      }),
+    );
+    const found = keysOnly
+      ? await this.table.batchGet((result.Items ?? []).map((item) => ({ pk: item.pk, sk: item.sk })))
+      : (result.Items ?? []);
+    const entries = found.sort((a, b) => String(b.sk).localeCompare(String(a.sk))).map(toEntry);
+    return { entries, next: result.LastEvaluatedKey ? encode(result.LastEvaluatedKey) : undefined };
+  }
+
+  private toItem(entry: ProvisioningLogEntry): Item {
+    const sortKey = `${entry.at}#${randomUUID().slice(0, 8)}`;
+    const [groupId, userId] =
+      entry.kind === "MEMBER" ? entry.objectId.split("/") : [entry.objectId, entry.objectId];
+    const partition =
+      entry.kind === "USER"
+        ? logKey(entry.source, "USER", entry.objectId)
+        : logKey(entry.source, "GROUP", groupId!);
+    const userIndex =
+      entry.kind === "GROUP" ? {} : { gsi2pk: logKey(entry.source, "USER", userId!), gsi2sk: sortKey };
+    return {
+      pk: partition,
+      sk: sortKey,
+      kind: "LOG",
+      entry,
+      gsi1pk: dayKey(entry.at),
+      gsi1sk: sortKey,
+      ...userIndex,
+      expiresAt: Math.floor(Date.parse(entry.at) / 1000) + this.retentionDays * 86_400,
+    };
+  }
+
+  /** BatchWriteItem, re-sending what DynamoDB left unprocessed with a short backoff. */
+  private async writeBatch(items: Item[]): Promise<void> {
+    let pending = items.map((Item) => ({ PutRequest: { Item } }));
+    for (let round = 0; pending.length > 0; round++) {
+      if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** round)));
+      const result = await this.table.db.send(
+        new BatchWriteCommand({ RequestItems: { [this.table.name]: pending } }),
+      );
+      pending = (result.UnprocessedItems?.[this.table.name] ?? []) as typeof pending;
+    }
+  }
+}
+
+const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
+
+function previousDay(day: string): string {
+  return new Date(Date.parse(`${day}T00:00:00.000Z`) - 86_400_000).toISOString().slice(0, 10);
+}
+
+function toEntry(item: Item): ProvisioningLogEntry {
+  return item.entry as ProvisioningLogEntry;
+}

@@ -1,0 +1,117 @@
+import { type IdentitySource, IdentitySourceSchema } from "../domain/identity-source";
+import type { LogPage, ProvisioningLog, ProvisioningLogEntry } from "../ports/provisioning-log";
+
+export interface LogAnswer {
+  status: number;
+  contentType: string;
+  body: string;
+}
+
+const formats = ["json", "csv", "ndjson"] as const;
+const known = new Set(["object", "source", "result", "since", "until", "limit", "after", "format"]);
+const day = 86_400_000;
+
+/**
+ * `GET /log`: the provisioning log, newest first. `object` (an IdP id) reads that user's entries
+ * (its own and its memberships') and that group's (its own and its members'), one query each;
+ * without it, every entry between `since` (default: a day ago) and `until` (default: now).
+ * `result` keeps successes or failures; `format=csv|ndjson` exports. Parameters are checked
+ * strictly: a typo answers 400, never a different log.
+ */
+export async function readProvisioningLog(
+  query: Record<string, string | undefined>,
+  log: ProvisioningLog,
+  retentionDays: number,
+  now: Date = new Date(),
+): Promise<LogAnswer> {
+  const unknown = Object.keys(query).filter((name) => !known.has(name));
+  if (unknown.length > 0) return refuse(`unknown parameter ${unknown.join(", ")}`);
+  const format = query.format ?? "json";
+  if (!(formats as readonly string[]).includes(format)) return refuse("format is json, csv or ndjson");
+  const source = query.source === undefined ? undefined : IdentitySourceSchema.safeParse(query.source);
+  if (source && !source.success) return refuse("source is okta or entra");
+  if (query.result !== undefined && query.result !== "success" && query.result !== "failure")
+    return refuse("result is success or failure");
+  const limit = query.limit === undefined ? 100 : Number(query.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) return refuse("limit is 1 to 1000");
+  const until = query.until ?? now.toISOString();
+  const since = query.since ?? new Date(Date.parse(until) - day).toISOString();
+  if (Number.isNaN(Date.parse(since)) || Number.isNaN(Date.parse(until)) || since > until)
+    return refuse("since and until are ISO times, since before until");
+  const window = {
+    since: maxIso(since, new Date(now.getTime() - retentionDays * day).toISOString()),
+    until,
+    limit,
+    after: query.after,
+  };
+  const page = query.object
+    ? await objectLog(log, query.object, source?.data, window)
+    : await log.listLog({ ...window, result: query.result as "success" | "failure" | undefined });
+  const entries = page.entries.filter(
+    (entry) => (!query.result || entry.result === query.result) && (!source || entry.source === source.data),
+  );
+  if (format === "csv") return { status: 200, contentType: "text/csv; charset=utf-8", body: toCsv(entries) };
+  if (format === "ndjson")
+    return {
+      status: 200,
+      contentType: "application/x-ndjson",
+      body: entries.map((entry) => `${JSON.stringify(entry)}\n`).join(""),
+    };
+  return { status: 200, contentType: "application/json", body: JSON.stringify({ entries, next: page.next }) };
+}
+
+/** Both views of the id (a user's and a group's), of one source or both, merged newest first. */
+async function objectLog(
+  log: ProvisioningLog,
+  objectId: string,
+  source: IdentitySource | undefined,
+  window: { since: string; until: string; limit: number },
+): Promise<LogPage> {
+  const sources = source ? [source] : IdentitySourceSchema.options;
+  const pages = await Promise.all(
+    sources.flatMap((each) =>
+      (["USER", "GROUP"] as const).map((kind) => log.listObjectLog(each, kind, objectId, window)),
+    ),
+  );
+  const entries = pages
+    .flatMap((page) => page.entries)
+    .sort((a, b) => b.at.localeCompare(a.at))
+    .slice(0, window.limit);
+  return { entries };
+}
+
+const columns = [
+  "at",
+  "source",
+  "kind",
+  "objectId",
+  "name",
+  "kiroId",
+  "action",
+  "result",
+  "changes",
+  "trigger",
+  "attempt",
+  "errorCode",
+  "message",
+  "durationMs",
+] as const;
+
+/** RFC 4180: every field quoted, quotes doubled; a leading = + - @ is neutralised for spreadsheets. */
+function toCsv(entries: readonly ProvisioningLogEntry[]): string {
+  const field = (value: unknown) => {
+    const text = value === undefined ? "" : typeof value === "string" ? value : JSON.stringify(value);
+    const safe = /^[=+\-@]/.test(text) ? `'${text}` : text;
+    return `"${safe.replaceAll('"', '""')}"`;
+  };
+  const rows = entries.map((entry) => columns.map((column) => field(entry[column])).join(","));
+  return `${columns.join(",")}\r\n${rows.map((row) => `${row}\r\n`).join("")}`;
+}
+
+const maxIso = (a: string, b: string) => (a > b ? a : b);
+
+const refuse = (message: string): LogAnswer => ({
+  status: 400,
+  contentType: "application/json",
+  body: JSON.stringify({ message }),
+});
