@@ -154,7 +154,10 @@ export async function startLocalRuntime(
       event: unknown,
       context: Context,
     ) => Promise<unknown>;
-    bus.subscribe("DeliveryReceived", (event) => oktaIngest(event, localContext("okta-ingest")));
+    /* Here every function shares one DynamoDB Local on the same cores: one ingest at a time keeps
+       the hook's put from queueing behind ten 100-item transactions (hook p99 under load 0.6–1.7 s
+       with ten, 0.41–0.46 s with one). In AWS the ingest scales out, and DynamoDB with it. */
+    bus.subscribe("DeliveryReceived", (event) => oktaIngest(event, localContext("okta-ingest")), 1);
     const handlers: Record<HttpFunction, HttpHandler> = {
       "okta-events": createOktaEventsHandler(() => dependencies),
       "entra-notify": createEntraNotifyHandler(() => dependencies),
