@@ -3,6 +3,7 @@ import type { LocalRuntime } from "../../local/local-runtime";
 import {
   addOktaUser,
   fetchStatus,
+  postAdmin,
   startTestRuntime,
   stopTestRuntime,
   syncNewGroup,
@@ -45,12 +46,7 @@ describe("one health verdict", () => {
     // Act
     const whileQuarantined = await statusHealth();
     const checkWhileQuarantined = await health();
-    await fetch(`${runtime.url}/admin/redrive`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${runtime.config.statusToken}`, "content-type": "application/json" },
-      body: JSON.stringify({ items: [{ source: "okta", groupId: group.id }] }),
-    });
-    await runtime.bus.idle();
+    await postAdmin(runtime, "/admin/redrive");
     const afterRedrive = await statusHealth();
 
     // Assess

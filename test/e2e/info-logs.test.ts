@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { LocalRuntime } from "../../local/local-runtime";
 import { membershipEvent, oktaDelivery } from "../../local/okta-org/okta-event-payloads";
+import { captureOutput } from "../support/log-capture";
 import {
   addOktaGroup,
   addOktaUser,
@@ -17,40 +18,17 @@ vi.hoisted(() => {
 });
 
 let runtime: LocalRuntime;
-let captured: string[] = [];
+let output: ReturnType<typeof captureOutput>;
 
 /* Everything the worker prints is kept from the start, so the test output stays quiet. */
 beforeAll(async () => {
-  captureEverything();
+  output = captureOutput();
   runtime = await startTestRuntime();
 });
 afterAll(async () => {
   await stopTestRuntime(runtime);
   vi.restoreAllMocks();
 });
-
-function captureEverything() {
-  const keep = (chunk: unknown) => {
-    captured.push(...String(chunk).split("\n").filter(Boolean));
-    return true;
-  };
-  vi.spyOn(process.stdout, "write").mockImplementation(keep);
-  vi.spyOn(process.stderr, "write").mockImplementation(keep);
-  for (const method of ["log", "info", "warn", "error", "debug"] as const)
-    vi.spyOn(console, method).mockImplementation(
-      (...args: unknown[]) => void keep(args.map(String).join(" ")),
-    );
-}
-
-function jsonLines(): Record<string, unknown>[] {
-  return captured.flatMap((line) => {
-    try {
-      return [JSON.parse(line) as Record<string, unknown>];
-    } catch {
-      return [];
-    }
-  });
-}
 
 describe("INFO logs", () => {
   it("give one line per group sync that names the group and says what was done", async () => {
@@ -61,14 +39,16 @@ describe("INFO logs", () => {
     const delivery = oktaDelivery(
       people.map((person) => membershipEvent("add", { id: person.id, login: person.profile.login }, group)),
     );
-    captured = [];
+    output.lines.length = 0;
 
     // Act
     await postOkta(runtime, delivery);
     await runtime.bus.idle();
 
     // Assess
-    const syncLines = jsonLines().filter((line) => String(line.message).startsWith(`group ${group.name} `));
+    const syncLines = output
+      .jsonLines()
+      .filter((line) => String(line.message).startsWith(`group ${group.name} `));
     expect(syncLines).toHaveLength(1);
     expect(syncLines[0]).toMatchObject({
       level: "INFO",
@@ -79,7 +59,7 @@ describe("INFO logs", () => {
 
   it("carry no warning that an invocation recorded no metrics", async () => {
     // Prepare
-    captured = [];
+    output.lines.length = 0;
 
     // Act
     const handshake = await fetch(`${runtime.url}/entra/notifications?validationToken=handshake`, {
@@ -91,7 +71,7 @@ describe("INFO logs", () => {
     // Assess
     expect(handshake.status).toBe(200);
     expect(report.counts).toBeDefined();
-    expect(captured.some((line) => line.includes('"message":"sweep"'))).toBe(true);
-    expect(captured.join("\n")).not.toContain("No application metrics");
+    expect(output.lines.some((line) => line.includes('"message":"sweep"'))).toBe(true);
+    expect(output.lines.join("\n")).not.toContain("No application metrics");
   }, 30_000);
 });

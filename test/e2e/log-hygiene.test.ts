@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import type { LocalRuntime } from "../../local/local-runtime";
 import { membershipEvent, oktaDelivery } from "../../local/okta-org/okta-event-payloads";
+import { captureOutput } from "../support/log-capture";
 import {
   addOktaGroup,
   addOktaUser,
@@ -16,7 +17,6 @@ vi.hoisted(() => {
 });
 
 let runtime: LocalRuntime;
-let captured: string[] = [];
 
 beforeAll(async () => {
   runtime = await startTestRuntime();
@@ -25,20 +25,6 @@ afterAll(() => stopTestRuntime(runtime));
 afterEach(() => {
   vi.restoreAllMocks();
 });
-
-function captureEverything() {
-  captured = [];
-  const keep = (chunk: unknown) => {
-    captured.push(String(chunk));
-    return true;
-  };
-  vi.spyOn(process.stdout, "write").mockImplementation(keep);
-  vi.spyOn(process.stderr, "write").mockImplementation(keep);
-  for (const method of ["log", "info", "warn", "error", "debug"] as const)
-    vi.spyOn(console, method).mockImplementation(
-      (...args: unknown[]) => void keep(args.map(String).join(" ")),
-    );
-}
 
 describe("log hygiene", () => {
   it("logs no secret, token or payload data while handling good, forged and failing requests", async () => {
@@ -50,7 +36,7 @@ describe("log hygiene", () => {
       membershipEvent("add", { id: person.id, login: person.profile.login }, group),
     ]);
     const forgedSecret = "forged-secret-that-must-not-appear";
-    captureEverything();
+    const output = captureOutput();
 
     // Act
     await postOkta(runtime, delivery);
@@ -65,7 +51,7 @@ describe("log hygiene", () => {
     vi.restoreAllMocks();
 
     // Assess
-    const logs = captured.join("\n");
+    const logs = output.lines.join("\n");
     expect(logs.length).toBeGreaterThan(0);
     for (const secret of [
       runtime.config.okta.hookSecret!,

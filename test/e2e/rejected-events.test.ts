@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import type { LocalRuntime } from "../../local/local-runtime";
 import { membershipEvent, oktaDelivery, oktaLogEvent } from "../../local/okta-org/okta-event-payloads";
+import { captureOutput } from "../support/log-capture";
 import {
   addOktaGroup,
   addOktaUser,
@@ -17,7 +18,6 @@ vi.hoisted(() => {
 });
 
 let runtime: LocalRuntime;
-let lines: string[] = [];
 
 beforeAll(async () => {
   runtime = await startTestRuntime();
@@ -26,29 +26,6 @@ afterAll(() => stopTestRuntime(runtime));
 afterEach(() => {
   vi.restoreAllMocks();
 });
-
-function captureOutput() {
-  lines = [];
-  const keep = (chunk: unknown) => {
-    lines.push(...String(chunk).split("\n").filter(Boolean));
-    return true;
-  };
-  vi.spyOn(process.stdout, "write").mockImplementation(keep);
-  vi.spyOn(process.stderr, "write").mockImplementation(keep);
-  for (const method of ["log", "info", "warn", "error"] as const)
-    vi.spyOn(console, method).mockImplementation(
-      (...args: unknown[]) => void keep(args.map(String).join(" ")),
-    );
-}
-
-const parsed = () =>
-  lines.flatMap((line) => {
-    try {
-      return [JSON.parse(line) as Record<string, unknown>];
-    } catch {
-      return [];
-    }
-  });
 
 describe("events Okta could not have sent", () => {
   it("are counted as rejected and named by uuid in a warning, while the rest of the delivery is applied", async () => {
@@ -60,7 +37,7 @@ describe("events Okta could not have sent", () => {
     ]);
     const oversize = membershipEvent("add", { id: `00u${"x".repeat(3_000)}` }, group);
     const good = membershipEvent("add", { id: person.id, login: person.profile.login }, group);
-    captureOutput();
+    const output = captureOutput();
 
     // Act
     const answer = await postOkta(runtime, oktaDelivery([withoutGroup, oversize, good]));
@@ -68,11 +45,11 @@ describe("events Okta could not have sent", () => {
     vi.restoreAllMocks();
 
     // Assess
-    const warnings = parsed().filter((entry) => entry.message === "events rejected");
+    const warnings = output.jsonLines().filter((entry) => entry.message === "events rejected");
     const rejected = warnings.flatMap((entry) => entry.events as { uuid: string; reason: string }[]);
-    const metricValues = parsed().flatMap((entry) =>
-      typeof entry.EventsRejected === "number" ? [entry.EventsRejected] : [],
-    );
+    const metricValues = output
+      .jsonLines()
+      .flatMap((entry) => (typeof entry.EventsRejected === "number" ? [entry.EventsRejected] : []));
     expect(answer.status).toBe(204);
     expect(rejected).toEqual(
       expect.arrayContaining([
