@@ -34,6 +34,13 @@ export interface GroupSyncState {
   /** The retry policy gave up: the group waits, with its attempt history, for an operator's redrive. */
   quarantineGroup(source: IdentitySource, idpId: string, attempt: AttemptRecord): Promise<void>;
 
-  /** Back to pending with a clean attempt history; false when the group is not quarantined. */
+  /**
+   * Back to pending with its attempt count reset, keeping the last {@link attemptsKeptOnRedrive}
+   * attempts of its history (why it failed before is what the next failure is read against);
+   * false when the group is not quarantined.
+   */
   redriveGroup(source: IdentitySource, idpId: string): Promise<boolean>;
 }
+
+/** A redrive keeps this many attempts; a cycle adds at most RETRY_MAX_ATTEMPTS (10) more: ~20 shown. */
+export const attemptsKeptOnRedrive = 10;

@@ -2,7 +2,7 @@ import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { forEachLimited } from "../../domain/concurrency";
 import type { IdentitySource } from "../../domain/identity-source";
-import type { GroupSyncState } from "../../ports/group-sync-state";
+import { attemptsKeptOnRedrive, type GroupSyncState } from "../../ports/group-sync-state";
 import type { AttemptRecord, LeaseResult, PatchIntent, SyncFailure } from "../../ports/ledger-records";
 import {
   key,
@@ -179,17 +179,23 @@ export class DynamoGroupSyncState implements GroupSyncState {
   }
 
   async redriveGroup(source: IdentitySource, idpId: string): Promise<boolean> {
+    const [item] = await this.table.batchGet([key.group(source, idpId)]);
+    if (item?.status !== "quarantined") return false;
+    const history = ((item.attemptHistory as AttemptRecord[] | undefined) ?? []).slice(
+      -attemptsKeptOnRedrive,
+    );
     return unlessConditionFails(
       this.table.db.send(
         new UpdateCommand({
           TableName: this.table.name,
           Key: key.group(source, idpId),
-          UpdateExpression: `SET ${toPending}, attempts = :zero REMOVE retryAt, attemptHistory, reason, errorCode ADD dirtyVersion :one`,
+          UpdateExpression: `SET ${toPending}, attempts = :zero, attemptHistory = :history REMOVE retryAt, reason, errorCode ADD dirtyVersion :one`,
           ConditionExpression: "#status = :quarantined",
           ExpressionAttributeNames: { "#status": "status" },
           ExpressionAttributeValues: {
             ...this.table.pendingValues(source, "GROUP"),
             ":quarantined": "quarantined",
+            ":history": history,
             ":zero": 0,
             ":one": 1,
           },

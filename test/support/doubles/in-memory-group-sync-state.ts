@@ -1,5 +1,5 @@
 import type { IdentitySource } from "../../../core/domain/identity-source";
-import type { GroupSyncState } from "../../../core/ports/group-sync-state";
+import { attemptsKeptOnRedrive, type GroupSyncState } from "../../../core/ports/group-sync-state";
 import type {
   AttemptRecord,
   LeaseResult,
@@ -116,7 +116,8 @@ export class InMemoryGroupSyncState implements GroupSyncState {
     if (item?.status !== "quarantined") return false;
     toPending(item, this.state.iso());
     item.attempts = 0;
-    remove(item, "retryAt", "attemptHistory", "reason", "errorCode");
+    item.attemptHistory = (item.attemptHistory ?? []).slice(-attemptsKeptOnRedrive);
+    remove(item, "retryAt", "reason", "errorCode");
     item.dirtyVersion = (item.dirtyVersion ?? 0) + 1;
     return true;
   }
