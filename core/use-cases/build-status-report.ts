@@ -13,7 +13,7 @@ import type {
 import type { RunRecords } from "../ports/run-records";
 import type { StatusQueries } from "../ports/status-queries";
 import type { SyncControl } from "../ports/sync-control";
-import { healthVerdict, type SyncHealth } from "./sync-health";
+import { groupLabel, healthVerdict, type SyncHealth } from "./sync-health";
 
 export interface StatusReport {
   /** The one answer first: ok, degraded (it syncs, something needs a person) or failing, and why. */
@@ -241,9 +241,8 @@ export async function buildStatusReport(
   const failing = report.failures.filter((entry) => entry.kind === "GROUP" && entry.attempts >= 2);
   if (failing.length > 0) {
     const first = failing[0]!;
-    const name = report.groups.find((group) => group.source === first.source && group.id === first.id)?.name;
     report.alerts.push(
-      `${failing.length} group${failing.length === 1 ? "" : "s"} failing ${first.attempts === 2 ? "twice" : `${first.attempts} times`} in a row or more, e.g. ${name ? `${name} (${first.id})` : first.id}: ${first.errorCode} ${first.reason ?? ""}; retries go on (see failures), quarantine at the attempt limit`,
+      `${failing.length} group${failing.length === 1 ? "" : "s"} failing ${first.attempts === 2 ? "twice" : `${first.attempts} times`} in a row or more, e.g. ${groupLabel(report, first.source, first.id)}: ${first.errorCode} ${first.reason ?? ""}; retries go on (see failures), quarantine at the attempt limit`,
     );
   }
   if (report.quarantined.length > 0)

@@ -124,10 +124,7 @@ export function healthVerdict(
   const gauges = Object.fromEntries(syncHealthGauges(report).map((gauge) => [gauge.name, gauge.value]));
   const failing: string[] = [];
   const degraded: string[] = [];
-  const nameOf = (source: string, id: string) => {
-    const name = report.groups.find((group) => group.source === source && group.id === id)?.name;
-    return name ? `${name} (${source} ${id})` : `${source} ${id}`;
-  };
+  const nameOf = (source: string, id: string) => groupLabel(report, source, id);
   if (report.paused) failing.push(`sync paused since ${report.paused.since}: ${report.paused.reason}`);
   const oldest = report.oldestPending;
   if (oldest && oldest.ageSeconds > pendingAgeAlarmSeconds)
@@ -178,4 +175,10 @@ export function healthVerdict(
       );
   const verdict: HealthVerdict = failing.length > 0 ? "failing" : degraded.length > 0 ? "degraded" : "ok";
   return { verdict, reasons: [...failing, ...degraded] };
+}
+
+/** A group as an operator reads it: its name, with the source and id that find it. */
+export function groupLabel(report: Pick<StatusReport, "groups">, source: string, id: string): string {
+  const name = report.groups.find((group) => group.source === source && group.id === id)?.name;
+  return name ? `${name} (${source} ${id})` : `${source} ${id}`;
 }

@@ -56,9 +56,7 @@ export class DynamoProvisioningLog implements ProvisioningLog {
   }
 
   async listLog(window: LogWindow): Promise<LogPage> {
-    const cursor = window.after
-      ? (JSON.parse(Buffer.from(window.after, "base64url").toString()) as { day: string; key?: Item })
-      : undefined;
+    const cursor = window.after ? decode<{ day: string; key?: Item }>(window.after) : undefined;
     const entries: ProvisioningLogEntry[] = [];
     for (
       let day = cursor?.day ?? window.until.slice(0, 10);
@@ -104,9 +102,7 @@ export class DynamoProvisioningLog implements ProvisioningLog {
         ...input,
         ScanIndexForward: false,
         Limit: window.limit,
-        ExclusiveStartKey: window.after
-          ? (JSON.parse(Buffer.from(window.after, "base64url").toString()) as Item)
-          : undefined,
+        ExclusiveStartKey: window.after ? decode<Item>(window.after) : undefined,
       }),
     );
     const found = keysOnly
@@ -152,6 +148,7 @@ export class DynamoProvisioningLog implements ProvisioningLog {
 }
 
 const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
+const decode = <T>(cursor: string) => JSON.parse(Buffer.from(cursor, "base64url").toString()) as T;
 
 function previousDay(day: string): string {
   return new Date(Date.parse(`${day}T00:00:00.000Z`) - 86_400_000).toISOString().slice(0, 10);

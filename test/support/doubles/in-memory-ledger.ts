@@ -2,6 +2,7 @@ import type { DeliveryInbox } from "../../../core/ports/delivery-inbox";
 import type { EntraSyncState } from "../../../core/ports/entra-sync-state";
 import type { GroupRecords } from "../../../core/ports/group-records";
 import type { GroupSyncState } from "../../../core/ports/group-sync-state";
+import type { Ledger } from "../../../core/ports/ledger";
 import type { MembershipRecords } from "../../../core/ports/membership-records";
 import type { ProcessedEvents } from "../../../core/ports/processed-events";
 import type { RunRecords } from "../../../core/ports/run-records";
@@ -21,17 +22,8 @@ import { InMemoryStatusQueries } from "./in-memory-status-queries";
 import { InMemorySyncControl } from "./in-memory-sync-control";
 import { InMemoryUserRecords } from "./in-memory-user-records";
 
-/** Every ledger port: the ones a group sync uses, as {@link SyncGroupDependencies} names them, and the rest. */
-export type InMemoryLedger = UserRecords &
-  GroupRecords &
-  GroupSyncState &
-  MembershipRecords &
-  RunRecords &
-  SyncControl &
-  EntraSyncState &
-  StatusQueries &
-  ProcessedEvents &
-  DeliveryInbox;
+/** Every ledger port, as the composition roots take them: the double stands in for DynamoLedger whole. */
+export type InMemoryLedger = Ledger;
 
 export interface InMemoryLedgerOptions {
   /** The clock for leases, creation claims, event marks and every timestamp the ledger sets. Default: the system clock. */
