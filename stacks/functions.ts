@@ -190,7 +190,8 @@ export const runChunkWorker = busWorker(
 
 /**
  * Records the Okta deliveries the hook kept: dedupe reads and item reads in batches, changes in
- * transactions (authorised as their puts and updates), then the delivery's parts read and deleted.
+ * transactions (authorised as their updates), event marks in batched puts, then the delivery's
+ * parts read and deleted.
  * No SCIM, no IdP, no secret.
  */
 export const oktaIngestWorker = oktaSecret
@@ -199,7 +200,7 @@ export const oktaIngestWorker = oktaSecret
       "DeliveryReceived",
       "functions/okta-ingest.handler",
       [
-        onLedger(["BatchGetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"]),
+        onLedger(["BatchGetItem", "BatchWriteItem", "Query", "UpdateItem", "DeleteItem"]),
         onLedger(["Query"], ["byCollection"]),
       ],
       undefined,

@@ -6,8 +6,20 @@ export type PlannedChange =
   | { kind: "profile"; userId: string; version: string }
   | { kind: "name"; groupId: string; name: string; version: string };
 
-/** TransactWriteItems' limit on items per transaction. */
-export const maxTransactionItems = 100;
+/**
+ * Items per transaction the ingest writes: a quarter of TransactWriteItems' limit of 100. A
+ * transaction is all or nothing, so a conflict with one concurrent writer cancels and re-sends all
+ * of it; and a store that serialises writes (DynamoDB Local, under the local runtime and the tests)
+ * keeps every other write waiting until the whole transaction commits, the Okta hook's one PutItem
+ * included: with 100 items that wait alone came near Okta's budget while a sync ran.
+ */
+export const ingestTransactionItems = 25;
+
+/**
+ * Write requests one batched write keeps in flight. Sent all at once, a 400-event delivery's 16
+ * transactions queued ahead of every other writer of a serialising store for their whole sum.
+ */
+export const writeRequestsInFlight = 4;
 
 /**
  * Of several changes to one item, only the newest can win, whichever arrived first; the older
@@ -45,7 +57,7 @@ export function groupTransactions(changes: readonly PlannedChange[]): Map<string
     byGroup.set(change.groupId, [...(byGroup.get(change.groupId) ?? []), change]);
   }
   return new Map(
-    [...byGroup].map(([groupId, ofGroup]) => [groupId, chunk(ofGroup, maxTransactionItems - 1)]),
+    [...byGroup].map(([groupId, ofGroup]) => [groupId, chunk(ofGroup, ingestTransactionItems - 1)]),
   );
 }
 

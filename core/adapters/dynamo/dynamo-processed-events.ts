@@ -5,15 +5,17 @@ import {
   TransactWriteCommand,
   type TransactWriteCommandInput,
 } from "@aws-sdk/lib-dynamodb";
+import { forEachLimited } from "../../domain/concurrency";
 import type { IdentitySource } from "../../domain/identity-source";
 import type { EventChanges } from "../../ports/ledger-records";
 import type { ProcessedEvents } from "../../ports/processed-events";
 import {
   chunk,
   groupTransactions,
-  maxTransactionItems,
+  ingestTransactionItems,
   newestChangePerItem,
   type PlannedChange,
+  writeRequestsInFlight,
 } from "./change-batches";
 import { key, type LedgerTableAccess, unlessConditionFails } from "./ledger-table-access";
 
@@ -74,11 +76,12 @@ export class DynamoProcessedEvents implements ProcessedEvents {
   }
 
   /**
-   * Three rounds, each one batch of requests sent at once: a read of the items the changes touch,
-   * which leaves out the writes their condition would refuse (an older version, a user who has a
-   * profile) so a stale event does not cancel the transaction it shares; the transactions; the
-   * event marks. A condition that still fails (a concurrent writer got there first) cancels its
-   * transaction, which is sent again without that write.
+   * Three steps: a read of the items the changes touch, which leaves out the writes their condition
+   * would refuse (an older version, a user who has a profile) so a stale event does not cancel the
+   * transaction it shares; the transactions, a few at a time, a group's one after another; the
+   * event marks, plain batched puts, since a mark needs no condition. A condition that still fails
+   * (a concurrent writer got there first) cancels its transaction, which is sent again without
+   * that write.
    */
   async recordEventChanges(
     source: IdentitySource,
@@ -88,32 +91,25 @@ export class DynamoProcessedEvents implements ProcessedEvents {
     if (events.length === 0) return;
     const changes = await this.applicableChanges(source, newestChangePerItem(events));
     const now = this.table.iso();
-    const groupChains = [...groupTransactions(changes)].map(async ([groupId, transactions]) => {
+    const groupChains = [...groupTransactions(changes)].map(([groupId, transactions]) => async () => {
       for (const transaction of transactions)
         await this.writeGroupTransaction(source, groupId, transaction, now);
     });
     const profileRequests = chunk(
       changes.filter((change) => change.kind === "profile"),
-      maxTransactionItems,
-    ).map((transaction) =>
-      this.writeChangeTransaction(source, transaction, () => ({ items: [], changes: [] }), now),
+      ingestTransactionItems,
+    ).map(
+      (transaction) => () =>
+        this.writeChangeTransaction(source, transaction, () => ({ items: [], changes: [] }), now),
     );
-    await Promise.all([...groupChains, ...profileRequests]);
+    await forEachLimited([...groupChains, ...profileRequests], writeRequestsInFlight, (write) => write());
     const expiresAt = Math.floor(this.table.now().getTime() / 1000) + ttlSeconds;
-    const marks = chunk([...new Set(events.map((event) => event.eventId))], maxTransactionItems);
-    await Promise.all(
-      marks.map((eventIds) =>
-        this.table.db.send(
-          new TransactWriteCommand({
-            TransactItems: eventIds.map((eventId) => ({
-              Put: {
-                TableName: this.table.name,
-                Item: { ...key.event(source, eventId), kind: "EVENT", expiresAt },
-              },
-            })),
-          }),
-        ),
-      ),
+    await this.table.batchPut(
+      [...new Set(events.map((event) => event.eventId))].map((eventId) => ({
+        ...key.event(source, eventId),
+        kind: "EVENT",
+        expiresAt,
+      })),
     );
   }
 

@@ -1,8 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { BatchWriteCommand, QueryCommand, type QueryCommandInput } from "@aws-sdk/lib-dynamodb";
+import { QueryCommand, type QueryCommandInput } from "@aws-sdk/lib-dynamodb";
 import type { IdentitySource } from "../../domain/identity-source";
 import type { LogPage, LogWindow, ProvisioningLog, ProvisioningLogEntry } from "../../ports/provisioning-log";
-import { chunk } from "./change-batches";
 import type { Item, LedgerTableAccess } from "./ledger-table-access";
 
 const logKey = (source: IdentitySource, kind: "USER" | "GROUP", id: string) => `LOG#${source}#${kind}#${id}`;
@@ -21,8 +20,7 @@ export class DynamoProvisioningLog implements ProvisioningLog {
   ) {}
 
   async appendLogEntries(entries: readonly ProvisioningLogEntry[]): Promise<void> {
-    const items = entries.map((entry) => this.toItem(entry));
-    await Promise.all(chunk(items, 25).map((batch) => this.writeBatch(batch)));
+    await this.table.batchPut(entries.map((entry) => this.toItem(entry)));
   }
 
   async listObjectLog(
@@ -132,18 +130,6 @@ export class DynamoProvisioningLog implements ProvisioningLog {
       ...userIndex,
       expiresAt: Math.floor(Date.parse(entry.at) / 1000) + this.retentionDays * 86_400,
     };
-  }
-
-  /** BatchWriteItem, re-sending what DynamoDB left unprocessed with a short backoff. */
-  private async writeBatch(items: Item[]): Promise<void> {
-    let pending = items.map((Item) => ({ PutRequest: { Item } }));
-    for (let round = 0; pending.length > 0; round++) {
-      if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** round)));
-      const result = await this.table.db.send(
-        new BatchWriteCommand({ RequestItems: { [this.table.name]: pending } }),
-      );
-      pending = (result.UnprocessedItems?.[this.table.name] ?? []) as typeof pending;
-    }
   }
 }
 

@@ -1,12 +1,14 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import {
   BatchGetCommand,
+  BatchWriteCommand,
   DynamoDBDocumentClient,
   QueryCommand,
   type QueryCommandInput,
   UpdateCommand,
   type UpdateCommandInput,
 } from "@aws-sdk/lib-dynamodb";
+import { forEachLimited } from "../../domain/concurrency";
 import type { IdentitySource } from "../../domain/identity-source";
 import type {
   AttemptRecord,
@@ -15,7 +17,7 @@ import type {
   SyncFailure,
   SyncStatus,
 } from "../../ports/ledger-records";
-import { chunk } from "./change-batches";
+import { chunk, writeRequestsInFlight } from "./change-batches";
 
 export type Item = Record<string, unknown>;
 
@@ -106,6 +108,24 @@ export class LedgerTableAccess {
   /** BatchGetItem's chunks of 100 keys sent at once, so a read of any size is one round trip deep. */
   async batchGetAtOnce(keys: readonly Item[]): Promise<Item[]> {
     return (await Promise.all(chunk(keys, 100).map((keysOfChunk) => this.batchGet(keysOfChunk)))).flat();
+  }
+
+  /**
+   * Unconditional puts, BatchWriteItem's 25 at a time, a few requests in flight, re-sending what
+   * DynamoDB left unprocessed with a short backoff. For items that need no condition and no
+   * atomicity: they cost half a transaction's write units.
+   */
+  async batchPut(items: readonly Item[]): Promise<void> {
+    await forEachLimited(chunk(items, 25), writeRequestsInFlight, (batch) => this.batchPutChunk(batch));
+  }
+
+  private async batchPutChunk(items: readonly Item[]): Promise<void> {
+    let pending = items.map((Item) => ({ PutRequest: { Item } }));
+    for (let round = 0; pending.length > 0; round++) {
+      if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** round)));
+      const result = await this.db.send(new BatchWriteCommand({ RequestItems: { [this.name]: pending } }));
+      pending = (result.UnprocessedItems?.[this.name] ?? []) as typeof pending;
+    }
   }
 
   async queryAll(input: QueryCommandInput): Promise<Item[]> {
