@@ -39,6 +39,7 @@ export default $config({
       ledgerTable: storage.ledger.name,
       kiroScimSecretArn: secrets.kiroScimSecret.arn,
       statusTokenSecretArn: secrets.statusTokenSecret.arn,
+      adminTokenSecretArn: secrets.adminTokenSecret.arn,
       dashboard: dashboard.dashboardName,
       ...(secrets.oktaSecret
         ? { oktaHookUrl: $interpolate`${api.url}/okta/events`, oktaSecretArn: secrets.oktaSecret.arn }

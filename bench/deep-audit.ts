@@ -52,7 +52,7 @@ async function auditDirectory(users: number) {
       const started = performance.now();
       const response = await fetch(`${runtime.url}/admin/reconcile${query}`, {
         method: "POST",
-        headers: { authorization: `Bearer ${runtime.config.statusToken}` },
+        headers: { authorization: `Bearer ${runtime.config.adminToken}` },
       });
       const { runId } = (await response.json()) as { runId: string };
       await runtime.bus.idle();

@@ -49,7 +49,7 @@ export async function benchReconcileScale() {
       const started = performance.now();
       const response = await fetch(`${runtime.url}/admin/reconcile`, {
         method: "POST",
-        headers: { authorization: `Bearer ${runtime.config.statusToken}` },
+        headers: { authorization: `Bearer ${runtime.config.adminToken}` },
       });
       await runtime.bus.idle();
       const requests = emulator.requests();

@@ -14,6 +14,11 @@ const optionalUrl = optionalText.pipe(z.url().optional());
  */
 const secretText = (min: number, max = 4096) =>
   z.string().min(min, `must be at least ${min} characters`).max(max).optional();
+/**
+ * The status and admin tokens are bearer tokens sent from anywhere on the internet, with no rate
+ * limit in front of them: 32 random characters put guessing out of reach.
+ */
+export const bearerTokenMinLength = 32;
 const integer = (fallback: number, min: number) => z.coerce.number().int().min(min).default(fallback);
 
 /**
@@ -54,8 +59,10 @@ const EnvSchema = z
     ENTRA_AUTHORITY_HOST: optionalUrl,
     ENTRA_GRAPH_URL: optionalUrl,
     ENTRA_DELTA_INTERVAL_SECONDS: integer(1800, 1),
-    STATUS_TOKEN: optionalText.pipe(secretText(16)),
+    STATUS_TOKEN: optionalText.pipe(secretText(bearerTokenMinLength)),
     STATUS_TOKEN_SECRET_ID: optionalText,
+    ADMIN_TOKEN: optionalText.pipe(secretText(bearerTokenMinLength)),
+    ADMIN_TOKEN_SECRET_ID: optionalText,
     MAX_HOOK_BODY_BYTES: integer(5 * 1024 * 1024, 1024),
     SCIM_REQUEST_TIMEOUT_MS: integer(10_000, 100),
     RETRY_BASE_DELAY_MS: integer(defaultRetryPolicy.baseDelayMs, 1),
@@ -90,6 +97,10 @@ const EnvSchema = z
       path: ["OKTA_ORG_URL"],
     },
   )
+  .refine((env) => env.ADMIN_TOKEN === undefined || env.ADMIN_TOKEN !== env.STATUS_TOKEN, {
+    message: "must differ from STATUS_TOKEN: the status token only reads, the admin token acts",
+    path: ["ADMIN_TOKEN"],
+  })
   .refine((env) => env.RETRY_MAX_DELAY_MS >= env.RETRY_BASE_DELAY_MS, {
     message: "must be at least RETRY_BASE_DELAY_MS",
     path: ["RETRY_MAX_DELAY_MS"],
@@ -120,6 +131,7 @@ export const settingOrigins = {
   SCHEDULER_ROLE_ARN: "stack",
   KIRO_SCIM_SECRET_ID: "stack",
   STATUS_TOKEN_SECRET_ID: "stack",
+  ADMIN_TOKEN_SECRET_ID: "stack",
   SYNC_GROUPS: "stack",
   REMOVAL_POLICY: "stack",
   OKTA_ORG_URL: "okta",
@@ -130,6 +142,7 @@ export const settingOrigins = {
   KIRO_SCIM_URL: "secret",
   KIRO_SCIM_TOKEN: "secret",
   STATUS_TOKEN: "secret",
+  ADMIN_TOKEN: "secret",
   OKTA_HOOK_SECRET: "secret",
   OKTA_API_TOKEN: "secret",
   OKTA_CLIENT_ID: "secret",
@@ -190,8 +203,12 @@ export interface ServiceConfig {
     /** The local runtime's pace for the Entra job; in AWS the `EntraSubscriptions` schedule sets it (stacks/). */
     deltaIntervalMs: number;
   };
+  /** Reads only: `/status`, `/log` and the other read routes. */
   statusToken: string | undefined;
   statusTokenSecretId: string | undefined;
+  /** Every `/admin/*` action; only the Admin function ever reads it. */
+  adminToken: string | undefined;
+  adminTokenSecretId: string | undefined;
   maxHookBodyBytes: number;
   kiroScim: { url: string; token: string } | undefined;
   kiroScimSecretId: string | undefined;
@@ -260,6 +277,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     statusToken: values.STATUS_TOKEN,
     statusTokenSecretId: values.STATUS_TOKEN_SECRET_ID,
+    adminToken: values.ADMIN_TOKEN,
+    adminTokenSecretId: values.ADMIN_TOKEN_SECRET_ID,
     maxHookBodyBytes: values.MAX_HOOK_BODY_BYTES,
     kiroScim:
       values.KIRO_SCIM_URL && values.KIRO_SCIM_TOKEN

@@ -2,29 +2,20 @@ import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import middy from "@middy/core";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { loadConfig } from "../core/config";
-import { adminRoutes } from "./shared/admin-routes";
-import { refuseWithoutStatusToken } from "./shared/http";
+import { answerAdminRequest } from "./shared/admin-routes";
 import { once } from "./shared/once";
 import { logger } from "./shared/powertools";
 import { createServiceDependencies, type ServiceDependencies } from "./shared/service-dependencies";
 
 /**
- * Operator routes (bearer: the status token): `POST /admin/reconcile[?dryRun=true]`,
- * `/admin/reprovision`, `/admin/approve/{runId}` and `/admin/redrive` (see admin-routes.ts).
+ * Operator routes (bearer: the admin token; the status token only reads): `POST
+ * /admin/reconcile[?dryRun=true]`, `/admin/reprovision`, `/admin/approve/{runId}`, `/admin/redrive`
+ * and `/admin/doctor` (see admin-routes.ts), each written to the provisioning log with who and what.
  */
 export function createAdminHandler(dependencies: () => ServiceDependencies) {
   return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
-    .handler(async (event): Promise<APIGatewayProxyStructuredResultV2> => {
-      const deps = dependencies();
-      const refusal = await refuseWithoutStatusToken(event, deps.statusToken);
-      if (refusal) return refusal;
-      for (const [pattern, route] of adminRoutes) {
-        const match = pattern.exec(event.requestContext.http.path);
-        if (match) return route(deps, event, match);
-      }
-      return { statusCode: 404, body: '{"message":"not found"}' };
-    });
+    .handler(async (event) => answerAdminRequest(dependencies(), event));
 }
 
 /** The operator routes between them read every source and Kiro, so Admin composes everything. */

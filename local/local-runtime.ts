@@ -39,8 +39,8 @@ import { ensureLocalTls, trustsLocalTls } from "./tls/local-tls";
 export interface LocalRuntime {
   url: string;
   /**
-   * The settings it started with. Its Kiro endpoint and status token are the ones `secrets` was
-   * seeded with: the service reads them from `secrets`, which is where they are rotated.
+   * The settings it started with. Its Kiro endpoint and status and admin tokens are the ones
+   * `secrets` was seeded with: the service reads them from `secrets`, which is where they are rotated.
    */
   config: ServiceConfig;
   secrets: LocalSecretStore;
@@ -112,7 +112,8 @@ export async function startLocalRuntime(
         apiToken: base.okta.orgUrl ? base.okta.apiToken : oktaOrg?.apiToken,
         hookSecret: base.okta.hookSecret ?? `local-${randomBytes(18).toString("base64url")}`,
       },
-      statusToken: base.statusToken ?? `local-${randomBytes(18).toString("base64url")}`,
+      statusToken: base.statusToken ?? generatedToken(),
+      adminToken: base.adminToken ?? generatedToken(),
       entra: graphTenant
         ? {
             ...base.entra,
@@ -265,6 +266,9 @@ export async function startLocalRuntime(
 }
 
 type DroppedLink = { link: string; reason: string };
+
+/** A status or admin token for a local run: 24 random bytes, 38 characters with the prefix. */
+const generatedToken = () => `local-${randomBytes(24).toString("base64url")}`;
 
 /** A real Okta org is read once at start, so one that cannot be reached is named now, not at the first hook. */
 async function probeOkta(dependencies: ServiceDependencies): Promise<void> {

@@ -8,9 +8,10 @@ import type { SecretStore } from "../core/ports/secret-store";
 /** The secrets the local runtime keeps in the file, named and shaped as the AWS secrets are. */
 const kiroSecret = "KiroScim";
 const statusTokenSecret = "StatusToken";
+const adminTokenSecret = "AdminToken";
 
 /**
- * The local runtime's secrets: a JSON file holding the `KiroScim` and `StatusToken` secrets in their
+ * The local runtime's secrets: a JSON file holding the `KiroScim`, `StatusToken` and `AdminToken` secrets in their
  * AWS shapes, resolved by the same code as Secrets Manager's. It is read again on every use (a file
  * read costs nothing next to a SCIM call), so an edited token counts from the next request, as a
  * rotated secret does in AWS once the cache expires. The Okta and Entra credentials stay in the
@@ -51,14 +52,16 @@ export class LocalSecretStore implements SecretStore {
   }
 
   /**
-   * Writes the Kiro endpoint and the status token the runtime starts with (the environment's, or the
-   * emulator's and a generated one) and answers the configuration that reads them from this file.
+   * Writes the Kiro endpoint and the status and admin tokens the runtime starts with (the
+   * environment's, or the emulator's and generated ones) and answers the configuration that reads
+   * them from this file.
    * The environment seeds the file at each start; while the runtime runs, the file is what counts.
    */
   async seed(config: ServiceConfig): Promise<ServiceConfig> {
     await this.put({
       ...(config.kiroScim ? { [kiroSecret]: config.kiroScim } : {}),
       ...(config.statusToken ? { [statusTokenSecret]: { token: config.statusToken } } : {}),
+      ...(config.adminToken ? { [adminTokenSecret]: { token: config.adminToken } } : {}),
     });
     return {
       ...config,
@@ -66,6 +69,8 @@ export class LocalSecretStore implements SecretStore {
       kiroScimSecretId: config.kiroScim ? kiroSecret : config.kiroScimSecretId,
       statusToken: undefined,
       statusTokenSecretId: config.statusToken ? statusTokenSecret : config.statusTokenSecretId,
+      adminToken: undefined,
+      adminTokenSecretId: config.adminToken ? adminTokenSecret : config.adminTokenSecretId,
     };
   }
 

@@ -7,7 +7,7 @@ import { asError } from "../core/domain/errors";
 import { type LocalRuntime, startLocalRuntime } from "./local-runtime";
 import { membershipEvent, oktaDelivery } from "./okta-org/okta-event-payloads";
 
-/** Where `npm start` keeps the Kiro endpoint and the status token it reads (git-ignored). */
+/** Where `npm start` keeps the Kiro endpoint and the status and admin tokens it reads (git-ignored). */
 const defaultSecretsFile = ".local/secrets.json";
 
 /**
@@ -40,12 +40,13 @@ async function main(): Promise<void> {
   console.log(`
   Okta hook URL      ${hookUrl}
   Okta hook secret   ${config.okta.hookSecret}      (the Authorization header Okta must send)
-  Status             ${runtime.url}/status   (Authorization: Bearer ${config.statusToken})
+  Status             ${runtime.url}/status   (Authorization: Bearer ${config.statusToken})   reads: /status, /log
+  Admin              ${runtime.url}/admin/…  (Authorization: Bearer ${config.adminToken})   acts: POST reconcile, redrive…
   DynamoDB Local     ${runtime.dynamo.endpoint}  (pid ${runtime.dynamo.pid}, table ${config.ledgerTableName})
   ${emulator ? "Kiro SCIM emulator" : "Kiro SCIM (real)  "} ${config.kiroScim?.url}${emulator ? `  (token ${config.kiroScim?.token})` : ""}
   ${oktaOrg ? "Sample Okta org   " : "Okta org (real)   "} ${config.okta.orgUrl ?? "off (no OKTA_ORG_URL; the sample org only ever syncs to the emulator)"}
   Sync scope         ${runtime.dependencies.scope.describe()}, removal policy ${config.removalPolicy}
-  Secrets file       ${runtime.secrets.file}  (KiroScim, StatusToken; read on every use: edit it to rotate)`);
+  Secrets file       ${runtime.secrets.file}  (KiroScim, StatusToken, AdminToken; read on every use: edit it to rotate)`);
   if (emulator) console.log(`  Emulator control   ${emulator.url}/_emulator/{state,requests,faults,reset}`);
   if (runtime.graphTenant) {
     const developers = emulator?.directory

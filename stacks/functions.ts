@@ -11,7 +11,14 @@ import {
   scheduleRetries,
   schedulerRole,
 } from "./retries";
-import { entraSecret, kiroScimSecret, oktaSecret, readSecrets, statusTokenSecret } from "./secrets";
+import {
+  adminTokenSecret,
+  entraSecret,
+  kiroScimSecret,
+  oktaSecret,
+  readSecrets,
+  statusTokenSecret,
+} from "./secrets";
 import { okta, syncWorkerConcurrency, tuning } from "./settings";
 import { ledger } from "./storage";
 
@@ -53,6 +60,7 @@ export const environment: Record<string, $util.Input<string>> = {
   SCHEDULER_ROLE_ARN: schedulerRole.arn,
   KIRO_SCIM_SECRET_ID: kiroScimSecret.arn,
   STATUS_TOKEN_SECRET_ID: statusTokenSecret.arn,
+  ADMIN_TOKEN_SECRET_ID: adminTokenSecret.arn,
   SYNC_GROUPS: process.env.SYNC_GROUPS ?? "",
   REMOVAL_POLICY: process.env.REMOVAL_POLICY ?? "deactivate",
   POWERTOOLS_SERVICE_NAME: serviceName,
@@ -258,18 +266,20 @@ export const entraLifecycle = entraSecret
   : undefined;
 
 /**
- * The operator routes; they share the status token. API Gateway gives an integration 30 s, so the
- * function stops at 29: a reconcile only marks and triggers, and the doctor's checks time out first.
+ * The operator routes, behind the admin token (the status token is read too, to tell a caller who
+ * sent it that it only reads); each request is written to the provisioning log (BatchWriteItem).
+ * API Gateway gives an integration 30 s, so the function stops at 29: a reconcile only marks and
+ * triggers, and the doctor's checks time out first.
  */
 export const admin = monitoredFunction("Admin", {
   handler: "functions/admin.handler",
   timeout: "29 seconds",
   permissions: [
-    onLedger(["BatchGetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"]),
+    onLedger(["BatchGetItem", "BatchWriteItem", "Query", "PutItem", "UpdateItem", "DeleteItem"]),
     onLedger(["Query"], ["byStatus", "byCollection"]),
     publishToBus,
     { actions: ["events:DescribeEventBus"], resources: [bus.arn] },
     { actions: ["scheduler:GetScheduleGroup"], resources: [retrySchedules.arn] },
-    readSecrets(statusTokenSecret, kiroScimSecret, ...sourceSecrets),
+    readSecrets(adminTokenSecret, statusTokenSecret, kiroScimSecret, ...sourceSecrets),
   ],
 });

@@ -29,8 +29,17 @@ export const oktaSecret = okta
   ? secret("Okta", "kiro-scim-sync: Okta hook secret and API credentials")
   : undefined;
 
-/** `{"token": "..."}`: the bearer token for `/status` and `/admin` (at least 16 characters). */
-export const statusTokenSecret = secret("StatusToken", "kiro-scim-sync: bearer token for /status and /admin");
+/** `{"token": "..."}`: the bearer token that reads `/status` and `/log` (at least 32 characters). */
+export const statusTokenSecret = secret(
+  "StatusToken",
+  "kiro-scim-sync: bearer token for /status and /log (reads)",
+);
+
+/**
+ * `{"token": "..."}`: the bearer token for every `/admin/*` action (at least 32 characters, not the
+ * status token). Only the Admin function may read it.
+ */
+export const adminTokenSecret = secret("AdminToken", "kiro-scim-sync: bearer token for /admin (actions)");
 
 /** IAM statement for reading exactly the named secrets. */
 export const readSecrets = (...secrets: aws.secretsmanager.Secret[]) => ({

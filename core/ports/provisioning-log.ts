@@ -38,8 +38,34 @@ export interface ProvisioningLogEntry {
   durationMs?: number | undefined;
 }
 
-export interface LogPage {
-  entries: ProvisioningLogEntry[];
+/**
+ * An operator's request to an `/admin` route: who made it and what came of it. Written by the Admin
+ * function after it answers, so "who started the reconcile at 3 a.m." is in the same log as what
+ * that reconcile did (its object entries carry `trigger: run:<runId>`).
+ */
+export interface OperatorLogEntry {
+  at: string;
+  kind: "OPERATOR";
+  /** The token's role and its fingerprint (8 hex digits of its SHA-256), never the token. */
+  actor: { role: "admin"; token: string };
+  /** Method and path: `POST /admin/reconcile`. */
+  request: string;
+  /** The query parameters and the JSON body the request carried. */
+  parameters?: Record<string, unknown> | undefined;
+  result: LogResult;
+  /** The HTTP status the operator was answered. */
+  status: number;
+  /** The run the request started, when it started one. */
+  runId?: string | undefined;
+  /** The answer's message: why a request was refused, or what a dependency said. */
+  message?: string | undefined;
+  durationMs?: number | undefined;
+}
+
+export type LogEntry = ProvisioningLogEntry | OperatorLogEntry;
+
+export interface LogPage<Entry = ProvisioningLogEntry> {
+  entries: Entry[];
   /** Pass back as `after` for the next page; absent on the last. */
   next?: string | undefined;
 }
@@ -59,7 +85,7 @@ export interface LogWindow {
  * after a pass, so no SCIM call waits on it; read newest first, one object with one query.
  */
 export interface ProvisioningLog {
-  appendLogEntries(entries: readonly ProvisioningLogEntry[]): Promise<void>;
+  appendLogEntries(entries: readonly LogEntry[]): Promise<void>;
   /** A user's entries (its own and its memberships'), or a group's (its own and its members'). */
   listObjectLog(
     source: IdentitySource,
@@ -67,6 +93,6 @@ export interface ProvisioningLog {
     objectId: string,
     window: LogWindow,
   ): Promise<LogPage>;
-  /** Every entry in the window, newest first. */
-  listLog(window: LogWindow): Promise<LogPage>;
+  /** Every entry in the window, operators' requests included, newest first. */
+  listLog(window: LogWindow): Promise<LogPage<LogEntry>>;
 }

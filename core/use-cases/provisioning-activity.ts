@@ -1,5 +1,5 @@
 import type { KiroUserProfile } from "../domain/kiro-user";
-import type { ProvisioningLog, ProvisioningLogEntry } from "../ports/provisioning-log";
+import type { OperatorLogEntry, ProvisioningLog, ProvisioningLogEntry } from "../ports/provisioning-log";
 
 export type NotedAction = Omit<ProvisioningLogEntry, "at" | "trigger" | "attempt">;
 
@@ -45,4 +45,44 @@ export function profileChanges(
       from: before[attribute] === undefined ? undefined : String(before[attribute]),
       to: after[attribute] === undefined ? undefined : String(after[attribute]),
     }));
+}
+
+/** An operator's request as the Admin function answered it. */
+export interface OperatorRequest {
+  actor: OperatorLogEntry["actor"];
+  /** Method and path. */
+  request: string;
+  parameters: Record<string, unknown> | undefined;
+  status: number;
+  /** The JSON answer, for the run id or the message it holds. */
+  answer: unknown;
+  startedAt: Date;
+  finishedAt: Date;
+}
+
+/**
+ * Writes who asked for what and how it went. A 4xx or 5xx answer is a failure: the message says
+ * why (a refused reconcile's pause reason, a dependency's error), so the log alone tells the story.
+ */
+export async function logOperatorRequest(
+  log: ProvisioningLog,
+  request: OperatorRequest,
+): Promise<OperatorLogEntry> {
+  const answer = (request.answer ?? {}) as { runId?: unknown; message?: unknown };
+  const entry: OperatorLogEntry = {
+    at: request.startedAt.toISOString(),
+    kind: "OPERATOR",
+    actor: request.actor,
+    request: request.request,
+    ...(request.parameters && Object.keys(request.parameters).length > 0
+      ? { parameters: request.parameters }
+      : {}),
+    result: request.status < 400 ? "success" : "failure",
+    status: request.status,
+    ...(typeof answer.runId === "string" ? { runId: answer.runId } : {}),
+    ...(typeof answer.message === "string" ? { message: answer.message.slice(0, 500) } : {}),
+    durationMs: request.finishedAt.getTime() - request.startedAt.getTime(),
+  };
+  await log.appendLogEntries([entry]);
+  return entry;
 }

@@ -1,5 +1,5 @@
 import { type IdentitySource, IdentitySourceSchema } from "../domain/identity-source";
-import type { LogPage, ProvisioningLog, ProvisioningLogEntry } from "../ports/provisioning-log";
+import type { LogEntry, LogPage, ProvisioningLog } from "../ports/provisioning-log";
 
 export interface LogAnswer {
   status: number;
@@ -16,7 +16,9 @@ const day = 86_400_000;
  * (its own and its memberships') and that group's (its own and its members'), one query each;
  * without it, every entry between `since` (default: a day ago) and `until` (default: now).
  * `result` keeps successes or failures; `format=csv|ndjson` exports. Parameters are checked
- * strictly: a typo answers 400, never a different log.
+ * strictly: a typo answers 400, never a different log. Operators' `/admin` requests are in the
+ * timeline (`kind: OPERATOR`, with who and what); they belong to no source or object, so `source`
+ * and `object` leave them out.
  */
 export async function readProvisioningLog(
   query: Record<string, string | undefined>,
@@ -44,11 +46,13 @@ export async function readProvisioningLog(
     limit,
     after: query.after,
   };
-  const page = query.object
+  const page: LogPage<LogEntry> = query.object
     ? await objectLog(log, query.object, source?.data, window)
     : await log.listLog({ ...window, result: query.result as "success" | "failure" | undefined });
   const entries = page.entries.filter(
-    (entry) => (!query.result || entry.result === query.result) && (!source || entry.source === source.data),
+    (entry) =>
+      (!query.result || entry.result === query.result) &&
+      (!source || (entry.kind !== "OPERATOR" && entry.source === source.data)),
   );
   if (format === "csv") return { status: 200, contentType: "text/csv; charset=utf-8", body: toCsv(entries) };
   if (format === "ndjson")
@@ -95,16 +99,25 @@ const columns = [
   "errorCode",
   "message",
   "durationMs",
+  "actor",
+  "request",
+  "parameters",
+  "status",
+  "runId",
 ] as const;
 
 /** RFC 4180: every field quoted, quotes doubled; a leading = + - @ is neutralised for spreadsheets. */
-function toCsv(entries: readonly ProvisioningLogEntry[]): string {
+function toCsv(entries: readonly LogEntry[]): string {
   const field = (value: unknown) => {
     const text = value === undefined ? "" : typeof value === "string" ? value : JSON.stringify(value);
     const safe = /^[=+\-@]/.test(text) ? `'${text}` : text;
     return `"${safe.replaceAll('"', '""')}"`;
   };
-  const rows = entries.map((entry) => columns.map((column) => field(entry[column])).join(","));
+  const rows = entries.map((entry) =>
+    columns
+      .map((column) => field((entry as Partial<Record<(typeof columns)[number], unknown>>)[column]))
+      .join(","),
+  );
   return `${columns.join(",")}\r\n${rows.map((row) => `${row}\r\n`).join("")}`;
 }
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { ServiceConfig } from "../config";
+import { bearerTokenMinLength, type ServiceConfig } from "../config";
 import { SyncError } from "../domain/errors";
 import type { GraphCredentials, OktaCredentials } from "../ports/identity-directory";
 import type { SecretStore } from "../ports/secret-store";
@@ -61,12 +61,26 @@ export async function resolveOktaCredentials(
   throw missing("OKTA_API_TOKEN (or OKTA_CLIENT_ID with OKTA_PRIVATE_KEY)");
 }
 
-/** The bearer token that protects `/status` and `/admin`. */
+/**
+ * A bearer token's secret, `{"token": "…"}`, held to the length the environment's is: a short one
+ * filled into Secrets Manager is refused (the route answers 503 and logs the secret), not accepted.
+ */
+const BearerTokenSchema = z.object({
+  token: z.string().min(bearerTokenMinLength, `token must be at least ${bearerTokenMinLength} characters`),
+});
+
+/** The bearer token for the read routes (`/status`, `/log`…): env first (local), then Secrets Manager. */
 export async function resolveStatusToken(config: ServiceConfig, secrets: SecretStore): Promise<string> {
   if (config.statusToken) return config.statusToken;
   if (!config.statusTokenSecretId) throw missing("STATUS_TOKEN (or STATUS_TOKEN_SECRET_ID)");
-  return (await readSecret(secrets, config.statusTokenSecretId, z.object({ token: z.string().min(16) })))
-    .token;
+  return (await readSecret(secrets, config.statusTokenSecretId, BearerTokenSchema)).token;
+}
+
+/** The bearer token for `/admin/*`: env first (local), then the AdminToken secret, which only Admin reads. */
+export async function resolveAdminToken(config: ServiceConfig, secrets: SecretStore): Promise<string> {
+  if (config.adminToken) return config.adminToken;
+  if (!config.adminTokenSecretId) throw missing("ADMIN_TOKEN (or ADMIN_TOKEN_SECRET_ID)");
+  return (await readSecret(secrets, config.adminTokenSecretId, BearerTokenSchema)).token;
 }
 
 const KiroCredentialsSchema = z.object({ url: z.url(), token: z.string().min(1) });

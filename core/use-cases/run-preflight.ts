@@ -8,6 +8,7 @@ export type PreflightCheckId =
   | "okta-hook-secret"
   | "entra-client-state"
   | "status-token"
+  | "admin-token"
   | "event-bus"
   | "scheduler";
 
@@ -134,13 +135,27 @@ const guides: Record<PreflightCheckId, CheckGuide> = {
     label: "Status token",
     unconfigured: "no status token: set STATUS_TOKEN, or STATUS_TOKEN_SECRET_ID",
     store:
-      'put {"token": "<at least 16 random characters>"} in the StatusToken secret (locally: STATUS_TOKEN)',
+      'put {"token": "<at least 32 random characters>"} in the StatusToken secret (locally: STATUS_TOKEN)',
     fixes: {
       "CONFIG.SECRET_LENGTH":
-        'Use at least 16 random characters: {"token": "…"} in the StatusToken secret (locally: STATUS_TOKEN); it guards /status and /admin.',
+        'Use at least 32 random characters: {"token": "…"} in the StatusToken secret (locally: STATUS_TOKEN); it reads /status and /log.',
     },
     otherwise:
-      'Put {"token": "<at least 16 random characters>"} in the StatusToken secret (locally: STATUS_TOKEN).',
+      'Put {"token": "<at least 32 random characters>"} in the StatusToken secret (locally: STATUS_TOKEN).',
+  },
+  "admin-token": {
+    label: "Admin token",
+    unconfigured: "no admin token: set ADMIN_TOKEN, or ADMIN_TOKEN_SECRET_ID",
+    store:
+      'put {"token": "<at least 32 random characters, not the status token>"} in the AdminToken secret (locally: ADMIN_TOKEN)',
+    fixes: {
+      "CONFIG.SECRET_LENGTH":
+        'Use at least 32 random characters: {"token": "…"} in the AdminToken secret (locally: ADMIN_TOKEN); it guards every /admin action.',
+      "CONFIG.SAME_TOKEN":
+        "Give the admin token a value of its own: while it equals the status token, anyone who may read /status may also act on /admin.",
+    },
+    otherwise:
+      'Put {"token": "<at least 32 random characters>"} in the AdminToken secret (locally: ADMIN_TOKEN).',
   },
   "event-bus": {
     label: "Event bus",

@@ -1,10 +1,12 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { SyncError } from "../../core/domain/errors";
 import { planReconcile } from "../../core/use-cases/plan-reconcile";
+import { logOperatorRequest } from "../../core/use-cases/provisioning-activity";
 import { inlineRetry, retryAfterSeconds } from "../../core/use-cases/read-with-retries";
 import { approveHeldRemovals, reconcileGroups } from "../../core/use-cases/reconcile";
 import { RedriveRequestSchema, redriveQuarantined } from "../../core/use-cases/redrive";
 import { reprovision } from "../../core/use-cases/reprovision";
+import { admitAdmin } from "./http";
 import { currentKiro } from "./kiro-dependencies";
 import { logger } from "./powertools";
 import { runDoctor } from "./preflight-probes";
@@ -93,6 +95,15 @@ async function reconcileRefusal(deps: ServiceDependencies): Promise<Result | und
       message: `the sync is paused: ${pause.reason} (${pause.errorCode}); it tries again at ${pause.probeAt}. Fix the cause (see /status), then reconcile`,
       code: "SYNC.PAUSED",
     });
+  return runInProgressRefusal(deps);
+}
+
+/**
+ * One reconcile or re-provisioning run at a time: a second would read and write everything again
+ * beside the first. A re-provisioning is not refused for a pause, since a new Kiro token is
+ * usually what it follows.
+ */
+async function runInProgressRefusal(deps: ServiceDependencies): Promise<Result | undefined> {
   const running = (await deps.ledger.listRuns(20)).find(
     (run) => run.step !== undefined && run.finishedAt === undefined && run.error === undefined,
   );
@@ -136,6 +147,8 @@ const routes: [RegExp, Route][] = [
   [
     /^\/admin\/reprovision$/,
     async (deps) => {
+      const refusal = await runInProgressRefusal(deps);
+      if (refusal) return refusal;
       const endpoint = await deps.kiroCredentials({ fresh: true });
       const target = await deps.ledger.getKiroTarget();
       const sources = ["okta", "entra"] as const;
@@ -184,3 +197,83 @@ export const adminRoutes: [RegExp, Route][] = routes.map(([path, route]) => [
   path,
   answeringUnavailable(route),
 ]);
+
+/** The largest request body kept in the log entry; past it only its size is. */
+const loggedBodyBytes = 4096;
+
+/** The query and the JSON body of a request, as the log entry's parameters. */
+function parametersOf(event: APIGatewayProxyEventV2): Record<string, unknown> {
+  const parameters: Record<string, unknown> = { ...(event.queryStringParameters ?? {}) };
+  const body = event.body
+    ? event.isBase64Encoded
+      ? Buffer.from(event.body, "base64").toString()
+      : event.body
+    : undefined;
+  if (body === undefined) return parameters;
+  if (Buffer.byteLength(body) > loggedBodyBytes) return { ...parameters, bodyBytes: Buffer.byteLength(body) };
+  try {
+    return { ...parameters, body: JSON.parse(body) };
+  } catch {
+    return { ...parameters, bodyBytes: Buffer.byteLength(body) };
+  }
+}
+
+function answerBody(answer: Result): unknown {
+  try {
+    return JSON.parse(answer.body ?? "{}");
+  } catch {
+    return {};
+  }
+}
+
+async function route(deps: ServiceDependencies, event: APIGatewayProxyEventV2): Promise<Result> {
+  for (const [pattern, serve] of adminRoutes) {
+    const match = pattern.exec(event.requestContext.http.path);
+    if (match) return serve(deps, event, match);
+  }
+  return json(404, { message: "not found" });
+}
+
+/**
+ * One operator request: the admin token checked (the status token only reads), the route run, and
+ * the request written to the provisioning log with who (role, token fingerprint) and what (route,
+ * parameters, status, the run it started). A log that cannot be written does not undo the action;
+ * it is an error in the function's log instead.
+ */
+export async function answerAdminRequest(
+  deps: ServiceDependencies,
+  event: APIGatewayProxyEventV2,
+): Promise<Result> {
+  const admission = await admitAdmin(event, deps);
+  if ("refusal" in admission) return admission.refusal;
+  const request = `${event.requestContext.http.method} ${event.requestContext.http.path}`;
+  const startedAt = new Date();
+  const record = async (status: number, answer: unknown) => {
+    const entry = await logOperatorRequest(deps.log, {
+      actor: admission.caller,
+      request,
+      parameters: parametersOf(event),
+      status,
+      answer,
+      startedAt,
+      finishedAt: new Date(),
+    }).catch((error: unknown) => {
+      logger.error("admin request not written to the provisioning log", {
+        request,
+        status,
+        error: error as Error,
+      });
+      return undefined;
+    });
+    logger.info("admin request", { ...(entry ?? { request, status, actor: admission.caller }) });
+  };
+  let answer: Result;
+  try {
+    answer = await route(deps, event);
+  } catch (error) {
+    await record(500, { message: "internal error" });
+    throw error;
+  }
+  await record(answer.statusCode ?? 200, answerBody(answer));
+  return answer;
+}

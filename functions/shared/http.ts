@@ -1,6 +1,7 @@
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import { secretsMatch } from "../../core/domain/constant-time";
+import { bearerTokenMinLength } from "../../core/config";
+import { secretFingerprint, secretsMatch } from "../../core/domain/constant-time";
 import { SyncError } from "../../core/domain/errors";
 import {
   type HookAnswer,
@@ -93,28 +94,97 @@ export function internalError(endpoint: string, error: unknown): APIGatewayProxy
   };
 }
 
-/** The operator routes' guard: the status token as a bearer token, compared in constant time. */
-export async function refuseWithoutStatusToken(
-  event: APIGatewayProxyEventV2,
-  statusToken: () => Promise<string>,
-): Promise<APIGatewayProxyStructuredResultV2 | undefined> {
-  const presented = /^Bearer (.+)$/i.exec(event.headers?.authorization ?? "")?.[1];
-  const expected = await statusToken().catch((error: unknown) => {
+type Result = APIGatewayProxyStructuredResultV2;
+
+/** The bearer token of a request, if it carries one. */
+const presentedToken = (event: APIGatewayProxyEventV2) =>
+  /^Bearer (.+)$/i.exec(event.headers?.authorization ?? "")?.[1];
+
+/** The expected token, or the configuration error that says it is not set (or too short) yet. */
+async function expectedToken(read: () => Promise<string>): Promise<string | SyncError> {
+  return read().catch((error: unknown) => {
     if (error instanceof SyncError && error.code.startsWith("CONFIG.")) return error;
     throw error;
   });
-  if (expected instanceof SyncError) {
-    logger.error("status token not configured", { error: expected });
+}
+
+/**
+ * A token that is not set, or not valid, refuses every caller with 503 and the secret to fill: a
+ * short token in Secrets Manager is treated as none, never accepted. The log names the secret id.
+ */
+function notConfigured(role: "status" | "admin", error: SyncError): Result {
+  const [secret, variable] =
+    role === "admin" ? ["AdminToken", "ADMIN_TOKEN"] : ["StatusToken", "STATUS_TOKEN"];
+  logger.error(`${role} token not configured`, { error });
+  return {
+    statusCode: 503,
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      message: `not configured: put {"token": "<at least ${bearerTokenMinLength} random characters>"} in the ${secret} secret (locally: ${variable})`,
+    }),
+  };
+}
+
+const unauthenticated: Result = {
+  statusCode: 401,
+  headers: { "www-authenticate": "Bearer", "content-type": "application/json" },
+  body: '{"message":"unauthenticated"}',
+};
+
+/** The read routes' guard: the status token as a bearer token, compared in constant time. */
+export async function refuseWithoutStatusToken(
+  event: APIGatewayProxyEventV2,
+  statusToken: () => Promise<string>,
+): Promise<Result | undefined> {
+  const expected = await expectedToken(statusToken);
+  if (expected instanceof SyncError) return notConfigured("status", expected);
+  return secretsMatch(presentedToken(event), expected) ? undefined : unauthenticated;
+}
+
+/** Who an admin request came from, for the log: the role and a fingerprint of the token, never the token. */
+export interface AdminCaller {
+  role: "admin";
+  token: string;
+}
+
+/**
+ * The `/admin/*` guard: the admin token as a bearer token, compared in constant time. The status
+ * token only reads, so it is refused with 403 and told which token acts; no token or any other is
+ * 401. Every refusal is a warning in the log (with the status token's fingerprint, never a token).
+ */
+export async function admitAdmin(
+  event: APIGatewayProxyEventV2,
+  tokens: { adminToken(): Promise<string>; statusToken(): Promise<string> },
+): Promise<{ caller: AdminCaller } | { refusal: Result }> {
+  const route = `${event.requestContext.http.method} ${event.requestContext.http.path}`;
+  const expected = await expectedToken(() => tokens.adminToken());
+  if (expected instanceof SyncError) return { refusal: notConfigured("admin", expected) };
+  const presented = presentedToken(event);
+  if (presented !== undefined && secretsMatch(presented, expected))
+    return { caller: { role: "admin", token: secretFingerprint(presented) } };
+  const statusToken = await expectedToken(() => tokens.statusToken());
+  if (presented !== undefined && typeof statusToken === "string" && secretsMatch(presented, statusToken)) {
+    logger.warn("admin request refused", {
+      route,
+      status: 403,
+      role: "status",
+      token: secretFingerprint(presented),
+    });
     return {
-      statusCode: 503,
-      headers: { "content-type": "application/json" },
-      body: '{"message":"not configured"}',
+      refusal: {
+        statusCode: 403,
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          message:
+            "the status token only reads; /admin needs the admin token (the AdminToken secret; locally ADMIN_TOKEN, printed by npm start)",
+        }),
+      },
     };
   }
-  if (secretsMatch(presented, expected)) return undefined;
-  return {
-    statusCode: 401,
-    headers: { "www-authenticate": "Bearer" },
-    body: '{"message":"unauthenticated"}',
-  };
+  logger.warn("admin request refused", {
+    route,
+    status: 401,
+    reason: presented === undefined ? "no bearer token" : "not a token of this service",
+  });
+  return { refusal: unauthenticated };
 }

@@ -1,4 +1,6 @@
 import { probeGraphGroupRead } from "../../core/adapters/graph/graph-probe";
+import { bearerTokenMinLength } from "../../core/config";
+import { secretsMatch } from "../../core/domain/constant-time";
 import { SyncError } from "../../core/domain/errors";
 import type { SecretStore } from "../../core/ports/secret-store";
 import { resolveEntraSettings, resolveOktaCredentials } from "../../core/use-cases/resolve-secrets";
@@ -20,6 +22,7 @@ export type DoctorDependencies = Pick<
   | "directoryFor"
   | "oktaHookSecret"
   | "statusToken"
+  | "adminToken"
   | "entraClientState"
   | "bus"
   | "retries"
@@ -128,8 +131,22 @@ export function preflightProbes(
       check: "status-token",
       configured: Boolean(config.statusToken || config.statusTokenSecretId),
       run: async () => {
-        requireLength("the status token", remember(await deps.statusToken()) ?? "", 16);
-        return "set, at least 16 characters";
+        requireLength("the status token", remember(await deps.statusToken()) ?? "", bearerTokenMinLength);
+        return `set, at least ${bearerTokenMinLength} characters`;
+      },
+    },
+    {
+      check: "admin-token",
+      configured: Boolean(config.adminToken || config.adminTokenSecretId),
+      run: async () => {
+        const adminToken = remember(await deps.adminToken()) ?? "";
+        requireLength("the admin token", adminToken, bearerTokenMinLength);
+        const statusToken = await deps.statusToken().catch(() => undefined);
+        if (statusToken !== undefined && secretsMatch(adminToken, statusToken))
+          throw new SyncError("CONFIG.SAME_TOKEN", "the admin token is the status token", {
+            retryable: false,
+          });
+        return `set, at least ${bearerTokenMinLength} characters, not the status token`;
       },
     },
     {

@@ -3,6 +3,7 @@ import { SecretsManagerStore } from "../../core/adapters/secrets/secrets-manager
 import type { ServiceConfig } from "../../core/config";
 import type { SecretStore } from "../../core/ports/secret-store";
 import {
+  resolveAdminToken,
   resolveEntraSettings,
   resolveOktaHookSecret,
   resolveStatusToken,
@@ -11,7 +12,10 @@ import {
 /** The shared secrets the HTTP functions check callers against; none of them needs an IdP client. */
 export interface SecretDependencies {
   oktaHookSecret(): Promise<string>;
+  /** Reads only. */
   statusToken(): Promise<string>;
+  /** `/admin/*`; the Admin function is the only one whose role may read its secret. */
+  adminToken(): Promise<string>;
   entraClientState(): Promise<string>;
 }
 
@@ -24,6 +28,7 @@ export function secretDependencies(config: ServiceConfig, secrets: SecretStore):
   return {
     oktaHookSecret: () => resolveOktaHookSecret(config, secrets),
     statusToken: () => resolveStatusToken(config, secrets),
+    adminToken: () => resolveAdminToken(config, secrets),
     entraClientState: async () => (await resolveEntraSettings(config, secrets)).clientState,
   };
 }

@@ -7,14 +7,14 @@ import { currentKiro } from "../../functions/shared/kiro-dependencies";
 import { createServiceDependencies } from "../../functions/shared/service-dependencies";
 import { LocalSecretStore } from "../local-secret-store";
 
-/** Where `npm start` keeps its status token (see local/start.ts). */
+/** Where `npm start` keeps its admin token (see local/start.ts). */
 const defaultSecretsFile = ".local/secrets.json";
 
 /**
  * `npm run reconcile [-- --dry-run]` against the environment's configuration: in an AWS shell with
  * the stack's variables (LEDGER_TABLE_NAME, EVENT_BUS_NAME, the secret ids) it reads and triggers
  * the deployed service; `--dry-run` prints the plan and writes nothing. With no identity source in
- * the environment it asks a running `npm start` instead (its status token from the local secrets
+ * the environment it asks a running `npm start` instead (its admin token from the local secrets
  * file), since that is where a newcomer's sample directories live.
  */
 async function main(): Promise<void> {
@@ -40,9 +40,9 @@ async function main(): Promise<void> {
 async function askRunningLocalService(config: ServiceConfig): Promise<unknown> {
   const url = `http://127.0.0.1:${config.port}`;
   const file = config.localSecretsFile ?? defaultSecretsFile;
-  const howToPoint = `no identity source is configured here (OKTA_ORG_URL, ENTRA_*), and no local service answers at ${url} with the status token in ${file}: start \`npm start\` in another terminal (or set PORT and LOCAL_SECRETS_FILE to match it), or run this in a shell with the stack's variables`;
+  const howToPoint = `no identity source is configured here (OKTA_ORG_URL, ENTRA_*), and no local service answers at ${url} with the admin token in ${file}: start \`npm start\` in another terminal (or set PORT and LOCAL_SECRETS_FILE to match it), or run this in a shell with the stack's variables`;
   const store = await LocalSecretStore.open(file);
-  const secret = (await store.getSecretJson("StatusToken").catch(() => undefined)) as
+  const secret = (await store.getSecretJson("AdminToken").catch(() => undefined)) as
     | { token?: string }
     | undefined;
   if (!secret?.token) throw new Error(howToPoint);
@@ -51,7 +51,7 @@ async function askRunningLocalService(config: ServiceConfig): Promise<unknown> {
     method: "POST",
     headers: { authorization: `Bearer ${secret.token}` },
   }).catch(() => undefined);
-  if (!response || response.status === 401) throw new Error(howToPoint);
+  if (!response || response.status === 401 || response.status === 403) throw new Error(howToPoint);
   const body: unknown = await response.json().catch(() => ({}));
   if (!response.ok) throw new Error(`the local service answered ${response.status}: ${JSON.stringify(body)}`);
   return body;

@@ -59,6 +59,7 @@ interface Status {
 }
 
 const bearer = () => ({ authorization: `Bearer ${service.secrets.statusToken}` });
+const adminBearer = () => ({ authorization: `Bearer ${service.secrets.adminToken}` });
 const status = async () => (await service.request("GET", "/status", { headers: bearer() })).json() as Status;
 const oktaPost = (body: unknown) =>
   service.request("POST", "/okta/events", { body, headers: { authorization: service.secrets.hookSecret } });
@@ -91,11 +92,14 @@ describe("the bundles SST builds, run as deployed", () => {
     // Act
     const hook = await oktaPost(delivery);
     const statusAnswer = await service.request("GET", "/status", { headers: bearer() });
+    const adminAnswer = await service.request("POST", "/admin/doctor", { headers: adminBearer() });
     const reconcile = await service.runJob("reconcile");
     // Assess
     expect(hook.status).toBe(503);
     expect(JSON.parse(hook.text)).toEqual({ message: "not configured" });
     expect(statusAnswer.status).toBe(503);
+    expect(adminAnswer.status).toBe(503);
+    expect(adminAnswer.json()).toMatchObject({ message: expect.stringContaining("the AdminToken secret") });
     expect("result" in reconcile ? reconcile.result : reconcile.error).toMatchObject({
       skipped: expect.stringContaining("has no value yet"),
     });
@@ -249,19 +253,43 @@ describe("the bundles SST builds, run as deployed", () => {
     expect(kiroMembers(platform.name)).toEqual(members.sort());
   });
 
-  it("runs the operator routes: a chunked reconcile to its end, and a doctor that passes", async () => {
+  it("runs the operator routes with the admin token only: a chunked reconcile to its end and a doctor that passes, each in the log with who asked", async () => {
     // Prepare
-    const headers = bearer();
+    const headers = adminBearer();
     // Act
     const reconcile = await service.request("POST", "/admin/reconcile", { headers });
     await service.idle();
     const doctor = await service.request("POST", "/admin/doctor", { headers });
     const unauthenticated = await service.request("POST", "/admin/doctor");
+    const withStatusToken = await service.request("POST", "/admin/doctor", { headers: bearer() });
+    const log = (await service.request("GET", "/log", { headers: bearer() })).json() as {
+      entries: {
+        kind: string;
+        request?: string;
+        actor?: { role: string };
+        runId?: string;
+        status?: number;
+      }[];
+    };
     // Assess
     expect(reconcile.status).toBe(202);
     expect(doctor.status).toBe(200);
     expect(doctor.json(), doctor.text).toMatchObject({ ok: true });
     expect(unauthenticated.status).toBe(401);
+    expect(withStatusToken.status).toBe(403);
+    const operatorEntries = log.entries.filter((entry) => entry.kind === "OPERATOR");
+    expect(operatorEntries).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          request: "POST /admin/reconcile",
+          actor: expect.objectContaining({ role: "admin" }),
+          status: 202,
+          runId: (reconcile.json() as { runId: string }).runId,
+        }),
+        expect.objectContaining({ request: "POST /admin/doctor", status: 200 }),
+      ]),
+    );
+    expect(operatorEntries.some((entry) => entry.status === 403 || entry.status === 401)).toBe(false);
   });
 
   it("repairs on a deep reconcile what Kiro lost by hand and what Okta changed or deleted without an event", async () => {
@@ -281,7 +309,7 @@ describe("the bundles SST builds, run as deployed", () => {
     service.okta!.users.get(silenced!)!.status = "SUSPENDED";
     service.okta!.deleteUser(deleted!);
     // Act
-    const reconcile = await service.request("POST", "/admin/reconcile?deep=true", { headers: bearer() });
+    const reconcile = await service.request("POST", "/admin/reconcile?deep=true", { headers: adminBearer() });
     await service.idle();
     // Assess
     expect(edit.status).toBe(204);
@@ -300,12 +328,12 @@ describe("the bundles SST builds, run as deployed", () => {
     const leavers = [...(service.okta?.members.get(engineering.id) ?? [])].slice(0, 8);
     for (const leaver of leavers) service.okta?.removeMember(engineering.id, leaver);
     // Act
-    const run = (await service.request("POST", "/admin/reconcile", { headers: bearer() })).json() as {
+    const run = (await service.request("POST", "/admin/reconcile", { headers: adminBearer() })).json() as {
       runId: string;
     };
     await service.idle();
     const held = await pollUntil(status, (report) => report.heldRuns.length > 0);
-    const approval = await service.request("POST", `/admin/approve/${run.runId}`, { headers: bearer() });
+    const approval = await service.request("POST", `/admin/approve/${run.runId}`, { headers: adminBearer() });
     await service.idle();
     // Assess
     expect(held.heldRuns[0]).toMatchObject({ runId: run.runId });
@@ -357,7 +385,7 @@ describe("the bundles SST builds, run as deployed", () => {
     // Act
     const recorded = await service.invokeAsync("async-failure", record);
     const quarantined = await status();
-    const answer = await service.request("POST", "/admin/redrive", { headers: bearer(), body: {} });
+    const answer = await service.request("POST", "/admin/redrive", { headers: adminBearer(), body: {} });
     await service.idle();
     const after = await status();
     // Assess
@@ -372,7 +400,7 @@ describe("the bundles SST builds, run as deployed", () => {
     // Prepare
     service.okta!.failNext("unavailable", 4, { path: /\/api\/v1\/groups(\?|$)/ });
     // Act
-    const reconcile = await service.request("POST", "/admin/reconcile", { headers: bearer() });
+    const reconcile = await service.request("POST", "/admin/reconcile", { headers: adminBearer() });
     const { runId } = reconcile.json() as { runId: string };
     const runOf = async () => (await status()).runs?.find((run) => run.runId === runId);
     await service.settle(async () => (await runOf())?.phase === "finished");
@@ -398,7 +426,7 @@ describe("the bundles SST builds, run as deployed", () => {
       token: profile.token,
     });
     // Act
-    const answer = await service.request("POST", "/admin/reprovision", { headers: bearer() });
+    const answer = await service.request("POST", "/admin/reprovision", { headers: adminBearer() });
     await service.idle();
     await service.settle(() => kiroMembers(engineering.name).length === expected.length);
     const report = await status();
@@ -443,6 +471,22 @@ describe("the bundles SST builds, run as deployed", () => {
     // Assess
     for (const [index, outcome] of outcomes.entries())
       expect("error" in outcome ? outcome.error : undefined, jobs[index]).toBeUndefined();
+  });
+
+  it("keeps the admin token's secret to the Admin function: Admin reads it, Status never does nor may", () => {
+    // Prepare
+    const adminSecret = model.functions[0]!.environment.ADMIN_TOKEN_SECRET_ID!;
+    const statusFn = model.functions.find((fn) => fn.source === "functions/status")!;
+    const adminFn = model.functions.find((fn) => fn.source === "functions/admin")!;
+    // Act
+    const reads = service
+      .evidence()
+      .filter((call) => call.action === "secretsmanager:GetSecretValue" && call.resource === adminSecret);
+    // Assess
+    expect(reads.map((call) => call.principal)).toContain(adminFn.id);
+    expect(reads.filter((call) => call.principal !== adminFn.id)).toEqual([]);
+    expect(allows(statusFn.role.statements, "secretsmanager:GetSecretValue", adminSecret)).toBe(false);
+    expect(allows(adminFn.role.statements, "secretsmanager:GetSecretValue", adminSecret)).toBe(true);
   });
 
   it("allows each function exactly the AWS calls it made: every call granted, on its resources, and no grant unused", () => {

@@ -154,7 +154,9 @@ describe("configuration", () => {
           ? "ENTRA_SECRET_ID"
           : name.startsWith("STATUS_")
             ? "STATUS_TOKEN_SECRET_ID"
-            : "KIRO_SCIM_SECRET_ID";
+            : name.startsWith("ADMIN_")
+              ? "ADMIN_TOKEN_SECRET_ID"
+              : "KIRO_SCIM_SECRET_ID";
     const secretHeld = (Object.keys(settingOrigins) as SettingName[]).filter(
       (name) => settingOrigins[name] === "secret",
     );
@@ -163,6 +165,26 @@ describe("configuration", () => {
     // Assess
     for (const name of secretHeld)
       expect(admin?.environment[secretIdOf(name)], name).toMatch(/^arn:aws:secretsmanager:/);
+  });
+
+  it("lets only the Admin function read the AdminToken secret, in every stage", () => {
+    for (const [stage, model] of Object.entries(stages())) {
+      // Prepare
+      const adminSecret = model.functions[0]!.environment.ADMIN_TOKEN_SECRET_ID!;
+      // Act
+      const readers = model.functions.filter((fn) =>
+        allows(fn.role.statements, "secretsmanager:GetSecretValue", adminSecret),
+      );
+      // Assess
+      expect(adminSecret, stage).toMatch(/^arn:aws:secretsmanager:/);
+      expect(model.ofType("aws:secretsmanager/secret:Secret").map((each) => each.name)).toContain(
+        "AdminToken",
+      );
+      expect(
+        readers.map((fn) => fn.source),
+        stage,
+      ).toEqual(["functions/admin"]);
+    }
   });
 
   it("passes tuning settings through from the deploying shell, and only when set", () => {

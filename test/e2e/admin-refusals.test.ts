@@ -30,10 +30,11 @@ describe("a reconcile an operator asks for at the wrong time", () => {
     expect(answer.status).toBe(409);
     expect(answer.body).toMatchObject({ code: "SYNC.PAUSED" });
     expect(answer.body.message).toContain("the token is revoked");
+    expect(answer.body.message).toContain("Fix the cause (see /status), then reconcile");
     expect(afterPause.status).toBe(202);
   });
 
-  it("is refused with 409 naming the run still in progress", async () => {
+  it("is refused with 409 naming the run still in progress, and so is a re-provisioning", async () => {
     // Prepare
     const ledger = runtime.dependencies.ledger;
     await ledger.startRun({
@@ -49,11 +50,15 @@ describe("a reconcile an operator asks for at the wrong time", () => {
     // Act
     const answer = await postAdmin(runtime, "/admin/reconcile");
     const dryRun = await postAdmin(runtime, "/admin/reconcile?dryRun=true");
+    const reprovision = await postAdmin(runtime, "/admin/reprovision");
 
     // Assess
     expect(answer.status).toBe(409);
     expect(answer.body).toMatchObject({ code: "RUN.IN_PROGRESS", runId: "run-in-progress" });
     expect(answer.body.message).toContain("0 of 40 done");
     expect(dryRun.status).toBe(200);
+    expect(reprovision.status).toBe(409);
+    expect(reprovision.body).toMatchObject({ code: "RUN.IN_PROGRESS", runId: "run-in-progress" });
+    expect(reprovision.body.message).toContain("0 of 40 done");
   });
 });

@@ -13,7 +13,7 @@ beforeAll(async () => {
 });
 afterAll(() => stopTestRuntime(runtime));
 
-async function doctor(token = runtime.config.statusToken): Promise<{ status: number; text: string }> {
+async function doctor(token = runtime.config.adminToken): Promise<{ status: number; text: string }> {
   const response = await fetch(`${runtime.url}/admin/doctor`, {
     method: "POST",
     headers: token ? { authorization: `Bearer ${token}` } : {},
@@ -47,7 +47,7 @@ async function runCli(env: Record<string, string>): Promise<{ code: number; outp
 }
 
 describe("POST /admin/doctor", () => {
-  it("refuses a caller without the status token", async () => {
+  it("refuses a caller without the admin token", async () => {
     // Act
     const { status } = await doctor("");
 
@@ -70,6 +70,7 @@ describe("POST /admin/doctor", () => {
       ["Okta hook secret", "pass"],
       ["Entra clientState", "pass"],
       ["Status token", "pass"],
+      ["Admin token", "pass"],
       ["Event bus", "pass"],
       ["Retry scheduler", "pass"],
     ]);
@@ -91,7 +92,7 @@ describe("POST /admin/doctor", () => {
     expect(row(found, "Kiro SCIM token")).toMatchObject({ result: "fail" });
     expect(row(found, "Kiro SCIM token")?.detail).toContain("SCIM.AUTH");
     expect(row(found, "Kiro SCIM token")?.fix).toContain("KiroScim secret");
-    expect(othersThan(found, "Kiro SCIM token")).toEqual(Array(7).fill("pass"));
+    expect(othersThan(found, "Kiro SCIM token")).toEqual(Array(8).fill("pass"));
   });
 
   it("fails the Okta row with a new-token fix when the org refuses the API token", async () => {
@@ -107,7 +108,7 @@ describe("POST /admin/doctor", () => {
     expect(row(found, "Okta API token")).toMatchObject({ result: "fail" });
     expect(row(found, "Okta API token")?.detail).toContain("IDP.AUTH");
     expect(row(found, "Okta API token")?.fix).toContain("create a new API token");
-    expect(othersThan(found, "Okta API token")).toEqual(Array(7).fill("pass"));
+    expect(othersThan(found, "Okta API token")).toEqual(Array(8).fill("pass"));
   });
 
   it("names the scopes and the admin role when Okta accepts the token but refuses the read", async () => {
@@ -138,7 +139,7 @@ describe("POST /admin/doctor", () => {
     expect(row(found, "Microsoft Graph")).toMatchObject({ result: "fail" });
     expect(row(found, "Microsoft Graph")?.detail).toContain("IDP.FORBIDDEN");
     expect(row(found, "Microsoft Graph")?.fix).toContain("Group.Read.All");
-    expect(othersThan(found, "Microsoft Graph")).toEqual(Array(7).fill("pass"));
+    expect(othersThan(found, "Microsoft Graph")).toEqual(Array(8).fill("pass"));
   });
 
   it("points at the app's credentials when Entra refuses the client secret", async () => {
@@ -169,6 +170,7 @@ describe("POST /admin/doctor", () => {
       oktaOrg!.apiToken,
       config.okta.hookSecret!,
       config.statusToken!,
+      config.adminToken!,
       config.entra.clientState!,
       graphTenant!.clientSecret,
       wrongSecret,

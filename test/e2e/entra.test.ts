@@ -583,4 +583,18 @@ describe("subscriptions", () => {
       Date.now() + 20 * 24 * 3_600_000,
     );
   });
+
+  it.each(["constructor", "__proto__", "toString", "hasOwnProperty"])(
+    "counts a lifecycle event named %s like any unknown one: 202, not a 500 that fires the hook alarm",
+    async (lifecycleEvent) => {
+      // Prepare
+      const record = (await runtime.dependencies.ledger.getSubscription("groups"))!;
+
+      // Act
+      const status = await tenant().notifyLifecycle(record.subscriptionId, lifecycleEvent);
+
+      // Assess
+      expect(status).toBe(202);
+    },
+  );
 });

@@ -230,7 +230,7 @@ describe("nothing accepted is lost under faults", () => {
     // Act
     const response = await fetch(`${runtime.url}/admin/redrive`, {
       method: "POST",
-      headers: { authorization: `Bearer ${runtime.config.statusToken}`, "content-type": "application/json" },
+      headers: { authorization: `Bearer ${runtime.config.adminToken}`, "content-type": "application/json" },
       body: JSON.stringify({ items: [{ source: "okta", groupId: group.id }] }),
     });
     const body = (await response.json()) as { redriven: unknown[] };
@@ -276,7 +276,7 @@ describe("nothing accepted is lost under faults", () => {
     const recorded = (await status()).quarantined.find((entry) => entry.id === group.id);
     const redrive = await fetch(`${runtime.url}/admin/redrive`, {
       method: "POST",
-      headers: { authorization: `Bearer ${runtime.config.statusToken}` },
+      headers: { authorization: `Bearer ${runtime.config.adminToken}` },
     });
     await runtime.bus.idle();
 

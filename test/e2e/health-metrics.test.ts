@@ -33,7 +33,7 @@ describe("health metrics for the dashboard and its alarms", () => {
     emulator.faults.clear();
     await fetch(`${runtime.url}/admin/redrive`, {
       method: "POST",
-      headers: { authorization: `Bearer ${runtime.config.statusToken}`, "content-type": "application/json" },
+      headers: { authorization: `Bearer ${runtime.config.adminToken}`, "content-type": "application/json" },
       body: JSON.stringify({ items: [{ source: "okta", groupId: group.id }] }),
     });
     await runtime.bus.idle();

@@ -30,7 +30,7 @@ function editSecretsFile(changes: Record<string, unknown>): void {
 }
 
 describe("the local secrets file (LOCAL_SECRETS_FILE)", () => {
-  it("is written at start with the Kiro endpoint and the status token the runtime uses, for its owner only", () => {
+  it("is written at start with the Kiro endpoint and the status and admin tokens the runtime uses, for its owner only", () => {
     // Act
     const secrets = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
 
@@ -38,7 +38,11 @@ describe("the local secrets file (LOCAL_SECRETS_FILE)", () => {
     expect(secrets).toEqual({
       KiroScim: { url: runtime.emulator!.profile.scimUrl, token: runtime.emulator!.profile.token },
       StatusToken: { token: runtime.config.statusToken },
+      AdminToken: { token: runtime.config.adminToken },
     });
+    expect(runtime.config.statusToken!.length).toBeGreaterThanOrEqual(32);
+    expect(runtime.config.adminToken!.length).toBeGreaterThanOrEqual(32);
+    expect(runtime.config.adminToken).not.toBe(runtime.config.statusToken);
     expect(statSync(file).mode & 0o777).toBe(0o600);
   });
 
@@ -67,7 +71,7 @@ describe("the local secrets file (LOCAL_SECRETS_FILE)", () => {
   it("takes a rotated status token without a restart, and refuses the old one", async () => {
     // Prepare
     const oldToken = runtime.config.statusToken;
-    const newToken = "rotated-status-token-0123456789";
+    const newToken = "rotated-status-token-0123456789abcdef";
     const status = (token: string | undefined) =>
       fetch(`${runtime.url}/status`, { headers: { authorization: `Bearer ${token}` } });
 
@@ -80,4 +84,30 @@ describe("the local secrets file (LOCAL_SECRETS_FILE)", () => {
     expect(withNew.status).toBe(200);
     expect(withOld.status).toBe(401);
   });
+
+  it.each([
+    ["StatusToken", "GET", "/status"],
+    ["AdminToken", "POST", "/admin/reconcile?dryRun=true"],
+  ])(
+    "treats a %s under 32 characters as not set: 503 naming the secret to fill, the short token never accepted",
+    async (secret, method, path) => {
+      // Prepare
+      const current = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+      const short = "short-but-16-plus-chars";
+
+      // Act
+      editSecretsFile({ [secret]: { token: short } });
+      const answer = await fetch(`${runtime.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${short}` },
+      }).finally(() => editSecretsFile({ [secret]: current[secret] }));
+      const body = (await answer.json()) as { message: string };
+
+      // Assess
+      expect(short.length).toBeLessThan(32);
+      expect(answer.status).toBe(503);
+      expect(body.message).toContain(`the ${secret} secret`);
+      expect(body.message).toContain("at least 32");
+    },
+  );
 });

@@ -5,6 +5,7 @@ import { captureOutput } from "../support/log-capture";
 import {
   addOktaGroup,
   addOktaUser,
+  postAdmin,
   postOkta,
   startTestRuntime,
   stopTestRuntime,
@@ -27,7 +28,7 @@ afterEach(() => {
 });
 
 describe("log hygiene", () => {
-  it("logs no secret, token or payload data while handling good, forged and failing requests", async () => {
+  it("logs no secret, token or payload data while handling good, forged and failing requests, admin ones included", async () => {
     // Prepare
     const person = addOktaUser(runtime, { email: "very.private.person@example.com" });
     const group = addOktaGroup(runtime, "Hygiene");
@@ -48,6 +49,9 @@ describe("log hygiene", () => {
       oktaDelivery([membershipEvent("remove", { id: person.id, login: person.profile.login }, group)]),
     );
     await runtime.bus.idle();
+    await postAdmin(runtime, "/admin/reconcile?dryRun=true");
+    await postAdmin(runtime, "/admin/reconcile?dryRun=true", runtime.config.statusToken);
+    await postAdmin(runtime, "/admin/reconcile?dryRun=true", forgedSecret);
     vi.restoreAllMocks();
 
     // Assess
@@ -59,6 +63,7 @@ describe("log hygiene", () => {
       runtime.config.kiroScim!.token,
       runtime.config.okta.apiToken!,
       runtime.config.statusToken!,
+      runtime.config.adminToken!,
       "very.private.person@example.com",
       person.profile.login,
       "nonsense-payload-marker",

@@ -109,7 +109,7 @@ describe("the provisioning log", () => {
     const [header, ...rows] = body.trimEnd().split("\r\n");
     expect(csv.headers.get("content-type")).toContain("text/csv");
     expect(header).toBe(
-      "at,source,kind,objectId,name,kiroId,action,result,changes,trigger,attempt,errorCode,message,durationMs",
+      "at,source,kind,objectId,name,kiroId,action,result,changes,trigger,attempt,errorCode,message,durationMs,actor,request,parameters,status,runId",
     );
     expect(rows.length).toBeGreaterThanOrEqual(1);
     expect(rows.every((row) => row.includes('"failure"'))).toBe(true);

@@ -45,6 +45,25 @@ describe("npm run reconcile", () => {
     expect(JSON.parse(result.stdout)).toHaveProperty("groups");
   }, 90_000);
 
+  it("asks the running local service to start a reconcile without --dry-run, with the admin token from its secrets file", async () => {
+    // Prepare
+    const port = new URL(runtime.url).port;
+
+    // Act
+    const result = await reconcileCli([], { PORT: port, LOCAL_SECRETS_FILE: runtime.secrets.file });
+    await runtime.bus.idle();
+
+    // Assess
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout) as { runId: string };
+    const { runs } = (await (
+      await fetch(`${runtime.url}/status`, {
+        headers: { authorization: `Bearer ${runtime.config.statusToken}` },
+      })
+    ).json()) as { runs: { runId: string; kind: string }[] };
+    expect(runs.find((run) => run.runId === report.runId)).toMatchObject({ kind: "reconcile" });
+  }, 90_000);
+
   it("says how to point it when no local service answers", async () => {
     // Prepare
     const closedPort = String(await freePort());

@@ -18,7 +18,7 @@ beforeAll(async () => {
 });
 afterAll(() => stopTestRuntime(runtime));
 
-async function reconcile(token = runtime.config.statusToken) {
+async function reconcile(token = runtime.config.adminToken) {
   const response = await fetch(`${runtime.url}/admin/reconcile`, {
     method: "POST",
     headers: token ? { authorization: `Bearer ${token}` } : {},
@@ -141,7 +141,7 @@ describe("reconcile", () => {
     // Act
     const response = await fetch(`${runtime.url}/admin/reconcile?dryRun=true`, {
       method: "POST",
-      headers: { authorization: `Bearer ${runtime.config.statusToken}` },
+      headers: { authorization: `Bearer ${runtime.config.adminToken}` },
     });
     const plan = (await response.json()) as {
       dryRun: boolean;

@@ -86,7 +86,7 @@ describe("Entra misconfigured (a tenant id and nothing else)", () => {
     // Act
     const response = await fetch(`${runtime.url}/admin/reconcile`, {
       method: "POST",
-      headers: { authorization: `Bearer ${runtime.config.statusToken}` },
+      headers: { authorization: `Bearer ${runtime.config.adminToken}` },
     });
     await runtime.bus.idle();
 

@@ -52,7 +52,7 @@ export class DeployedService {
     readonly emulator: KiroScimEmulator,
     readonly okta: OktaOrgServer | undefined,
     readonly graph: GraphTenantServer | undefined,
-    readonly secrets: { hookSecret: string; statusToken: string; clientState: string },
+    readonly secrets: { hookSecret: string; statusToken: string; adminToken: string; clientState: string },
     private readonly dynamo: DynamoDBClient,
     private readonly tableName: string,
   ) {}
@@ -74,6 +74,7 @@ export class DeployedService {
     const secrets = {
       hookSecret: `Basic ${randomUUID()}`,
       statusToken: `status-${randomUUID()}`,
+      adminToken: `admin-${randomUUID()}`,
       clientState: `state-${randomUUID()}`,
     };
     const service = new DeployedService(
@@ -98,6 +99,7 @@ export class DeployedService {
       token: this.emulator.profile.token,
     });
     this.aws.putSecret(env.STATUS_TOKEN_SECRET_ID!, { token: this.secrets.statusToken });
+    this.aws.putSecret(env.ADMIN_TOKEN_SECRET_ID!, { token: this.secrets.adminToken });
     if (env.OKTA_SECRET_ID && this.okta)
       this.aws.putSecret(env.OKTA_SECRET_ID, {
         hookSecret: this.secrets.hookSecret,

@@ -129,14 +129,15 @@ export async function pollUntil<T>(
   }
 }
 
-/** An operator's `POST /admin/…` with the status token; resolves once the work it started is done. */
+/** An operator's `POST /admin/…` with the admin token; resolves once the work it started is done. */
 export async function postAdmin(
   runtime: LocalRuntime,
   path: string,
+  token = runtime.config.adminToken,
 ): Promise<{ status: number; retryAfter: string | null; body: Record<string, unknown> }> {
   const response = await fetch(`${runtime.url}${path}`, {
     method: "POST",
-    headers: { authorization: `Bearer ${runtime.config.statusToken}` },
+    headers: token ? { authorization: `Bearer ${token}` } : {},
   });
   await runtime.bus.idle();
   const body = (await response.json()) as Record<string, unknown>;

@@ -46,7 +46,8 @@ describe("loadConfig", () => {
     ["SYNC_GROUPS", ",,", "SYNC_GROUPS: names no group"],
     ["SYNC_GROUPS", " , ", "SYNC_GROUPS: names no group"],
     ["OKTA_HOOK_SECRET", "x", "OKTA_HOOK_SECRET: must be at least 16 characters"],
-    ["STATUS_TOKEN", "short-token", "STATUS_TOKEN: must be at least 16 characters"],
+    ["STATUS_TOKEN", "status-token-of-31-characters--", "STATUS_TOKEN: must be at least 32 characters"],
+    ["ADMIN_TOKEN", "admin-token-of-31-characters---", "ADMIN_TOKEN: must be at least 32 characters"],
     ["ENTRA_CLIENT_STATE", "state", "ENTRA_CLIENT_STATE: must be at least 16 characters"],
   ])("stops on %s=%j, naming the variable and the rule", (name, value, message) => {
     // Act
@@ -61,13 +62,26 @@ describe("loadConfig", () => {
     const config = loadConfig({
       SYNC_GROUPS: ",Kiro-*,",
       OKTA_HOOK_SECRET: "Basic 0123456789abcdef",
-      STATUS_TOKEN: "status-0123456789abcdef",
+      STATUS_TOKEN: "status-token-of-32-characters---",
+      ADMIN_TOKEN: "admin-token-of-32-characters----",
     });
 
     // Assess
     expect(config.syncGroups).toBe(",Kiro-*,");
     expect(config.okta.hookSecret).toBe("Basic 0123456789abcdef");
-    expect(config.statusToken).toBe("status-0123456789abcdef");
+    expect(config.statusToken).toBe("status-token-of-32-characters---");
+    expect(config.adminToken).toBe("admin-token-of-32-characters----");
+  });
+
+  it("stops when the admin token is the status token, naming ADMIN_TOKEN", () => {
+    // Prepare
+    const token = "one-token-for-reading-and-acting";
+
+    // Act
+    const attempt = () => loadConfig({ STATUS_TOKEN: token, ADMIN_TOKEN: token });
+
+    // Assess
+    expect(attempt).toThrow("ADMIN_TOKEN: must differ from STATUS_TOKEN");
   });
 
   it("runs the local Entra job every 30 minutes unless ENTRA_DELTA_INTERVAL_SECONDS says otherwise", () => {

@@ -1,17 +1,24 @@
 import { randomUUID } from "node:crypto";
 import { QueryCommand, type QueryCommandInput } from "@aws-sdk/lib-dynamodb";
 import type { IdentitySource } from "../../domain/identity-source";
-import type { LogPage, LogWindow, ProvisioningLog, ProvisioningLogEntry } from "../../ports/provisioning-log";
+import type {
+  LogEntry,
+  LogPage,
+  LogWindow,
+  ProvisioningLog,
+  ProvisioningLogEntry,
+} from "../../ports/provisioning-log";
 import type { Item, LedgerTableAccess } from "./ledger-table-access";
 
 const logKey = (source: IdentitySource, kind: "USER" | "GROUP", id: string) => `LOG#${source}#${kind}#${id}`;
 const dayKey = (iso: string) => `LOG#${iso.slice(0, 10)}`;
+const operatorKey = "LOG#OPERATOR";
 
 /**
  * Entries live in their object's partition: a user's under the user, a group's and its members'
  * under the group, with a membership's also indexed under its user (byCollection), so one object's
- * history is one query. The byStatus index holds them by day, for the whole log by time. Items
- * expire after the retention period (TTL).
+ * history is one query. Operators' requests share one partition of their own. The byStatus index
+ * holds every entry by day, for the whole log by time. Items expire after the retention period (TTL).
  */
 export class DynamoProvisioningLog implements ProvisioningLog {
   constructor(
@@ -19,7 +26,7 @@ export class DynamoProvisioningLog implements ProvisioningLog {
     private readonly retentionDays: number,
   ) {}
 
-  async appendLogEntries(entries: readonly ProvisioningLogEntry[]): Promise<void> {
+  async appendLogEntries(entries: readonly LogEntry[]): Promise<void> {
     await this.table.batchPut(entries.map((entry) => this.toItem(entry)));
   }
 
@@ -53,9 +60,9 @@ export class DynamoProvisioningLog implements ProvisioningLog {
     );
   }
 
-  async listLog(window: LogWindow): Promise<LogPage> {
+  async listLog(window: LogWindow): Promise<LogPage<LogEntry>> {
     const cursor = window.after ? decode<{ day: string; key?: Item }>(window.after) : undefined;
-    const entries: ProvisioningLogEntry[] = [];
+    const entries: LogEntry[] = [];
     for (
       let day = cursor?.day ?? window.until.slice(0, 10);
       day >= window.since.slice(0, 10);
@@ -85,7 +92,7 @@ export class DynamoProvisioningLog implements ProvisioningLog {
             ExclusiveStartKey: startKey,
           }),
         );
-        entries.push(...(result.Items ?? []).map(toEntry));
+        entries.push(...(result.Items ?? []).map((item) => toEntry<LogEntry>(item)));
         startKey = result.LastEvaluatedKey;
         if (entries.length >= window.limit)
           return { entries, next: encode({ day: startKey ? day : previousDay(day), key: startKey }) };
@@ -106,12 +113,25 @@ export class DynamoProvisioningLog implements ProvisioningLog {
     const found = keysOnly
       ? await this.table.batchGet((result.Items ?? []).map((item) => ({ pk: item.pk, sk: item.sk })))
       : (result.Items ?? []);
-    const entries = found.sort((a, b) => String(b.sk).localeCompare(String(a.sk))).map(toEntry);
+    const entries = found
+      .sort((a, b) => String(b.sk).localeCompare(String(a.sk)))
+      .map((item) => toEntry(item));
     return { entries, next: result.LastEvaluatedKey ? encode(result.LastEvaluatedKey) : undefined };
   }
 
-  private toItem(entry: ProvisioningLogEntry): Item {
+  private toItem(entry: LogEntry): Item {
     const sortKey = `${entry.at}#${randomUUID().slice(0, 8)}`;
+    const expiresAt = Math.floor(Date.parse(entry.at) / 1000) + this.retentionDays * 86_400;
+    if (entry.kind === "OPERATOR")
+      return {
+        pk: operatorKey,
+        sk: sortKey,
+        kind: "LOG",
+        entry,
+        gsi1pk: dayKey(entry.at),
+        gsi1sk: sortKey,
+        expiresAt,
+      };
     const [groupId, userId] =
       entry.kind === "MEMBER" ? entry.objectId.split("/") : [entry.objectId, entry.objectId];
     const partition =
@@ -128,7 +148,7 @@ export class DynamoProvisioningLog implements ProvisioningLog {
       gsi1pk: dayKey(entry.at),
       gsi1sk: sortKey,
       ...userIndex,
-      expiresAt: Math.floor(Date.parse(entry.at) / 1000) + this.retentionDays * 86_400,
+      expiresAt,
     };
   }
 }
@@ -140,6 +160,6 @@ function previousDay(day: string): string {
   return new Date(Date.parse(`${day}T00:00:00.000Z`) - 86_400_000).toISOString().slice(0, 10);
 }
 
-function toEntry(item: Item): ProvisioningLogEntry {
-  return item.entry as ProvisioningLogEntry;
+function toEntry<Entry extends LogEntry = ProvisioningLogEntry>(item: Item): Entry {
+  return item.entry as Entry;
 }
