@@ -146,7 +146,7 @@ describe("the bundles SST builds, run as deployed", () => {
     expect(explained.json()).toMatchObject({
       id: members[0],
       status: "synced",
-      live: { idp: { found: true }, kiro: { found: true }, differences: [] },
+      live: { idp: { found: true }, kiro: { found: true, groups: [engineering.name] }, attributes: [] },
     });
   });
 
