@@ -1,82 +1,46 @@
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import middy from "@middy/core";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import { loadConfig, type ServiceConfig } from "../core/config";
-import type { Ledger } from "../core/ports/ledger";
-import type { ProvisioningLog } from "../core/ports/provisioning-log";
-import { buildStatusReport, type StatusReport } from "../core/use-cases/build-status-report";
-import { readProvisioningLog } from "../core/use-cases/read-provisioning-log";
+import { loadConfig } from "../core/config";
+import { directoryDependencies } from "./shared/directory-dependencies";
 import { refuseWithoutStatusToken } from "./shared/http";
+import { kiroDependencies } from "./shared/kiro-dependencies";
 import { ledgerDependencies } from "./shared/ledger-dependencies";
 import { once } from "./shared/once";
 import { logger } from "./shared/powertools";
-import { type SecretDependencies, secretDependencies, secretsManager } from "./shared/secret-dependencies";
-
-export type StatusDependencies = {
-  ledger: Ledger;
-  log: ProvisioningLog;
-  config: Pick<ServiceConfig, "pendingAgeAlarmSeconds" | "logRetentionDays">;
-} & Pick<SecretDependencies, "statusToken">;
+import { secretDependencies, secretsManager } from "./shared/secret-dependencies";
+import { type StatusDependencies, statusRoutes } from "./shared/status-routes";
 
 /**
- * An uptime check or a load balancer may ask every few seconds; the verdict costs a status report's
- * queries, so a warm function answers from one at most this old.
- */
-const healthCacheMs = 15_000;
-
-/**
- * `GET /status`: sync status JSON for dashboards, behind a bearer token. `GET /health`: only the
- * verdict, for checks that hold no token (200 while it syncs, 503 when failing); nothing else leaks.
- * `GET /log`: the provisioning log, behind the same token.
+ * `GET /status`, `/log`, `/users/{id}` and `/groups/{id}` behind the status token; `GET /health`
+ * without one, answering only the verdict (see status-routes.ts).
  */
 export function createStatusHandler(dependencies: () => StatusDependencies) {
-  let cached: { at: number; report: StatusReport } | undefined;
-  const report = async (deps: StatusDependencies) =>
-    buildStatusReport(
-      deps.ledger,
-      ["okta", "entra"],
-      new Date(),
-      undefined,
-      deps.config.pendingAgeAlarmSeconds,
-    );
+  const routes = statusRoutes();
   return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler(async (event): Promise<APIGatewayProxyStructuredResultV2> => {
       const deps = dependencies();
-      if (event.rawPath === "/health") {
-        if (!cached || Date.now() - cached.at > healthCacheMs)
-          cached = { at: Date.now(), report: await report(deps) };
-        const { verdict } = cached.report.health;
-        return json(verdict === "failing" ? 503 : 200, { verdict });
-      }
+      if (event.rawPath === "/health") return routes.health(deps);
       const refusal = await refuseWithoutStatusToken(event, deps.statusToken);
-      if (refusal) return refusal;
-      if (event.rawPath === "/log") {
-        const answer = await readProvisioningLog(
-          event.queryStringParameters ?? {},
-          deps.log,
-          deps.config.logRetentionDays,
-        );
-        return {
-          statusCode: answer.status,
-          headers: { "content-type": answer.contentType, "cache-control": "no-store" },
-          body: answer.body,
-        };
-      }
-      cached = { at: Date.now(), report: await report(deps) };
-      return json(200, cached.report);
+      return refusal ?? routes.answer(deps, event);
     });
 }
 
-const json = (statusCode: number, body: unknown): APIGatewayProxyStructuredResultV2 => ({
-  statusCode,
-  headers: { "content-type": "application/json", "cache-control": "no-store" },
-  body: JSON.stringify(body),
-});
-
+/**
+ * `?live=true` reads Kiro and the object's IdP, so Status composes their clients too; the IdP SDKs
+ * are loaded only on a live read of their source (see directory-dependencies.ts).
+ */
 export const handler = createStatusHandler(
   once(() => {
     const config = loadConfig();
-    return { ...ledgerDependencies(config), ...secretDependencies(config, secretsManager()) };
+    const secrets = secretsManager();
+    const base = ledgerDependencies(config);
+    return {
+      ...base,
+      ...secretDependencies(config, secrets),
+      ...kiroDependencies(config, secrets),
+      ...directoryDependencies(config, secrets, base.ledger),
+    };
   }),
 );

@@ -42,7 +42,10 @@ export function onLedger(actions: string[], targets: ("table" | LedgerIndexName)
 }
 /** What /status and the health gauges read: items by key, the status and collection indexes. */
 export const readStatus = [onLedger(["BatchGetItem"]), onLedger(["Query"], ["byStatus", "byCollection"])];
-/** `GET /log` reads a group's entries from its partition (a user's and the day's come from the indexes). */
+/**
+ * `GET /log` reads a group's entries from its partition (a user's and the day's come from the
+ * indexes); a login, email or group name is looked up in its alias partition, also a table Query.
+ */
 const readProvisioningLog = onLedger(["Query"]);
 /** A hook records changes: dedupe reads, conditional puts and updates, a user's groups by index. */
 const recordChanges = [onLedger(["Query", "PutItem", "UpdateItem"]), onLedger(["Query"], ["byCollection"])];
@@ -104,10 +107,18 @@ export const oktaEvents = oktaSecret
     })
   : undefined;
 
+/**
+ * `?live=true` on `/users/{id}` and `/groups/{id}` reads Kiro and the object's IdP, hence their
+ * secrets, within the 20 s an operator's read may take: it stops at 29 s, under API Gateway's 30.
+ */
 export const status = monitoredFunction("Status", {
   handler: "functions/status.handler",
-  timeout: "15 seconds",
-  permissions: [...readStatus, readProvisioningLog, readSecrets(statusTokenSecret)],
+  timeout: "29 seconds",
+  permissions: [
+    ...readStatus,
+    readProvisioningLog,
+    readSecrets(statusTokenSecret, kiroScimSecret, ...sourceSecrets),
+  ],
 });
 
 /**
@@ -187,12 +198,19 @@ export const syncGroupWorker = busWorker(
   syncWorkerConcurrency,
 );
 
-/** Chunks of reconcile and re-provisioning runs: each reads a page of the ledger and triggers groups. */
+/**
+ * Chunks of reconcile and re-provisioning runs: each reads a page of the ledger and triggers groups.
+ * A re-read that finds a changed profile writes it with its login and email aliases (PutItem).
+ */
 export const runChunkWorker = busWorker(
   "RunChunk",
   "RunChunk",
   "functions/run-chunk.handler",
-  [onLedger(["BatchGetItem", "Query", "UpdateItem"]), onLedger(["Query"], ["byCollection"]), ...syncAccess],
+  [
+    onLedger(["BatchGetItem", "Query", "PutItem", "UpdateItem"]),
+    onLedger(["Query"], ["byCollection"]),
+    ...syncAccess,
+  ],
   syncWorkerConcurrency ? 2 : undefined,
 );
 

@@ -9,6 +9,9 @@ export interface GroupRecords {
 
   getGroups(source: IdentitySource, idpIds: readonly string[]): Promise<Map<string, GroupRecord>>;
 
+  /** The groups of either source whose current name is `name` (any letter case), with one query. */
+  findGroupsByName(name: string): Promise<GroupRecord[]>;
+
   /** Groups of a source, up to `limit`, through the collection index. */
   listGroups(source: IdentitySource, limit: number): Promise<GroupRecord[]>;
 

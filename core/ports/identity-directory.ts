@@ -27,6 +27,11 @@ export interface IdentityDirectory {
    * one returns what was read with `complete: false`.
    */
   listGroupMembers(groupId: string): Promise<GroupMembers | undefined>;
+  /**
+   * The groups a user belongs to, through nested groups too (Entra), with their names: what decides
+   * whether a user nobody told us about is in scope. `undefined` when the IdP has no such user.
+   */
+  listGroupsOfUser(userId: string): Promise<{ id: string; name: string }[] | undefined>;
   /** Every group of the directory, for reconcile to find in-scope groups it has never heard of. */
   listGroups(): Promise<{ id: string; name: string }[]>;
   /**

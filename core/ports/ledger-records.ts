@@ -30,6 +30,12 @@ export interface AttemptRecord {
   reason: string;
 }
 
+/**
+ * A login, email or group name longer than this (UTF-8 bytes) is not found by name: it would make
+ * a lookup key DynamoDB refuses (2 KB), and no IdP allows one that long (Okta: 100 characters).
+ */
+export const lookupNameMaxBytes = 1024;
+
 /** `deleted`: the IdP deleted the user; Kiro gets `active=false` or a DELETE, per the removal policy. */
 export type UserLifecycle = "active" | "inactive" | "deleted";
 
@@ -74,6 +80,8 @@ export interface GroupRecord extends ItemSyncState {
   lastSyncedAt?: string | undefined;
   /** A member PATCH sent whose result was never recorded (the worker died, or the answer was lost). */
   patchIntent?: PatchIntent | undefined;
+  /** The last worker that took the group's lease and until when; a lease past `expiresAt` is free. */
+  lease?: { owner: string; expiresAt: string } | undefined;
 }
 
 export interface MembershipRecord extends ItemSyncState {

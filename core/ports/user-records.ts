@@ -31,6 +31,12 @@ export interface UserRecords {
 
   getUsers(source: IdentitySource, idpIds: readonly string[]): Promise<Map<string, UserRecord>>;
 
+  /**
+   * The users of either source whose current login or email is `loginOrEmail` (any letter case),
+   * found with one query, never a scan: what an operator types to ask about someone.
+   */
+  findUsers(loginOrEmail: string): Promise<UserRecord[]>;
+
   /** `scimId` undefined: the user is gone from Kiro on purpose (deleted per the removal policy). */
   recordUserSynced(
     source: IdentitySource,

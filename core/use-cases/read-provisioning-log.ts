@@ -1,5 +1,8 @@
 import { type IdentitySource, IdentitySourceSchema } from "../domain/identity-source";
+import type { GroupRecords } from "../ports/group-records";
 import type { LogEntry, LogPage, ProvisioningLog } from "../ports/provisioning-log";
+import type { UserRecords } from "../ports/user-records";
+import { findGroups, findUsers } from "./find-objects";
 
 export interface LogAnswer {
   status: number;
@@ -11,21 +14,28 @@ const formats = ["json", "csv", "ndjson"] as const;
 const known = new Set(["object", "source", "result", "since", "until", "limit", "after", "format"]);
 const day = 86_400_000;
 
+/** The log, and the lookups that turn a login, email or group name into the object it names. */
+export interface LogReadDependencies {
+  log: ProvisioningLog;
+  ledger: Pick<UserRecords, "getUsers" | "findUsers"> & Pick<GroupRecords, "getGroups" | "findGroupsByName">;
+}
+
 /**
- * `GET /log`: the provisioning log, newest first. `object` (an IdP id) reads that user's entries
- * (its own and its memberships') and that group's (its own and its members'), one query each;
- * without it, every entry between `since` (default: a day ago) and `until` (default: now).
- * `result` keeps successes or failures; `format=csv|ndjson` exports. Parameters are checked
- * strictly: a typo answers 400, never a different log. Operators' `/admin` requests are in the
- * timeline (`kind: OPERATOR`, with who and what); they belong to no source or object, so `source`
- * and `object` leave them out.
+ * `GET /log`: the provisioning log, newest first. `object` (an IdP id, a login, an email or a group
+ * name) reads that user's entries (its own and its memberships') and that group's (its own and its
+ * members'), one query each; without it, every entry between `since` (default: a day ago) and
+ * `until` (default: now). `result` keeps successes or failures; `format=csv|ndjson` exports.
+ * Parameters are checked strictly: a typo answers 400, never a different log. Operators' `/admin`
+ * requests are in the timeline (`kind: OPERATOR`, with who and what); they belong to no source or
+ * object, so `source` and `object` leave them out.
  */
 export async function readProvisioningLog(
   query: Record<string, string | undefined>,
-  log: ProvisioningLog,
+  deps: LogReadDependencies,
   retentionDays: number,
   now: Date = new Date(),
 ): Promise<LogAnswer> {
+  const { log } = deps;
   const unknown = Object.keys(query).filter((name) => !known.has(name));
   if (unknown.length > 0) return refuse(`unknown parameter ${unknown.join(", ")}`);
   const format = query.format ?? "json";
@@ -47,7 +57,7 @@ export async function readProvisioningLog(
     after: query.after,
   };
   const page: LogPage<LogEntry> = query.object
-    ? await objectLog(log, query.object, source?.data, window)
+    ? await objectLog(deps, query.object, source?.data, window)
     : await log.listLog({ ...window, result: query.result as "success" | "failure" | undefined });
   const entries = page.entries.filter(
     (entry) =>
@@ -64,18 +74,33 @@ export async function readProvisioningLog(
   return { status: 200, contentType: "application/json", body: JSON.stringify({ entries, next: page.next }) };
 }
 
-/** Both views of the id (a user's and a group's), of one source or both, merged newest first. */
+/**
+ * The log of every object the identifier names (a user by id, login or email, a group by id or
+ * name), merged newest first. An id the ledger no longer knows is still read as both a user's and
+ * a group's, of one source or both: its entries outlive its records.
+ */
 async function objectLog(
-  log: ProvisioningLog,
-  objectId: string,
+  deps: LogReadDependencies,
+  identifier: string,
   source: IdentitySource | undefined,
   window: { since: string; until: string; limit: number },
 ): Promise<LogPage> {
-  const sources = source ? [source] : IdentitySourceSchema.options;
+  const [users, groups] = await Promise.all([
+    findUsers(deps.ledger, identifier, source),
+    findGroups(deps.ledger, identifier, source),
+  ]);
+  const named = [
+    ...users.map((user) => ({ source: user.source, kind: "USER" as const, id: user.idpId })),
+    ...groups.map((group) => ({ source: group.source, kind: "GROUP" as const, id: group.idpId })),
+  ];
+  const views =
+    named.length > 0
+      ? named
+      : (source ? [source] : IdentitySourceSchema.options).flatMap((each) =>
+          (["USER", "GROUP"] as const).map((kind) => ({ source: each, kind, id: identifier })),
+        );
   const pages = await Promise.all(
-    sources.flatMap((each) =>
-      (["USER", "GROUP"] as const).map((kind) => log.listObjectLog(each, kind, objectId, window)),
-    ),
+    views.map((view) => deps.log.listObjectLog(view.source, view.kind, view.id, window)),
   );
   const entries = pages
     .flatMap((page) => page.entries)

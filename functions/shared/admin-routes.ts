@@ -1,8 +1,6 @@
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import { SyncError } from "../../core/domain/errors";
+import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { planReconcile } from "../../core/use-cases/plan-reconcile";
 import { logOperatorRequest } from "../../core/use-cases/provisioning-activity";
-import { inlineRetry, retryAfterSeconds } from "../../core/use-cases/read-with-retries";
 import { approveHeldRemovals, reconcileGroups } from "../../core/use-cases/reconcile";
 import { RedriveRequestSchema, redriveQuarantined } from "../../core/use-cases/redrive";
 import { reprovision } from "../../core/use-cases/reprovision";
@@ -10,78 +8,14 @@ import { admitAdmin } from "./http";
 import { currentKiro } from "./kiro-dependencies";
 import { logger } from "./powertools";
 import { runDoctor } from "./preflight-probes";
+import { json, type Result, readFlags, retryReadFor, unlessUnavailable } from "./route-answers";
 import type { ServiceDependencies } from "./service-dependencies";
 
-type Result = APIGatewayProxyStructuredResultV2;
 type Route = (
   deps: ServiceDependencies,
   event: APIGatewayProxyEventV2,
   match: RegExpExecArray,
 ) => Promise<Result>;
-
-const json = (statusCode: number, body: unknown): Result => ({
-  statusCode,
-  headers: { "content-type": "application/json" },
-  body: JSON.stringify(body ?? {}),
-});
-
-/** A few quick attempts, answered well inside the 29 s the Admin function and API Gateway give a request. */
-const inlineAttempts = 3;
-const inlineBudgetMs = 20_000;
-
-const retryReadFor = (deps: ServiceDependencies) =>
-  inlineRetry({ policy: deps.config.retryPolicy, maxAttempts: inlineAttempts, budgetMs: inlineBudgetMs });
-
-/**
- * Kiro or an IdP failing under a request is the dependency's fault, not ours: the operator gets 503,
- * the stable code and, while trying again can help, a Retry-After; a 500 would read as a bug here.
- */
-function unavailable(deps: ServiceDependencies, error: SyncError): Result {
-  logger.warn("admin request met a failing dependency", { code: error.code, error });
-  const retryAfter = retryAfterSeconds(deps.config.retryPolicy, inlineAttempts, error);
-  return {
-    statusCode: 503,
-    headers: {
-      "content-type": "application/json",
-      ...(error.retryable ? { "retry-after": String(retryAfter) } : {}),
-    },
-    body: JSON.stringify({
-      message: error.retryable
-        ? "a dependency is unavailable; try again later"
-        : "a dependency refused the call",
-      code: error.code,
-      retryable: error.retryable,
-      cause: error.message,
-    }),
-  };
-}
-
-/**
- * The route's query flags, each `true` or `false` and nothing else, and no other parameter: a
- * `?dryRun=TRUE` or a misspelt `?dryrun=true` once started a real reconcile that writes to Kiro.
- */
-function readFlags<Name extends string>(
-  event: { queryStringParameters?: Record<string, string | undefined> | null },
-  names: readonly Name[],
-): { ok: true; flags: Record<Name, boolean> } | { ok: false; answer: Result } {
-  const query = event.queryStringParameters ?? {};
-  const unknown = Object.keys(query).filter((key) => !(names as readonly string[]).includes(key));
-  if (unknown.length > 0)
-    return {
-      ok: false,
-      answer: json(400, {
-        message: `unknown query parameter ${unknown[0]}; this route takes ${names.join(", ")}`,
-      }),
-    };
-  const flags = {} as Record<Name, boolean>;
-  for (const name of names) {
-    const value = query[name];
-    if (value !== undefined && value !== "true" && value !== "false")
-      return { ok: false, answer: json(400, { message: `${name} must be true or false` }) };
-    flags[name] = value === "true";
-  }
-  return { ok: true, flags };
-}
 
 /**
  * A reconcile started while the sync is paused would only queue work behind the pause, and one
@@ -118,14 +52,8 @@ async function runInProgressRefusal(deps: ServiceDependencies): Promise<Result |
 
 const answeringUnavailable =
   (route: Route): Route =>
-  async (deps, event, match) => {
-    try {
-      return await route(deps, event, match);
-    } catch (error) {
-      if (error instanceof SyncError) return unavailable(deps, error);
-      throw error;
-    }
-  };
+  (deps, event, match) =>
+    unlessUnavailable(deps.config.retryPolicy, () => route(deps, event, match));
 
 /**
  * The operator routes, by path. All answer 202 once the work is started, except a dry run's plan
@@ -181,13 +109,13 @@ const routes: [RegExp, Route][] = [
       if (flags.dryRun) {
         const { removalPolicy, removalHoldShare } = deps.config;
         const plan = () => planReconcile({ ...deps, directories, removalPolicy, removalHoldShare });
-        return json(200, await retryReadFor(deps)(plan));
+        return json(200, await retryReadFor(deps.config.retryPolicy)(plan));
       }
       const refusal = await reconcileRefusal(deps);
       if (refusal) return refusal;
       const kiro = await currentKiro(deps);
       const deep = flags.deep;
-      const retryRead = retryReadFor(deps);
+      const retryRead = retryReadFor(deps.config.retryPolicy);
       return json(202, await reconcileGroups({ ...deps, directories, kiro, retryRead }, { deep }));
     },
   ],

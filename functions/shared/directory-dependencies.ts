@@ -64,6 +64,7 @@ function builtOnFirstRead(load: () => Promise<IdentityDirectory>): IdentityDirec
     getUser: async (id) => (await load()).getUser(id),
     readUsers: async (ids) => (await load()).readUsers(ids),
     listGroupMembers: async (groupId) => (await load()).listGroupMembers(groupId),
+    listGroupsOfUser: async (userId) => (await load()).listGroupsOfUser(userId),
     listGroups: async () => (await load()).listGroups(),
   };
 }

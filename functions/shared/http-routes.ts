@@ -11,6 +11,8 @@ export const httpRoutes = {
   "GET /status": "status",
   "GET /health": "status",
   "GET /log": "status",
+  "GET /users/{id}": "status",
+  "GET /groups/{id}": "status",
   "POST /admin/reconcile": "admin",
   "POST /admin/reprovision": "admin",
   "POST /admin/approve/{runId}": "admin",

@@ -52,7 +52,8 @@ const maxSubscriptionsPerApp = 100;
  * The slice of Microsoft Graph and the Entra token authority this service uses, over HTTPS so the
  * real @microsoft/microsoft-graph-client and our client-credentials token provider run against it
  * unmodified: client credentials (with Entra's AADSTS refusals and access tokens that expire),
- * users, groups with nested groups, transitiveMembers, groups/delta (paged, with groups split
+ * users (by id or userPrincipalName) and their transitiveMemberOf, groups with nested groups,
+ * transitiveMembers, groups/delta (paged, with groups split
  * across pages, expirable tokens answering 410, members typed or not), subscriptions with the
  * validation handshake and Graph's limits, and change notifications sent the way Graph sends them.
  */
@@ -362,9 +363,9 @@ export class GraphTenantServer {
         ? { ...graphError(429, "TooManyRequests", "Too many requests"), headers: { "retry-after": "1" } }
         : graphError(503, "ServiceUnavailable", "Service unavailable");
     }
-    const parts = path.split("/").filter(Boolean);
+    const parts = path.split("/").filter(Boolean).map(decodeURIComponent);
     if (parts[0] !== "v1.0") return graphError(404, "Request_ResourceNotFound", `no route ${path}`);
-    const [, collection, id, relation] = parts;
+    const [, collection, id, relation, cast] = parts;
     const needed =
       collection === "groups" ? "Group.Read.All" : collection === "users" ? "User.Read.All" : undefined;
     if (needed && !this.permissions.has(needed))
@@ -381,8 +382,19 @@ export class GraphTenantServer {
         [...this.users.values()].filter((user) => ids === undefined || ids.includes(user.id)),
       );
     }
-    if (collection === "users" && id && method === "GET") {
-      const user = this.users.get(id);
+    if (collection === "users" && id && relation === "transitiveMemberOf" && method === "GET") {
+      const user = this.userByIdOrName(id);
+      if (!user) return graphError(404, "Request_ResourceNotFound", `Resource '${id}' does not exist`);
+      return this.page(url, () =>
+        [...this.groups.values()].filter(
+          (group) =>
+            this.transitiveMembers(group.id).includes(user.id) &&
+            (cast === undefined || cast === "microsoft.graph.group"),
+        ),
+      );
+    }
+    if (collection === "users" && id && !relation && method === "GET") {
+      const user = this.userByIdOrName(id);
       return user
         ? { status: 200, body: user }
         : graphError(404, "Request_ResourceNotFound", `Resource '${id}' does not exist`);
@@ -688,6 +700,16 @@ export class GraphTenantServer {
     for (const [publicBase, localBase] of this.tunnels)
       if (url.startsWith(publicBase)) return localBase + url.slice(publicBase.length);
     return url;
+  }
+
+  /** Graph reads a user by objectId or userPrincipalName alike. */
+  private userByIdOrName(idOrName: string): GraphUserState | undefined {
+    return (
+      this.users.get(idOrName) ??
+      [...this.users.values()].find(
+        (user) => user.userPrincipalName?.toLowerCase() === idOrName.toLowerCase(),
+      )
+    );
   }
 
   private transitiveMembers(groupId: string): string[] {

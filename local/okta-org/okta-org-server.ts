@@ -37,7 +37,7 @@ interface Outage {
 
 /**
  * The part of Okta's Management API this service reads, served over HTTP so the real okta-sdk-nodejs
- * client talks to it: SSWS auth, users by id or login, groups, group members with cursor paging in
+ * client talks to it: SSWS auth, users by id or login and their groups, groups, group members with cursor paging in
  * absolute `Link` headers, and Okta's 429 shape (X-Rate-Limit-* with a Date header, which the SDK
  * needs to compute its wait). It can also build the event hook payload Okta would send for a change.
  */
@@ -216,6 +216,20 @@ export class OktaOrgServer {
       return user
         ? answer(200, this.userJson(user))
         : error(404, "E0000007", `Not found: Resource not found: ${id} (User)`);
+    }
+    if (collection === "users" && id && sub === "groups") {
+      const user = this.users.get(id) ?? [...this.users.values()].find((each) => each.profile.login === id);
+      if (!user) return error(404, "E0000007", `Not found: Resource not found: ${id} (User)`);
+      const groupIds = [...this.members]
+        .filter(([, memberIds]) => memberIds.has(user.id))
+        .map(([groupId]) => groupId);
+      return answer(
+        200,
+        groupIds.flatMap((groupId) => {
+          const group = this.groups.get(groupId);
+          return group ? [this.groupJson(group)] : [];
+        }),
+      );
     }
     if (collection === "groups" && id && !sub) {
       const group = this.groups.get(id);

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import { lookupNameMaxBytes } from "../../core/ports/ledger-records";
 import { at, type ContractLedger, clock, ledgersUnderTest, unique } from "./ledger-implementations";
 
 describe.each(ledgersUnderTest)("GroupRecords contract: $name", ({ fresh }) => {
@@ -109,6 +110,49 @@ describe.each(ledgersUnderTest)("GroupRecords contract: $name", ({ fresh }) => {
       expect(all.map((group) => group.idpId).sort()).toEqual(["g-a", "g-b", "g-c"]);
       expect(firstTwo.map((group) => group.idpId).sort()).toEqual(["g-a", "g-b"]);
       expect(all.find((group) => group.idpId === "g-a")).toEqual(await own.getGroup("okta", "g-a"));
+    });
+  });
+
+  describe("finding by name", () => {
+    it("finds a group by name in any letter case, in either source, named one at a time or in an event batch", async () => {
+      // Prepare
+      const [oktaGroup, entraGroup] = [unique("g"), unique("g")];
+      const name = `Team ${unique("Blue")}`;
+      await ledger.recordGroupName("okta", oktaGroup, name, at("2025-01-01T00:00:00.000Z"));
+      await ledger.recordEventChanges("entra", [
+        {
+          eventId: unique("evt"),
+          groupName: { groupId: entraGroup, name, version: at("2025-01-01T00:00:00.000Z") },
+        },
+      ]);
+
+      // Act
+      const found = await ledger.findGroupsByName(name.toLowerCase());
+
+      // Assess
+      expect(found.map((group) => `${group.source}:${group.idpId}`)).toEqual([
+        `entra:${entraGroup}`,
+        `okta:${oktaGroup}`,
+      ]);
+      expect(found[1]).toEqual(await ledger.getGroup("okta", oktaGroup));
+    });
+
+    it("finds a renamed group under its new name only, and nothing past the lookup limit", async () => {
+      // Prepare
+      const [group, longNamed] = [unique("g"), unique("g")];
+      const [before, after] = [`Old ${unique("n")}`, `New ${unique("n")}`];
+      const long = "n".repeat(lookupNameMaxBytes + 1);
+      await ledger.recordGroupName("okta", group, before, at("2025-01-01T00:00:00.000Z"));
+      await ledger.recordGroupName("okta", longNamed, long, at("2025-01-01T00:00:00.000Z"));
+
+      // Act
+      await ledger.recordGroupName("okta", group, after, at("2025-01-02T00:00:00.000Z"));
+
+      // Assess
+      expect(await ledger.findGroupsByName(before)).toEqual([]);
+      expect((await ledger.findGroupsByName(after)).map((found) => found.idpId)).toEqual([group]);
+      expect(await ledger.findGroupsByName(long)).toEqual([]);
+      expect(await ledger.getGroup("okta", longNamed)).toMatchObject({ name: long });
     });
   });
 

@@ -116,6 +116,25 @@ describe.each(ledgersUnderTest)("GroupSyncState contract: $name", ({ fresh }) =>
       expect([whileHeld.acquired, afterRelease.acquired]).toEqual([false, true]);
     });
 
+    it("shows the holder and the end of its lease on the group record, and none once released", async () => {
+      // Prepare
+      const group = await knownGroup();
+      const t0 = clock.set("2026-02-01T10:00:00.000Z");
+      await ledger.acquireGroupLease("okta", group, "worker-a", 30_000);
+
+      // Act
+      const whileHeld = await ledger.getGroup("okta", group);
+      await ledger.releaseGroupLease("okta", group, "worker-a");
+      const afterRelease = await ledger.getGroup("okta", group);
+
+      // Assess
+      expect(whileHeld?.lease).toEqual({
+        owner: "worker-a",
+        expiresAt: new Date(Date.parse(t0) + 30_000).toISOString(),
+      });
+      expect(afterRelease?.lease).toBeUndefined();
+    });
+
     it("grants the lease to exactly one of many concurrent acquirers", async () => {
       // Prepare
       const group = await knownGroup();

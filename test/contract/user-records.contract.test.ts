@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import { lookupNameMaxBytes } from "../../core/ports/ledger-records";
 import { at, type ContractLedger, clock, ledgersUnderTest, profile, unique } from "./ledger-implementations";
 
 describe.each(ledgersUnderTest)("UserRecords contract: $name", ({ fresh }) => {
@@ -465,6 +466,110 @@ describe.each(ledgersUnderTest)("UserRecords contract: $name", ({ fresh }) => {
         updatedAt: t1,
       });
       expect(await ledger.claimUserCreation("okta", user, "worker-b", 60_000)).toBe(true);
+    });
+  });
+  describe("finding by login or email", () => {
+    it("finds a user by login and by email in any letter case, in either source, one record each", async () => {
+      // Prepare
+      const [oktaUser, entraUser] = [unique("u"), unique("u")];
+      const login = `${unique("alice")}@Acme.test`;
+      const email = `${unique("alice.smith")}@acme.test`;
+      await ledger.recordUserProfile(
+        "okta",
+        oktaUser,
+        profile(oktaUser, { userName: login, email }),
+        at("2025-01-01T00:00:00.000Z"),
+      );
+      await ledger.recordUserProfile(
+        "entra",
+        entraUser,
+        profile(entraUser, { userName: login }),
+        at("2025-01-01T00:00:00.000Z"),
+      );
+
+      // Act
+      const byLogin = await ledger.findUsers(login.toUpperCase());
+      const byEmail = await ledger.findUsers(email);
+
+      // Assess
+      expect(byLogin.map((user) => `${user.source}:${user.idpId}`)).toEqual([
+        `entra:${entraUser}`,
+        `okta:${oktaUser}`,
+      ]);
+      expect(byLogin[1]).toEqual(await ledger.getUser("okta", oktaUser));
+      expect(byEmail.map((user) => user.idpId)).toEqual([oktaUser]);
+    });
+
+    it("finds a renamed user under its new login only", async () => {
+      // Prepare
+      const user = unique("u");
+      const [before, after] = [`${unique("before")}@acme.test`, `${unique("after")}@acme.test`];
+      await ledger.recordUserProfile(
+        "okta",
+        user,
+        profile(user, { userName: before }),
+        at("2025-01-01T00:00:00.000Z"),
+      );
+
+      // Act
+      await ledger.recordUserProfile(
+        "okta",
+        user,
+        profile(user, { userName: after }),
+        at("2025-01-02T00:00:00.000Z"),
+      );
+
+      // Assess
+      expect(await ledger.findUsers(before)).toEqual([]);
+      expect((await ledger.findUsers(after)).map((found) => found.idpId)).toEqual([user]);
+    });
+
+    it("does not find a user under a login from a profile change it refused as older", async () => {
+      // Prepare
+      const user = unique("u");
+      const [current, stale] = [`${unique("current")}@acme.test`, `${unique("stale")}@acme.test`];
+      await ledger.recordUserProfile(
+        "okta",
+        user,
+        profile(user, { userName: current }),
+        at("2025-01-02T00:00:00.000Z"),
+      );
+
+      // Act
+      const recorded = await ledger.recordUserProfile(
+        "okta",
+        user,
+        profile(user, { userName: stale }),
+        at("2025-01-01T00:00:00.000Z"),
+      );
+
+      // Assess
+      expect(recorded).toBe(false);
+      expect(await ledger.findUsers(stale)).toEqual([]);
+      expect((await ledger.findUsers(current)).map((found) => found.idpId)).toEqual([user]);
+    });
+
+    it("finds nobody for an unknown or empty name, or one past the lookup limit", async () => {
+      // Prepare
+      const user = unique("u");
+      const long = `${"x".repeat(lookupNameMaxBytes)}@acme.test`;
+      await ledger.recordUserProfile(
+        "okta",
+        user,
+        profile(user, { userName: long }),
+        at("2025-01-01T00:00:00.000Z"),
+      );
+
+      // Act
+      const found = await Promise.all([
+        ledger.findUsers(unique("nobody")),
+        ledger.findUsers(""),
+        ledger.findUsers(long),
+      ]);
+
+      // Assess
+      expect(found).toEqual([[], [], []]);
+      expect(await ledger.getUser("okta", user)).toMatchObject({ profile: { userName: long } });
     });
   });
 });

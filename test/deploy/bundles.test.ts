@@ -119,18 +119,22 @@ describe("the bundles SST builds, run as deployed", () => {
     expect(answer.json()).toEqual({ verification: challenge });
   });
 
-  it("takes an Okta hook delivery through the bus and the sync worker into Kiro; /status and /log show it", async () => {
+  it("takes an Okta hook delivery through the bus and the sync worker into Kiro; /status, /log and /users show it", async () => {
     // Prepare
     const [engineering] = sampleGroups;
     const members = [...(service.okta?.members.get(engineering.id) ?? [])];
     const delivery = oktaDelivery(members.map((id) => membershipEvent("add", { id }, engineering)));
+    const login = service.okta!.users.get(members[0]!)!.profile.login;
     // Act
     const answer = await oktaPost(delivery);
     await service.idle();
     const report = await status();
     const log = (await (
-      await service.request("GET", `/log?object=${engineering.id}&source=okta`, { headers: bearer() })
+      await service.request("GET", `/log?object=${engineering.name}&source=okta`, { headers: bearer() })
     ).json()) as { entries: { action: string; objectId: string }[] };
+    const explained = await service.request("GET", `/users/${encodeURIComponent(login)}?live=true`, {
+      headers: bearer(),
+    });
     // Assess
     expect(answer.status).toBe(204);
     expect(service.aws.events().some((event) => event.DetailType === "GroupChanged")).toBe(true);
@@ -142,6 +146,12 @@ describe("the bundles SST builds, run as deployed", () => {
         .map((entry) => entry.objectId.split("/")[1])
         .sort(),
     ).toEqual(members.sort());
+    expect(explained.status, explained.text).toBe(200);
+    expect(explained.json()).toMatchObject({
+      id: members[0],
+      status: "synced",
+      live: { idp: { found: true }, kiro: { found: true, groups: [engineering.name] }, attributes: [] },
+    });
   });
 
   it("deactivates in Kiro a user Okta deactivated, from a lifecycle event", async () => {
@@ -179,10 +189,20 @@ describe("the bundles SST builds, run as deployed", () => {
     const job = await service.runJob("entra-subscriptions");
     await graph.notifyGroupChange(developers.id, undefined);
     await service.idle();
+    const explained = await service.request(
+      "GET",
+      `/groups/${encodeURIComponent(developers.displayName)}?source=entra&live=true`,
+      { headers: bearer() },
+    );
     // Assess
     expect("error" in job ? job.error : undefined).toBeUndefined();
     expect(graph.subscriptions.size).toBe(2);
     expect(kiroMembers(developers.displayName)).toEqual(graph.transitiveUserIds(developers.id).sort());
+    expect(explained.status, explained.text).toBe(200);
+    expect(explained.json()).toMatchObject({
+      id: developers.id,
+      live: { idp: { found: true }, differences: [] },
+    });
     expect((await status()).sources.entra).toMatchObject({ state: "ok" });
   });
 
@@ -292,10 +312,12 @@ describe("the bundles SST builds, run as deployed", () => {
     expect(operatorEntries.some((entry) => entry.status === 403 || entry.status === 401)).toBe(false);
   });
 
-  it("repairs on a deep reconcile what Kiro lost by hand and what Okta changed or deleted without an event", async () => {
+  it("repairs on a deep reconcile what Kiro lost by hand and what Okta changed, renamed or deleted without an event", async () => {
     // Prepare
     const [engineering] = sampleGroups;
-    const [lost, silenced, deleted] = [...(service.okta?.members.get(engineering.id) ?? [])].slice(-3);
+    const [renamed, lost, silenced, deleted] = [...(service.okta?.members.get(engineering.id) ?? [])].slice(
+      -4,
+    );
     const state = service.emulator.directory.snapshot();
     const kiroIdOf = (externalId: string) => String(state.users.find((u) => u.externalId === externalId)!.id);
     const group = state.groups.find((candidate) => candidate.displayName === engineering.name)!;
@@ -307,6 +329,7 @@ describe("the bundles SST builds, run as deployed", () => {
       }),
     });
     service.okta!.users.get(silenced!)!.status = "SUSPENDED";
+    service.okta!.users.get(renamed!)!.profile.lastName = "Renamed";
     service.okta!.deleteUser(deleted!);
     // Act
     const reconcile = await service.request("POST", "/admin/reconcile?deep=true", { headers: adminBearer() });
@@ -319,6 +342,8 @@ describe("the bundles SST builds, run as deployed", () => {
     expect(kiroSilenced).toMatchObject({ active: false });
     const kiroDeleted = service.emulator.directory.snapshot().users.find((u) => u.externalId === deleted);
     expect(kiroDeleted).toMatchObject({ active: false });
+    const kiroRenamed = service.emulator.directory.snapshot().users.find((u) => u.externalId === renamed);
+    expect(kiroRenamed).toMatchObject({ name: { familyName: "Renamed" } });
     expect(kiroMembers(engineering.name)).not.toContain(deleted);
   });
 

@@ -55,6 +55,18 @@ afterEach(() => {
 });
 
 describe("GraphDirectory (Graph client + client-credentials token over HTTPS)", () => {
+  it("lists a user's groups through nested groups, and reads a user by userPrincipalName", async () => {
+    // Act
+    const robotGroups = await directory.listGroupsOfUser("robot");
+    const byName = await directory.getUser("Robot@contoso.test");
+    const unknown = await directory.listGroupsOfUser("nobody");
+
+    // Assess
+    expect(robotGroups?.map((group) => group.name).sort()).toEqual(["Kiro-Engineering", "Platform", "SRE"]);
+    expect(byName?.id).toBe("robot");
+    expect(unknown).toBeUndefined();
+  });
+
   it("authenticates with client credentials and maps a user to Kiro's attributes", async () => {
     // Act
     const ada = await directory.getUser("ada");

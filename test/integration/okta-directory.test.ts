@@ -105,4 +105,21 @@ describe("OktaDirectory (okta-sdk-nodejs over HTTP)", () => {
     expect(outage).toMatchObject({ code: "IDP.UNAVAILABLE", retryable: true });
     expect(unauthorized).toMatchObject({ code: "IDP.AUTH", retryable: false });
   });
+  it("lists a user's groups with their names, by id or login, and none for an unknown user", async () => {
+    // Prepare
+    const directory = new OktaDirectory({ orgUrl: org.orgUrl, token: org.apiToken });
+    org.addGroup({ id: "00gdevs0000000000001", name: "Kiro-Devs" });
+    org.addGroup({ id: "00gother000000000002", name: "Other" });
+    org.addMember("00gdevs0000000000001", "00ujane0000000000001");
+
+    // Act
+    const byId = await directory.listGroupsOfUser("00ujane0000000000001");
+    const byLogin = await directory.listGroupsOfUser("jane@example.com");
+    const unknown = await directory.listGroupsOfUser("00unobody00000000000");
+
+    // Assess
+    expect(byId).toEqual([{ id: "00gdevs0000000000001", name: "Kiro-Devs" }]);
+    expect(byLogin).toEqual(byId);
+    expect(unknown).toBeUndefined();
+  });
 });

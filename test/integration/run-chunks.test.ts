@@ -22,6 +22,7 @@ const directoryOf = (groupIds: string[]): IdentityDirectory => ({
   getUser: async () => undefined,
   readUsers: async () => new Map(),
   listGroupMembers: async () => undefined,
+  listGroupsOfUser: async () => undefined,
   listGroups: async () => groupIds.map((id) => ({ id, name: `Team ${id}` })),
 });
 

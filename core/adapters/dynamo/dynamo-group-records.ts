@@ -30,17 +30,14 @@ export class DynamoGroupRecords implements GroupRecords {
     name: string,
     version: string,
   ): Promise<boolean> {
-    return unlessConditionFails(
-      this.table.db.send(
-        new UpdateCommand(
-          this.table.groupUpdate(source, idpId, {
-            set: "#name = :name, nameVersion = :version",
-            condition: "attribute_not_exists(nameVersion) OR nameVersion < :version",
-            values: { ":name": name, ":version": version },
-            names: { "#name": "name" },
-          }),
-        ),
-      ),
+    return this.table.updateWithAliases(
+      this.table.groupUpdate(source, idpId, {
+        set: "#name = :name, nameVersion = :version",
+        condition: "attribute_not_exists(nameVersion) OR nameVersion < :version",
+        values: { ":name": name, ":version": version },
+        names: { "#name": "name" },
+      }),
+      this.table.aliasPuts("GROUP", [name], source, idpId),
     );
   }
 
@@ -60,6 +57,14 @@ export class DynamoGroupRecords implements GroupRecords {
   async getGroups(source: IdentitySource, idpIds: readonly string[]): Promise<Map<string, GroupRecord>> {
     const items = await this.table.batchGet([...new Set(idpIds)].map((id) => key.group(source, id)));
     return new Map(items.map((item) => [String(item.idpId), toGroupRecord(item)]));
+  }
+
+  /** Candidates from the alias partition, kept only while their current name is `name`. */
+  async findGroupsByName(name: string): Promise<GroupRecord[]> {
+    const wanted = name.toLowerCase();
+    return (await this.table.itemsByAlias("GROUP", name))
+      .map(toGroupRecord)
+      .filter((group) => group.name?.toLowerCase() === wanted);
   }
 
   async listGroups(source: IdentitySource, limit: number): Promise<GroupRecord[]> {

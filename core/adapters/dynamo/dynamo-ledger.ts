@@ -92,6 +92,10 @@ export class DynamoLedger implements Ledger {
     return this.users.getUsers(...args);
   }
 
+  findUsers(...args: Parameters<UserRecords["findUsers"]>) {
+    return this.users.findUsers(...args);
+  }
+
   recordUserSynced(...args: Parameters<UserRecords["recordUserSynced"]>) {
     return this.users.recordUserSynced(...args);
   }
@@ -122,6 +126,10 @@ export class DynamoLedger implements Ledger {
 
   getGroups(...args: Parameters<GroupRecords["getGroups"]>) {
     return this.groups.getGroups(...args);
+  }
+
+  findGroupsByName(...args: Parameters<GroupRecords["findGroupsByName"]>) {
+    return this.groups.findGroupsByName(...args);
   }
 
   listGroups(...args: Parameters<GroupRecords["listGroups"]>) {

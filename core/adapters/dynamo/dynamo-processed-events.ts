@@ -1,10 +1,5 @@
 import { TransactionCanceledException } from "@aws-sdk/client-dynamodb";
-import {
-  PutCommand,
-  QueryCommand,
-  TransactWriteCommand,
-  type TransactWriteCommandInput,
-} from "@aws-sdk/lib-dynamodb";
+import { PutCommand, QueryCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { forEachLimited } from "../../domain/concurrency";
 import type { IdentitySource } from "../../domain/identity-source";
 import type { EventChanges } from "../../ports/ledger-records";
@@ -17,9 +12,8 @@ import {
   type PlannedChange,
   writeRequestsInFlight,
 } from "./change-batches";
-import { key, type LedgerTableAccess, unlessConditionFails } from "./ledger-table-access";
+import { key, type LedgerTableAccess, type TransactItem, unlessConditionFails } from "./ledger-table-access";
 
-type TransactItem = NonNullable<TransactWriteCommandInput["TransactItems"]>[number];
 /** A batched change that is an item of its own (a name change rides on the group's item). */
 type ItemChange = Exclude<PlannedChange, { kind: "name" }>;
 
@@ -139,7 +133,9 @@ export class DynamoProcessedEvents implements ProcessedEvents {
 
   /**
    * A group's membership changes with one update of the group item, which carries the name change
-   * if any and counts one dirtyVersion per recorded change, as the one-at-a-time writes do.
+   * if any and counts one dirtyVersion per recorded change, as the one-at-a-time writes do. A name
+   * change brings its alias item (see `aliasPuts`); it takes the slot the name would have had as an
+   * item of its own, so a transaction still holds at most 100 items.
    */
   private async writeGroupTransaction(
     source: IdentitySource,
@@ -164,6 +160,7 @@ export class DynamoProcessedEvents implements ProcessedEvents {
           now,
         });
         const dirtyBy = { ":one": remaining.length };
+        const alias = name ? this.table.aliasPuts("GROUP", [name.name], source, groupId) : [];
         return {
           items: [
             {
@@ -172,8 +169,9 @@ export class DynamoProcessedEvents implements ProcessedEvents {
                 ExpressionAttributeValues: { ...update.ExpressionAttributeValues, ...dirtyBy },
               },
             },
+            ...alias,
           ],
-          changes: [name ? [name] : []],
+          changes: [name ? [name] : [], ...alias.map(() => [])],
         };
       },
       now,

@@ -28,14 +28,14 @@ export class DynamoUserRecords implements UserRecords {
     profile: KiroUserProfile,
     version: string,
   ): Promise<boolean> {
-    return unlessConditionFails(
-      this.table.db.send(
-        this.table.userUpdate(source, idpId, {
-          set: "profile = :profile, profileVersion = :version, lifecycle = if_not_exists(lifecycle, :active)",
-          condition: "attribute_not_exists(profileVersion) OR profileVersion < :version",
-          values: { ":profile": profile, ":version": version, ":active": "active" },
-        }),
-      ),
+    const { input } = this.table.userUpdate(source, idpId, {
+      set: "profile = :profile, profileVersion = :version, lifecycle = if_not_exists(lifecycle, :active)",
+      condition: "attribute_not_exists(profileVersion) OR profileVersion < :version",
+      values: { ":profile": profile, ":version": version, ":active": "active" },
+    });
+    return this.table.updateWithAliases(
+      { ...input, UpdateExpression: String(input.UpdateExpression) },
+      this.table.aliasPuts("USER", [profile.userName, profile.email], source, idpId),
     );
   }
 
@@ -75,6 +75,17 @@ export class DynamoUserRecords implements UserRecords {
   async getUsers(source: IdentitySource, idpIds: readonly string[]): Promise<Map<string, UserRecord>> {
     const items = await this.table.batchGet([...new Set(idpIds)].map((id) => key.user(source, id)));
     return new Map(items.map((item) => [String(item.idpId), toUserRecord(item)]));
+  }
+
+  /** Candidates from the alias partition, kept only while their current login or email is the name. */
+  async findUsers(loginOrEmail: string): Promise<UserRecord[]> {
+    const wanted = loginOrEmail.toLowerCase();
+    return (await this.table.itemsByAlias("USER", loginOrEmail))
+      .map(toUserRecord)
+      .filter(
+        (user) =>
+          user.profile?.userName?.toLowerCase() === wanted || user.profile?.email?.toLowerCase() === wanted,
+      );
   }
 
   async recordUserSynced(

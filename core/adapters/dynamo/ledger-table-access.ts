@@ -1,25 +1,33 @@
-import { ConditionalCheckFailedException, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import {
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  TransactionCanceledException,
+} from "@aws-sdk/client-dynamodb";
 import {
   BatchGetCommand,
   BatchWriteCommand,
   DynamoDBDocumentClient,
   QueryCommand,
   type QueryCommandInput,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
   UpdateCommand,
   type UpdateCommandInput,
 } from "@aws-sdk/lib-dynamodb";
 import { forEachLimited } from "../../domain/concurrency";
 import type { IdentitySource } from "../../domain/identity-source";
-import type {
-  AttemptRecord,
-  GroupRecord,
-  LedgerKind,
-  SyncFailure,
-  SyncStatus,
+import {
+  type AttemptRecord,
+  type GroupRecord,
+  type LedgerKind,
+  lookupNameMaxBytes,
+  type SyncFailure,
+  type SyncStatus,
 } from "../../ports/ledger-records";
 import { chunk, writeRequestsInFlight } from "./change-batches";
 
 export type Item = Record<string, unknown>;
+export type TransactItem = NonNullable<TransactWriteCommandInput["TransactItems"]>[number];
 
 export const key = {
   user: (source: IdentitySource, id: string) => ({ pk: `${source}#USER#${id}`, sk: "#USER" }),
@@ -47,6 +55,8 @@ export const key = {
     pk: `RUN#${runId}`,
     sk: `HELD#${source}#${groupId}`,
   }),
+  /** A user's login or email, or a group's name, in lower case: one partition holds every object so named. */
+  alias: (kind: "USER" | "GROUP", name: string) => `ALIAS#${kind}#${name.toLowerCase()}`,
 };
 
 export const statusKey = (source: IdentitySource, kind: LedgerKind, status: SyncStatus) =>
@@ -163,6 +173,71 @@ export class LedgerTableAccess {
         }),
       ),
     );
+  }
+
+  /**
+   * The alias items that let a user be found by login or email and a group by name with one Query
+   * on the table (`ALIAS#{kind}#{name}` → `{source}#{id}`), written in the same transaction as the
+   * record that carries the name. Alias items, rather than a GSI on the record: a user has two names
+   * (login and email) and one GSI key attribute holds one, so a GSI would take two indexes and two
+   * queries per lookup; the aliases need no schema change, and the base table answers consistently.
+   * A rename leaves the old alias behind (deleting it would need a read of the old name first, on
+   * the write path): readers check each candidate's current name, so a stale alias only costs a
+   * key in the batch read. Names past {@link lookupNameMaxBytes} get none.
+   */
+  aliasPuts(
+    kind: "USER" | "GROUP",
+    names: readonly (string | undefined)[],
+    source: IdentitySource,
+    idpId: string,
+  ): TransactItem[] {
+    const usable = names.filter(
+      (name): name is string =>
+        name !== undefined && name !== "" && Buffer.byteLength(name) <= lookupNameMaxBytes,
+    );
+    return [...new Set(usable.map((name) => key.alias(kind, name)))].map((pk) => ({
+      Put: { TableName: this.name, Item: { pk, sk: `${source}#${idpId}`, kind: "ALIAS", source, idpId } },
+    }));
+  }
+
+  /**
+   * A conditional update together with its alias items, all or nothing: false when the update's
+   * condition refused it (then no alias is written either). A transaction that met another one on
+   * the same item is sent again after a short backoff.
+   */
+  async updateWithAliases(
+    update: UpdateCommandInput & { UpdateExpression: string },
+    aliases: readonly TransactItem[],
+  ): Promise<boolean> {
+    if (aliases.length === 0) return unlessConditionFails(this.db.send(new UpdateCommand(update)));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.db.send(new TransactWriteCommand({ TransactItems: [{ Update: update }, ...aliases] }));
+        return true;
+      } catch (error) {
+        if (!(error instanceof TransactionCanceledException)) throw error;
+        const codes = (error.CancellationReasons ?? []).map((reason) => reason.Code);
+        if (codes[0] === "ConditionalCheckFailed") return false;
+        if (!codes.some((code) => code === "TransactionConflict") || attempt >= 5) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** attempt));
+      }
+    }
+  }
+
+  /** The items named `name` (their keys from the alias partition, then the items, read consistently). */
+  async itemsByAlias(kind: "USER" | "GROUP", name: string): Promise<Item[]> {
+    if (name === "" || Buffer.byteLength(name) > lookupNameMaxBytes) return [];
+    const aliases = await this.queryAll({
+      TableName: this.name,
+      KeyConditionExpression: "pk = :pk",
+      ExpressionAttributeValues: { ":pk": key.alias(kind, name) },
+      ConsistentRead: true,
+    });
+    const itemKey = kind === "USER" ? key.user : key.group;
+    const items = await this.batchGet(
+      aliases.map((alias) => itemKey(alias.source as IdentitySource, String(alias.idpId))),
+    );
+    return items.sort((a, b) => `${a.source}#${a.idpId}`.localeCompare(`${b.source}#${b.idpId}`));
   }
 
   pendingValues(source: IdentitySource, kind: LedgerKind): Item {
@@ -332,5 +407,9 @@ export function toGroupRecord(item: Item): GroupRecord {
     syncedVersion: Number(item.syncedVersion ?? 0),
     lastSyncedAt: item.lastSyncedAt as string | undefined,
     patchIntent: item.patchIntent as GroupRecord["patchIntent"],
+    lease:
+      item.leaseOwner === undefined
+        ? undefined
+        : { owner: String(item.leaseOwner), expiresAt: new Date(Number(item.leaseExpiresAt)).toISOString() },
   };
 }

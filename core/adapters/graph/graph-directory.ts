@@ -208,6 +208,27 @@ export class GraphDirectory implements IdentityDirectory, DirectoryDeltaReader {
     }
   }
 
+  /** `transitiveMemberOf`, groups only: a member of a group nested in a synced one is in its scope. */
+  async listGroupsOfUser(userId: string): Promise<{ id: string; name: string }[] | undefined> {
+    try {
+      const { items, failure } = await this.readAll<{ id: string; displayName?: string }>(
+        this.client
+          .api(`/users/${encodeURIComponent(userId)}/transitiveMemberOf/microsoft.graph.group`)
+          .select("id,displayName")
+          .top(999),
+      );
+      if (failure)
+        throw new SyncError("IDP.INCOMPLETE", `group listing stopped part-way: ${failure}`, {
+          retryable: true,
+        });
+      return items.map((group) => ({ id: group.id, name: group.displayName ?? group.id }));
+    } catch (error) {
+      if (error instanceof SyncError) throw error;
+      if (statusOf(error) === 404) return undefined;
+      throw graphError(error);
+    }
+  }
+
   async listGroups(): Promise<{ id: string; name: string }[]> {
     try {
       const { items, failure } = await this.readAll<{ id: string; displayName?: string }>(

@@ -73,6 +73,21 @@ export class OktaDirectory implements IdentityDirectory {
     }
   }
 
+  /** Okta groups do not nest: the user's own groups are the whole answer. */
+  async listGroupsOfUser(userId: string): Promise<{ id: string; name: string }[] | undefined> {
+    try {
+      const groups: { id: string; name: string }[] = [];
+      for await (const group of await this.client.userApi.listUserGroups({ userId })) {
+        if (group?.id) groups.push({ id: group.id, name: group.profile?.name ?? group.id });
+      }
+      return groups;
+    } catch (error) {
+      const status = (error as { status?: number }).status;
+      if (status === 404) return undefined;
+      throw oktaError(error, status);
+    }
+  }
+
   async listGroups(): Promise<{ id: string; name: string }[]> {
     try {
       const groups: { id: string; name: string }[] = [];

@@ -1,6 +1,6 @@
 import type { IdentitySource } from "../../../core/domain/identity-source";
 import type { GroupRecords } from "../../../core/ports/group-records";
-import type { GroupRecord } from "../../../core/ports/ledger-records";
+import { type GroupRecord, lookupNameMaxBytes } from "../../../core/ports/ledger-records";
 import {
   ConditionalCheckFailed,
   compareStrings,
@@ -44,6 +44,16 @@ export class InMemoryGroupRecords implements GroupRecords {
       if (item) found.set(String(item.idpId), toGroupRecord(item));
     }
     return found;
+  }
+
+  /** By each group's current name; a name past the lookup limit finds none (as in the adapter). */
+  async findGroupsByName(name: string): Promise<GroupRecord[]> {
+    const wanted = name.toLowerCase();
+    if (wanted === "" || Buffer.byteLength(name) > lookupNameMaxBytes) return [];
+    return [...this.state.groups.values()]
+      .filter((item) => item.name?.toLowerCase() === wanted)
+      .sort((a, b) => `${a.source}#${a.idpId}`.localeCompare(`${b.source}#${b.idpId}`))
+      .map(toGroupRecord);
   }
 
   /** In id order, as the collection index holds them (DynamoLedger's batch read does not promise an order). */

@@ -223,6 +223,10 @@ export function toGroupRecord(item: GroupItem): GroupRecord {
     syncedVersion: Number(item.syncedVersion ?? 0),
     lastSyncedAt: item.lastSyncedAt,
     patchIntent: copy(item.patchIntent),
+    lease:
+      item.leaseOwner === undefined
+        ? undefined
+        : { owner: item.leaseOwner, expiresAt: new Date(Number(item.leaseExpiresAt)).toISOString() },
   };
 }
 

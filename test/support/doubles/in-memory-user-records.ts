@@ -1,10 +1,11 @@
 import type { IdentitySource } from "../../../core/domain/identity-source";
 import type { KiroUserProfile } from "../../../core/domain/kiro-user";
-import type {
-  SyncFailure,
-  UserLifecycle,
-  UserRecord,
-  UserSeenVersions,
+import {
+  lookupNameMaxBytes,
+  type SyncFailure,
+  type UserLifecycle,
+  type UserRecord,
+  type UserSeenVersions,
 } from "../../../core/ports/ledger-records";
 import type { UserRecords } from "../../../core/ports/user-records";
 import {
@@ -80,6 +81,19 @@ export class InMemoryUserRecords implements UserRecords {
       if (item) found.set(String(item.idpId), toUserRecord(item));
     }
     return found;
+  }
+
+  /** By each user's current login or email; a name past the lookup limit finds nobody (as in the adapter). */
+  async findUsers(loginOrEmail: string): Promise<UserRecord[]> {
+    const wanted = loginOrEmail.toLowerCase();
+    if (wanted === "" || Buffer.byteLength(loginOrEmail) > lookupNameMaxBytes) return [];
+    return [...this.state.users.values()]
+      .filter(
+        (item) =>
+          item.profile?.userName?.toLowerCase() === wanted || item.profile?.email?.toLowerCase() === wanted,
+      )
+      .sort((a, b) => `${a.source}#${a.idpId}`.localeCompare(`${b.source}#${b.idpId}`))
+      .map(toUserRecord);
   }
 
   async recordUserSynced(
