@@ -216,8 +216,8 @@ export const runChunkWorker = busWorker(
 
 /**
  * Records the Okta deliveries the hook kept: dedupe reads and item reads in batches, changes in
- * transactions (authorised as their updates), event marks in batched puts, then the delivery's
- * parts read and deleted.
+ * transactions (authorised as their updates, and a renamed group's alias as a put), event marks
+ * in batched puts, then the delivery's parts read and deleted.
  * No SCIM, no IdP, no secret.
  */
 export const oktaIngestWorker = oktaSecret
@@ -226,7 +226,7 @@ export const oktaIngestWorker = oktaSecret
       "DeliveryReceived",
       "functions/okta-ingest.handler",
       [
-        onLedger(["BatchGetItem", "BatchWriteItem", "Query", "UpdateItem", "DeleteItem"]),
+        onLedger(["BatchGetItem", "BatchWriteItem", "Query", "PutItem", "UpdateItem", "DeleteItem"]),
         onLedger(["Query"], ["byCollection"]),
       ],
       undefined,
