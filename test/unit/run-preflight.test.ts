@@ -37,7 +37,12 @@ describe("runPreflight", () => {
     expect(report.ok).toBe(true);
     expect(report.checks[0]).toMatchObject({ check: "Microsoft Graph", result: "skipped" });
     expect(report.checks[0]?.detail).toContain("ENTRA_TENANT_ID");
-    expect(report.checks[1]).toEqual({ check: "Kiro SCIM token", result: "pass", detail: "ok" });
+    expect(report.checks[1]).toEqual({
+      id: "kiro-scim",
+      check: "Kiro SCIM token",
+      result: "pass",
+      detail: "ok",
+    });
   });
 
   it("fails a check that does not answer within its deadline, and still reports the others", async () => {
