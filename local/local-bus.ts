@@ -35,6 +35,8 @@ export class LocalBus implements EventBus, RetryScheduler {
   private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** A stopped bus delivers nothing more, as a Lambda being shut down takes no new event. */
+  private stopped = false;
 
   constructor(
     private readonly onFailure: (event: SyncEvent, error: unknown) => Promise<void> = async () => {},
@@ -67,11 +69,12 @@ export class LocalBus implements EventBus, RetryScheduler {
 
   /** Resolves when nothing is queued, running or waiting for a retry. */
   idle(): Promise<void> {
-    if (this.inFlight === 0) return Promise.resolve();
+    if (this.inFlight === 0 || this.stopped) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   stop(): void {
+    this.stopped = true;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     this.waiting.clear();
@@ -88,6 +91,7 @@ export class LocalBus implements EventBus, RetryScheduler {
     scheduleName?: string,
     safetyNet = false,
   ): void {
+    if (this.stopped) return;
     if (!safetyNet) this.inFlight += 1;
     const timer = setTimeout(async () => {
       this.timers.delete(timer);

@@ -5,10 +5,11 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import { createLedgerTable } from "../core/adapters/dynamo/create-ledger-table";
 import { loadConfig, type ServiceConfig } from "../core/config";
-import { asError, failureOf, SyncError } from "../core/domain/errors";
+import { asError } from "../core/domain/errors";
 import type { IdentitySource } from "../core/domain/identity-source";
 import type { SourceHealth } from "../core/ports/ledger-records";
 import { recordAsyncFailure } from "../core/use-cases/deliver-with-retries";
+import type { PreflightReport } from "../core/use-cases/run-preflight";
 import { resendWaitingDeliveries, type SweepReport, sweepStranded } from "../core/use-cases/sweep-stranded";
 import { createAdminHandler } from "../functions/admin";
 import { createEntraLifecycleHandler } from "../functions/entra-lifecycle";
@@ -18,6 +19,7 @@ import { createOktaEventsHandler } from "../functions/okta-events";
 import { createOktaIngestHandler } from "../functions/okta-ingest";
 import { createRunChunkHandler } from "../functions/run-chunk";
 import { type HttpFunction, type HttpRoute, httpRoutes } from "../functions/shared/http-routes";
+import { checkDependencies } from "../functions/shared/preflight-probes";
 import {
   createServiceDependencies,
   type ServiceDependencies,
@@ -60,8 +62,16 @@ export interface LocalRuntime {
   runEntraMaintenance(): Promise<unknown>;
   /** The scheduled sweep (every minute locally), run on demand. */
   runSweep(): Promise<SweepReport & { deliveries: number }>;
-  /** Each configured source as last read: a degraded one is printed at start and named by `/status`. */
+  /** Each configured source as last read (the Entra job, the dependency check): `/status` names a degraded one. */
   sourceHealth(): Promise<Partial<Record<IdentitySource, SourceHealth>>>;
+  /**
+   * The start's check of Kiro, each configured IdP and the SYNC_GROUPS entries (the doctor's probes,
+   * 5 s each at most): `npm start` prints a line for each. A failing one is checked again every
+   * minute until it passes; the ledger keeps the latest, so `/status` health says it.
+   */
+  dependencyChecks: PreflightReport;
+  /** That check again, on demand (as the minute's timer does while one fails); the ledger keeps its findings. */
+  runDependencyCheck(): Promise<PreflightReport>;
   bus: LocalBus;
   stop(): Promise<void>;
 }
@@ -206,6 +216,13 @@ export async function startLocalRuntime(
         });
       return entraRound;
     };
+    const checkAgain = () =>
+      checkDependencies(dependencies, { secrets, timeoutMs: dependencyCheckTimeoutMs });
+    const dependencyChecks = await checkAgain();
+    let failingChecks = !dependencyChecks.ok;
+    const kiroAnswered = dependencyChecks.checks.some(
+      (check) => check.id === "kiro-scim" && check.result === "pass",
+    );
     const entraConfigured = Boolean(graphTenant || config.entra.tenantId || config.entra.secretId);
     let entraTimer: NodeJS.Timeout | undefined;
     if (entraConfigured) {
@@ -216,17 +233,28 @@ export async function startLocalRuntime(
           `Entra notifications are off (ENTRA_NOTIFICATION_BASE_URL ${why}): no Graph subscriptions; a delta round every ${every} carries the sync`,
         );
       }
-      await scheduledEntraRound();
+      /* Its groups would only wait out retries against a Kiro that does not answer: the start does
+         not wait for them (the lines say why), the round goes on behind it. */
+      if (kiroAnswered) await scheduledEntraRound();
+      else void scheduledEntraRound();
       entraTimer = setInterval(() => void scheduledEntraRound(), config.entra.deltaIntervalMs);
       entraTimer.unref();
     }
-    if (!oktaOrg) await probeOkta(dependencies);
     const sweepJob = createSweepHandler(() => dependencies) as unknown as (
       event: unknown,
       context: Context,
     ) => Promise<SweepReport & { deliveries: number }>;
     const runSweep = () => sweepJob({}, localContext("sweep"));
-    const sweepTimer = setInterval(() => void runSweep().catch(() => undefined), 60_000);
+    const sweepTimer = setInterval(() => {
+      void runSweep().catch(() => undefined);
+      if (failingChecks)
+        void checkAgain().then(
+          (report) => {
+            failingChecks = !report.ok;
+          },
+          () => undefined,
+        );
+    }, 60_000);
     sweepTimer.unref();
     /*
      * A previous process's scheduled retries and in-flight deliveries lived only in its memory; the
@@ -248,12 +276,20 @@ export async function startLocalRuntime(
       runEntraMaintenance,
       runSweep,
       sourceHealth: () => dependencies.ledger.getSourceHealth(),
+      dependencyChecks,
+      runDependencyCheck: async () => {
+        const report = await checkAgain();
+        failingChecks = !report.ok;
+        return report;
+      },
       bus,
       stop: async () => {
         clearInterval(sweepTimer);
         clearInterval(entraTimer);
-        await entraRound;
+        /* The bus first: a round still pushing into a Kiro that never answers would otherwise hold
+           the stop through every retry. The round's own reads end on their own. */
         bus.stop();
+        await entraRound;
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         for (const service of started.reverse()) await service.stop();
@@ -267,25 +303,11 @@ export async function startLocalRuntime(
 
 type DroppedLink = { link: string; reason: string };
 
+/** An unreachable host must not hold the start: each dependency's check answers within this. */
+const dependencyCheckTimeoutMs = 5_000;
+
 /** A status or admin token for a local run: 24 random bytes, 38 characters with the prefix. */
 const generatedToken = () => `local-${randomBytes(24).toString("base64url")}`;
-
-/** A real Okta org is read once at start, so one that cannot be reached is named now, not at the first hook. */
-async function probeOkta(dependencies: ServiceDependencies): Promise<void> {
-  const timeout = new Promise<never>((_, reject) =>
-    setTimeout(
-      () => reject(new SyncError("IDP.UNAVAILABLE", "no answer within 10 s", { retryable: true })),
-      10_000,
-    ).unref(),
-  );
-  try {
-    const directory = await dependencies.directoryFor("okta");
-    await Promise.race([directory.checkAccess?.(), timeout]);
-    await dependencies.ledger.recordSourceHealth("okta", undefined);
-  } catch (error) {
-    await dependencies.ledger.recordSourceHealth("okta", failureOf(error));
-  }
-}
 
 const privateAddresses = new BlockList();
 for (const [network, prefix] of [

@@ -4,6 +4,7 @@ import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { asError } from "../core/domain/errors";
+import { dependencyLines } from "./dependency-lines";
 import { type LocalRuntime, startLocalRuntime } from "./local-runtime";
 import { membershipEvent, oktaDelivery } from "./okta-org/okta-event-payloads";
 
@@ -61,12 +62,7 @@ async function main(): Promise<void> {
         : "  Entra              off (no ENTRA_TENANT_ID; the sample tenant only ever syncs to the emulator)",
     );
   }
-  for (const [source, health] of Object.entries(await runtime.sourceHealth())) {
-    if (health.state !== "degraded") continue;
-    console.log(
-      `  ${`${source} DEGRADED`.padEnd(18)} ${health.code}: ${health.reason}\n                     (started anyway: the other sources sync; retried on schedule; /status names the cause)`,
-    );
-  }
+  for (const line of dependencyLines(runtime.dependencyChecks)) console.log(line);
   if (sample) {
     const { user, group } = sample.newcomer;
     const payload = join(tmpdir(), "kiro-scim-sync-sample-event.json");

@@ -1,3 +1,4 @@
+import type { ScopeMismatch } from "../domain/group-scope";
 import type { IdentitySource } from "../domain/identity-source";
 import type { KiroUserProfile } from "../domain/kiro-user";
 
@@ -133,6 +134,12 @@ export interface SourceHealth {
   since?: string | undefined;
   code?: string | undefined;
   reason?: string | undefined;
+  checkedAt: string;
+}
+
+/** The `SYNC_GROUPS` entries that selected none of a source's groups when they were last all listed. */
+export interface ScopeCheck {
+  unmatched: ScopeMismatch[];
   checkedAt: string;
 }
 

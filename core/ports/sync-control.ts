@@ -1,5 +1,6 @@
+import type { ScopeMismatch } from "../domain/group-scope";
 import type { IdentitySource } from "../domain/identity-source";
-import type { KiroTargetRecord, SourceHealth, SyncFailure, SyncPause } from "./ledger-records";
+import type { KiroTargetRecord, ScopeCheck, SourceHealth, SyncFailure, SyncPause } from "./ledger-records";
 
 /** What holds or steers the whole sync: the pause, the Kiro profile the ids belong to, each source's health. */
 export interface SyncControl {
@@ -29,4 +30,20 @@ export interface SyncControl {
   recordSourceHealth(source: IdentitySource, failure: SyncFailure | undefined): Promise<void>;
 
   getSourceHealth(): Promise<Partial<Record<IdentitySource, SourceHealth>>>;
+
+  /**
+   * Kiro as the local runtime's dependency check last met it (at start, then each minute while it
+   * fails), kept like a source's health so `/status` names an unreachable Kiro before a group fails.
+   */
+  recordKiroHealth(failure: SyncFailure | undefined): Promise<void>;
+
+  getKiroHealth(): Promise<SourceHealth | undefined>;
+
+  /**
+   * The `SYNC_GROUPS` entries none of a source's groups matched when something listed them all (a
+   * reconcile's discovery, the local runtime's start), so `/status` says an entry selects nothing.
+   */
+  recordScopeCheck(source: IdentitySource, unmatched: readonly ScopeMismatch[]): Promise<void>;
+
+  getScopeChecks(): Promise<Partial<Record<IdentitySource, ScopeCheck>>>;
 }

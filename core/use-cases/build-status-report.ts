@@ -6,6 +6,7 @@ import type {
   DriftReport,
   GroupRecord,
   LedgerKind,
+  ScopeCheck,
   SourceHealth,
   StatusEntry,
   SyncStatus,
@@ -22,6 +23,10 @@ export interface StatusReport {
   /** True while a configured source fails: the others keep syncing; `sources` says which and why. */
   degraded: boolean;
   sources: Partial<Record<IdentitySource, SourceHealth>>;
+  /** Kiro as the local runtime's dependency check last met it (null: never checked, as in AWS). */
+  kiro: SourceHealth | null;
+  /** Per source, the `SYNC_GROUPS` entries that matched none of its groups when they were last listed. */
+  scope: Partial<Record<IdentitySource, ScopeCheck>>;
   counts: Record<
     string,
     {
@@ -123,6 +128,8 @@ export function emptyStatusReport(now: Date): StatusReport {
     generatedAt: now.toISOString(),
     degraded: false,
     sources: {},
+    kiro: null,
+    scope: {},
     counts: {},
     oldestPending: null,
     inbox: { waiting: 0, oldestReceivedAt: null, oldestAgeSeconds: 0 },
@@ -161,6 +168,14 @@ export async function buildStatusReport(
       `${source} degraded since ${health.since ?? health.checkedAt}: ${health.code ?? "?"} ${health.reason ?? ""} (the other sources keep syncing)`.trim(),
     );
   }
+  report.kiro = (await ledger.getKiroHealth()) ?? null;
+  if (report.kiro?.state === "degraded") {
+    report.degraded = true;
+    report.alerts.push(
+      `Kiro SCIM failing its check since ${report.kiro.since ?? report.kiro.checkedAt}: ${report.kiro.code ?? "?"} ${report.kiro.reason ?? ""} (checked again every minute; npm run doctor says what to do)`.trim(),
+    );
+  }
+  report.scope = await ledger.getScopeChecks();
   for (const subscription of await ledger.listSubscriptions()) {
     const expiresInHours =
       Math.round(((Date.parse(subscription.expiresAt) - now.getTime()) / 3_600_000) * 10) / 10;

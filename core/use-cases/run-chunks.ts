@@ -19,6 +19,7 @@ import type {
 import type { MembershipRecords } from "../ports/membership-records";
 import type { RunRecords } from "../ports/run-records";
 import type { StatusQueries } from "../ports/status-queries";
+import type { SyncControl } from "../ports/sync-control";
 import type { UserRecords } from "../ports/user-records";
 import { pushChangedUsers, type RemovalPolicy } from "./group-sync/ensure-users";
 import { emptyDriftReport, repairKiroDrift } from "./repair-kiro-drift";
@@ -33,7 +34,8 @@ export type RunLedger = GroupRecords &
   UserRecords;
 
 export interface RunChunkDependencies {
-  ledger: RunLedger;
+  /** A reconcile's discovery also keeps which SYNC_GROUPS entries matched none of the source's groups. */
+  ledger: RunLedger & Pick<SyncControl, "recordScopeCheck">;
   bus: EventBus;
   scope: GroupScope;
   directories: Partial<Record<IdentitySource, IdentityDirectory>>;
@@ -189,7 +191,8 @@ function requireSource(source: IdentitySource | undefined): IdentitySource {
 /**
  * In-scope groups the IdP has. The IdP's group list is read whole (Okta: 200 a page, so 10k groups
  * is 50 calls); groups the ledger never saw are created by the refresh request, and a group that
- * came back into scope after leaving it is restored first.
+ * came back into scope after leaving it is restored first. The same list says which SYNC_GROUPS
+ * entries select nothing in this source, kept for `/status` health (hourly in AWS).
  */
 async function discoverIdpGroups(
   run: RunRecord,
@@ -198,7 +201,9 @@ async function discoverIdpGroups(
 ): Promise<ChunkDone> {
   const directory = deps.directories[source];
   if (!directory) return { items: 0, cursor: undefined };
-  const inScope = (await directory.listGroups()).filter((group) => deps.scope.includes(group));
+  const groups = await directory.listGroups();
+  await deps.ledger.recordScopeCheck(source, deps.scope.unmatchedEntries(groups));
+  const inScope = groups.filter((group) => deps.scope.includes(group));
   const known = await deps.ledger.getGroups(
     source,
     inScope.map((group) => group.id),

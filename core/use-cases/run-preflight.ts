@@ -9,6 +9,7 @@ export type PreflightCheckId =
   | "entra-client-state"
   | "status-token"
   | "admin-token"
+  | "sync-groups"
   | "event-bus"
   | "scheduler";
 
@@ -16,22 +17,35 @@ export interface PreflightProbe {
   check: PreflightCheckId;
   /** Unconfigured checks are reported as skipped and never run: an Okta-only stage has no Graph. */
   configured: boolean;
-  /** One harmless read or local validation. Resolves with what it proved; fails with a SyncError. */
-  run(): Promise<string>;
+  /**
+   * One harmless read or local validation. Resolves with what it proved, or with a warning (the
+   * service works, but not as configured); fails with a SyncError.
+   */
+  run(): Promise<string | PreflightWarning>;
 }
 
-export type PreflightResult = "pass" | "fail" | "skipped";
+/** Something works but not as meant: a SYNC_GROUPS entry that selects no group. Not a failure. */
+export interface PreflightWarning {
+  warning: string;
+  fix: string;
+}
+
+export type PreflightResult = "pass" | "warn" | "fail" | "skipped";
 
 export interface PreflightCheckReport {
+  /** The check's stable id (`kiro-scim`, `okta-api`…); `check` is its label for people. */
+  id: PreflightCheckId;
   check: string;
   result: PreflightResult;
   detail: string;
-  /** What to do, in words; only on a failed check. */
+  /** What to do, in words; only on a failed check or a warning. */
   fix?: string;
+  /** The failure's stable code (a SyncError's, or an AWS SDK error's name); only on a failed check. */
+  code?: string;
 }
 
 export interface PreflightReport {
-  /** False when any configured check failed; skipped checks do not count. */
+  /** False when any configured check failed; skipped checks and warnings do not count. */
   ok: boolean;
   checks: PreflightCheckReport[];
 }
@@ -157,6 +171,18 @@ const guides: Record<PreflightCheckId, CheckGuide> = {
     otherwise:
       'Put {"token": "<at least 32 random characters>"} in the AdminToken secret (locally: ADMIN_TOKEN).',
   },
+  "sync-groups": {
+    label: "Sync groups",
+    unconfigured: "SYNC_GROUPS is unset or *: every group is synced",
+    store: "set SYNC_GROUPS (the deploying shell; locally the environment)",
+    fixes: {
+      "PREFLIGHT.NO_GROUP_LIST":
+        "No configured source could list its groups: fix the IdP rows first; the entries are checked once a source answers.",
+      "PREFLIGHT.TIMEOUT":
+        "Listing every group took longer than the check allows (a large directory): the next reconcile (hourly, or POST /admin/reconcile) checks the entries, and /status names any that select nothing.",
+    },
+    otherwise: "Check the IdP credentials (the rows above), then run the doctor again.",
+  },
   "event-bus": {
     label: "Event bus",
     unconfigured: "no EventBridge bus: EVENT_BUS_NAME is not set",
@@ -217,19 +243,23 @@ export async function runPreflight(
   const checks = await Promise.all(
     probes.map(async (probe): Promise<PreflightCheckReport> => {
       const guide = guides[probe.check];
-      if (!probe.configured) return { check: guide.label, result: "skipped", detail: guide.unconfigured };
+      const row = { id: probe.check, check: guide.label };
+      if (!probe.configured) return { ...row, result: "skipped", detail: guide.unconfigured };
       try {
-        const detail = await withDeadline(() => probe.run(), timeoutMs);
-        return { check: guide.label, result: "pass", detail: redact(detail, options) };
+        const outcome = await withDeadline(() => probe.run(), timeoutMs);
+        if (typeof outcome !== "string")
+          return { ...row, result: "warn", detail: redact(outcome.warning, options), fix: outcome.fix };
+        return { ...row, result: "pass", detail: redact(outcome, options) };
       } catch (error) {
         const code =
           error instanceof SyncError ? error.code : (error as Error | undefined)?.name || "UNKNOWN";
         const message = error instanceof Error ? error.message : String(error);
         return {
-          check: guide.label,
+          ...row,
           result: "fail",
           detail: redact(`${code}: ${message}`, options).slice(0, maxDetailLength),
           fix: guide.fixes[code] ?? sharedFix(code, guide, timeoutMs) ?? guide.otherwise,
+          code,
         };
       }
     }),
@@ -251,7 +281,7 @@ export function requireLength(
   });
 }
 
-async function withDeadline(run: () => Promise<string>, timeoutMs: number): Promise<string> {
+async function withDeadline<T>(run: () => Promise<T>, timeoutMs: number): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(

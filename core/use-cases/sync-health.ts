@@ -1,3 +1,4 @@
+import { describeScopeMismatch, unmatchedEverywhere } from "../domain/group-scope";
 import { defaultPendingAgeAlarmSeconds } from "../domain/telemetry";
 import type { StatusReport } from "./build-status-report";
 
@@ -114,8 +115,9 @@ export interface SyncHealth {
 /**
  * One verdict from the numbers the alarms page on. Failing: changes do not reach Kiro (the sync is
  * paused, a change or a hook delivery waits past its alarm). Degraded: it syncs, but something
- * needs a person (a source down, groups failing or quarantined, users Kiro refuses, removals held,
- * a run stuck or failed, a subscription about to lapse).
+ * needs a person (Kiro or a source failing its check, a SYNC_GROUPS entry that selects nothing,
+ * groups failing or quarantined, users Kiro refuses, removals held, a run stuck or failed, a
+ * subscription about to lapse).
  */
 export function healthVerdict(
   report: StatusReport,
@@ -135,9 +137,22 @@ export function healthVerdict(
     failing.push(
       `${report.inbox.waiting} Okta hook deliveries not recorded, the oldest for ${report.inbox.oldestAgeSeconds} s`,
     );
+  if (report.kiro?.state === "degraded")
+    degraded.push(`Kiro SCIM degraded: ${report.kiro.code ?? "?"} ${report.kiro.reason ?? ""}`.trim());
   for (const [source, health] of Object.entries(report.sources))
     if (health.state === "degraded")
       degraded.push(`${source} degraded: ${health.code ?? "?"} ${health.reason ?? ""}`.trim());
+  const scopeChecked = Object.entries(report.scope);
+  const unmatched = unmatchedEverywhere(
+    Object.fromEntries(scopeChecked.map(([source, check]) => [source, check.unmatched])),
+  );
+  for (const mismatch of unmatched)
+    degraded.push(
+      describeScopeMismatch(
+        mismatch,
+        scopeChecked.map(([source]) => source),
+      ),
+    );
   if (gauges[syncHealthMetric.quarantinedGroups]! > 0)
     degraded.push(
       `${gauges[syncHealthMetric.quarantinedGroups]} groups quarantined: ${report.quarantined

@@ -2,6 +2,12 @@ import { probeGraphGroupRead } from "../../core/adapters/graph/graph-probe";
 import { bearerTokenMinLength } from "../../core/config";
 import { secretsMatch } from "../../core/domain/constant-time";
 import { SyncError } from "../../core/domain/errors";
+import {
+  describeScopeMismatch,
+  type ScopeMismatch,
+  unmatchedEverywhere,
+} from "../../core/domain/group-scope";
+import type { IdentitySource } from "../../core/domain/identity-source";
 import type { SecretStore } from "../../core/ports/secret-store";
 import { resolveEntraSettings, resolveOktaCredentials } from "../../core/use-cases/resolve-secrets";
 import {
@@ -26,6 +32,8 @@ export type DoctorDependencies = Pick<
   | "entraClientState"
   | "bus"
   | "retries"
+  | "configuredDirectories"
+  | "scope"
 >;
 
 export interface DoctorOptions {
@@ -59,6 +67,7 @@ export function preflightProbes(
   deps: DoctorDependencies,
   secretStore: SecretStore | undefined,
   remember: (value: string | undefined) => string | undefined,
+  scopeChecked: (bySource: Partial<Record<IdentitySource, ScopeMismatch[]>>) => void = () => {},
 ): PreflightProbe[] {
   const { config } = deps;
   let store = secretStore;
@@ -150,6 +159,26 @@ export function preflightProbes(
       },
     },
     {
+      check: "sync-groups",
+      configured: !deps.scope.everything && (okta || entra),
+      run: async () => {
+        const bySource = await scopeMismatches(deps);
+        scopeChecked(bySource);
+        const sources = Object.keys(bySource);
+        if (sources.length === 0)
+          throw new SyncError("PREFLIGHT.NO_GROUP_LIST", "no configured source listed its groups", {
+            retryable: true,
+          });
+        const unmatched = unmatchedEverywhere(bySource);
+        if (unmatched.length === 0)
+          return `every entry of ${deps.scope.describe()} selects a ${sources.join(" or ")} group`;
+        return {
+          warning: unmatched.map((mismatch) => describeScopeMismatch(mismatch, sources)).join("; "),
+          fix: "Correct SYNC_GROUPS and deploy again (locally: restart): an entry without * is an exact group id or name, a pattern like Kiro-* ignores letter case. Until then those entries select nothing; the other entries sync.",
+        };
+      },
+    },
+    {
       check: "event-bus",
       configured: typeof bus.probe === "function",
       run: async () => {
@@ -168,6 +197,67 @@ export function preflightProbes(
       },
     },
   ];
+}
+
+/** Per configured source that could list its groups, the SYNC_GROUPS entries none of them match. */
+async function scopeMismatches(
+  deps: Pick<DoctorDependencies, "configuredDirectories" | "scope">,
+): Promise<Partial<Record<IdentitySource, ScopeMismatch[]>>> {
+  const directories = Object.entries(await deps.configuredDirectories());
+  const listed = await Promise.all(
+    directories.map(async ([source, directory]) => {
+      const groups = await directory.listGroups().catch(() => undefined);
+      return groups ? [[source, deps.scope.unmatchedEntries(groups)] as const] : [];
+    }),
+  );
+  return Object.fromEntries(listed.flat());
+}
+
+/** The checks `npm start` prints one line each for: what the sync depends on, and its scope. */
+const dependencyChecks = new Set(["kiro-scim", "okta-api", "entra-graph", "sync-groups"]);
+
+/**
+ * The local runtime's dependency check, at start and again while one fails: the doctor's probes
+ * of Kiro, each configured IdP and the SYNC_GROUPS entries, each bounded by `timeoutMs` so an
+ * unreachable host costs seconds, not minutes. What they find goes into the ledger (Kiro's and each
+ * source's health, each source's scope check), so `/status` health says it as well as the lines.
+ */
+export async function checkDependencies(
+  deps: DoctorDependencies & Pick<ServiceDependencies, "ledger">,
+  options: DoctorOptions = {},
+): Promise<PreflightReport> {
+  const seen = new Set<string>();
+  let scope: Partial<Record<IdentitySource, ScopeMismatch[]>> = {};
+  const probes = preflightProbes(
+    deps,
+    options.secrets,
+    (value) => {
+      if (value) seen.add(value);
+      return value;
+    },
+    (bySource) => {
+      scope = bySource;
+    },
+  ).filter((probe) => dependencyChecks.has(probe.check));
+  const report = await runPreflight(probes, { timeoutMs: options.timeoutMs, secrets: () => seen });
+  const failure = (row: PreflightReport["checks"][number]) =>
+    row.result === "fail"
+      ? {
+          errorCode: row.code ?? "UNKNOWN",
+          reason: `${row.detail.replace(`${row.code}: `, "")}. ${row.fix ?? ""}`.trim(),
+        }
+      : undefined;
+  await Promise.all(
+    report.checks.map(async (row) => {
+      if (row.result === "skipped") return;
+      if (row.id === "kiro-scim") await deps.ledger.recordKiroHealth(failure(row));
+      if (row.id === "okta-api") await deps.ledger.recordSourceHealth("okta", failure(row));
+      if (row.id === "entra-graph") await deps.ledger.recordSourceHealth("entra", failure(row));
+    }),
+  );
+  for (const [source, unmatched] of Object.entries(scope))
+    await deps.ledger.recordScopeCheck(source as IdentitySource, unmatched);
+  return report;
 }
 
 /** The host goes into the failure's detail: "unreachable" is only actionable when it says which host. */

@@ -51,7 +51,7 @@ async function main(): Promise<number> {
 function print(report: PreflightReport): number {
   const rows = report.checks.map((check) => ({
     check: check.check,
-    result: check.result === "fail" ? "FAIL" : check.result,
+    result: check.result === "fail" || check.result === "warn" ? check.result.toUpperCase() : check.result,
     lines: check.fix ? [...wrap(check.fix), ...wrap(`(${check.detail})`)] : wrap(check.detail),
   }));
   const checkWidth = Math.max("check".length, ...rows.map((row) => row.check.length));
@@ -66,8 +66,12 @@ function print(report: PreflightReport): number {
     for (const more of rest) console.log(line("", "", more));
   }
   const failed = report.checks.filter((check) => check.result === "fail").length;
+  const warned = report.checks.filter((check) => check.result === "warn").length;
+  const warnings = warned > 0 ? ` ${warned} warning${warned === 1 ? "" : "s"}: read the WARN rows.` : "";
   console.log(
-    report.ok ? "\nAll configured checks passed." : `\n${failed} check${failed === 1 ? "" : "s"} failed.`,
+    report.ok
+      ? `\nAll configured checks passed.${warnings}`
+      : `\n${failed} check${failed === 1 ? "" : "s"} failed.${warnings}`,
   );
   return report.ok ? 0 : 1;
 }

@@ -352,4 +352,55 @@ describe.each(ledgersUnderTest)("SyncControl contract: $name", ({ fresh }) => {
       });
     });
   });
+
+  describe("Kiro's health", () => {
+    it("has none until checked, keeps a degraded streak's start, and stays apart from the sources'", async () => {
+      // Prepare
+      const ledger = await fresh();
+      const before = await ledger.getKiroHealth();
+      const t0 = clock.set("2026-02-01T10:00:00.000Z");
+      await ledger.recordKiroHealth({ reason: "connect ECONNREFUSED", errorCode: "SCIM.CONNECTION" });
+      const t1 = clock.advance(60_000);
+
+      // Act
+      await ledger.recordKiroHealth({ reason: "Kiro SCIM 401", errorCode: "SCIM.AUTH" });
+      const failing = await ledger.getKiroHealth();
+      const t2 = clock.advance(60_000);
+      await ledger.recordKiroHealth(undefined);
+
+      // Assess
+      expect(before).toBeUndefined();
+      expect(failing).toEqual({
+        state: "degraded",
+        since: t0,
+        code: "SCIM.AUTH",
+        reason: "Kiro SCIM 401",
+        checkedAt: t1,
+      });
+      expect(await ledger.getKiroHealth()).toEqual({ state: "ok", checkedAt: t2 });
+      expect(await ledger.getSourceHealth()).toEqual({});
+    });
+  });
+
+  describe("scope checks", () => {
+    it("has none until a source is checked, then each source's latest check, replaced whole", async () => {
+      // Prepare
+      const ledger = await fresh();
+      const before = await ledger.getScopeChecks();
+      clock.set("2026-02-01T10:00:00.000Z");
+      await ledger.recordScopeCheck("okta", [{ entry: "Nonexistent" }]);
+      const t1 = clock.advance(1_000);
+
+      // Act
+      await ledger.recordScopeCheck("okta", [{ entry: "kiro-engineering", caseOnly: "Kiro-Engineering" }]);
+      await ledger.recordScopeCheck("entra", []);
+
+      // Assess
+      expect(before).toEqual({});
+      expect(await ledger.getScopeChecks()).toEqual({
+        okta: { unmatched: [{ entry: "kiro-engineering", caseOnly: "Kiro-Engineering" }], checkedAt: t1 },
+        entra: { unmatched: [], checkedAt: t1 },
+      });
+    });
+  });
 });

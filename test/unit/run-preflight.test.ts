@@ -17,6 +17,37 @@ const passing = (check: PreflightProbe["check"], detail = "ok"): PreflightProbe 
 });
 
 describe("runPreflight", () => {
+  it("reports a probe's warning with its fix and keeps the report ok; a failure carries its code", async () => {
+    // Prepare
+    const warning: PreflightProbe = {
+      check: "sync-groups",
+      configured: true,
+      run: async () => ({
+        warning: "SYNC_GROUPS entry `x` matches no okta group",
+        fix: "Correct SYNC_GROUPS.",
+      }),
+    };
+
+    // Act
+    const warned = await runPreflight([warning, passing("kiro-scim")]);
+    const failed = await runPreflight([
+      warning,
+      failing("kiro-scim", new SyncError("SCIM.AUTH", "Kiro SCIM 401", { retryable: false })),
+    ]);
+
+    // Assess
+    expect(warned.ok).toBe(true);
+    expect(warned.checks[0]).toEqual({
+      id: "sync-groups",
+      check: "Sync groups",
+      result: "warn",
+      detail: "SYNC_GROUPS entry `x` matches no okta group",
+      fix: "Correct SYNC_GROUPS.",
+    });
+    expect(failed.ok).toBe(false);
+    expect(failed.checks[1]).toMatchObject({ id: "kiro-scim", result: "fail", code: "SCIM.AUTH" });
+  });
+
   it("skips an unconfigured check without running it, and a skip does not fail the report", async () => {
     // Prepare
     let ran = false;
@@ -37,7 +68,12 @@ describe("runPreflight", () => {
     expect(report.ok).toBe(true);
     expect(report.checks[0]).toMatchObject({ check: "Microsoft Graph", result: "skipped" });
     expect(report.checks[0]?.detail).toContain("ENTRA_TENANT_ID");
-    expect(report.checks[1]).toEqual({ check: "Kiro SCIM token", result: "pass", detail: "ok" });
+    expect(report.checks[1]).toEqual({
+      id: "kiro-scim",
+      check: "Kiro SCIM token",
+      result: "pass",
+      detail: "ok",
+    });
   });
 
   it("fails a check that does not answer within its deadline, and still reports the others", async () => {

@@ -296,6 +296,22 @@ export class DynamoLedger implements Ledger {
     return this.control.getSourceHealth(...args);
   }
 
+  recordKiroHealth(...args: Parameters<SyncControl["recordKiroHealth"]>) {
+    return this.control.recordKiroHealth(...args);
+  }
+
+  getKiroHealth(...args: Parameters<SyncControl["getKiroHealth"]>) {
+    return this.control.getKiroHealth(...args);
+  }
+
+  recordScopeCheck(...args: Parameters<SyncControl["recordScopeCheck"]>) {
+    return this.control.recordScopeCheck(...args);
+  }
+
+  getScopeChecks(...args: Parameters<SyncControl["getScopeChecks"]>) {
+    return this.control.getScopeChecks(...args);
+  }
+
   getSubscription(...args: Parameters<EntraSyncState["getSubscription"]>) {
     return this.entra.getSubscription(...args);
   }

@@ -1,11 +1,19 @@
 import { DeleteCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import type { ScopeMismatch } from "../../domain/group-scope";
 import type { IdentitySource } from "../../domain/identity-source";
-import type { KiroTargetRecord, SourceHealth, SyncFailure, SyncPause } from "../../ports/ledger-records";
+import type {
+  KiroTargetRecord,
+  ScopeCheck,
+  SourceHealth,
+  SyncFailure,
+  SyncPause,
+} from "../../ports/ledger-records";
 import type { SyncControl } from "../../ports/sync-control";
 import { key, type LedgerTableAccess, unlessConditionFails } from "./ledger-table-access";
 
 /**
- * One item each (the pause, the Kiro target, each source's health), read by every function, so the
+ * One item each (the pause, the Kiro target, each source's and Kiro's health, each source's scope
+ * check), read by every function, so the
  * whole sync agrees on them; the claims are conditional writes so exactly one worker acts.
  */
 export class DynamoSyncControl implements SyncControl {
@@ -93,11 +101,56 @@ export class DynamoSyncControl implements SyncControl {
   }
 
   async recordSourceHealth(source: IdentitySource, failure: SyncFailure | undefined): Promise<void> {
+    await this.recordHealth(key.health(source), failure);
+  }
+
+  async getSourceHealth(): Promise<Partial<Record<IdentitySource, SourceHealth>>> {
+    const items = await this.table.batchGet([key.health("okta"), key.health("entra")]);
+    return Object.fromEntries(items.map((item) => [String(item.sk), toHealth(item)]));
+  }
+
+  async recordKiroHealth(failure: SyncFailure | undefined): Promise<void> {
+    await this.recordHealth(key.health("kiro"), failure);
+  }
+
+  async getKiroHealth(): Promise<SourceHealth | undefined> {
+    const [item] = await this.table.batchGet([key.health("kiro")]);
+    return item ? toHealth(item) : undefined;
+  }
+
+  /** An update, not a put: the reconcile's chunk worker may update the table but not put items. */
+  async recordScopeCheck(source: IdentitySource, unmatched: readonly ScopeMismatch[]): Promise<void> {
+    await this.table.db.send(
+      new UpdateCommand({
+        TableName: this.table.name,
+        Key: key.scopeCheck(source),
+        UpdateExpression: "SET kind = :kind, unmatched = :unmatched, checkedAt = :now",
+        ExpressionAttributeValues: {
+          ":kind": "SCOPE",
+          ":unmatched": unmatched.map(({ entry, caseOnly }) => (caseOnly ? { entry, caseOnly } : { entry })),
+          ":now": this.table.iso(),
+        },
+      }),
+    );
+  }
+
+  async getScopeChecks(): Promise<Partial<Record<IdentitySource, ScopeCheck>>> {
+    const items = await this.table.batchGet([key.scopeCheck("okta"), key.scopeCheck("entra")]);
+    return Object.fromEntries(
+      items.map((item) => [
+        String(item.sk),
+        { unmatched: item.unmatched as ScopeMismatch[], checkedAt: String(item.checkedAt) },
+      ]),
+    );
+  }
+
+  /** A failure keeps the start of the current streak; an ok check ends it and forgets the failure. */
+  private async recordHealth(itemKey: { pk: string; sk: string }, failure: SyncFailure | undefined) {
     const now = this.table.iso();
     await this.table.db.send(
       new UpdateCommand({
         TableName: this.table.name,
-        Key: key.health(source),
+        Key: itemKey,
         UpdateExpression: failure
           ? "SET #state = :degraded, checkedAt = :now, since = if_not_exists(since, :now), code = :code, reason = :reason"
           : "SET #state = :ok, checkedAt = :now REMOVE since, code, reason",
@@ -113,20 +166,14 @@ export class DynamoSyncControl implements SyncControl {
       }),
     );
   }
+}
 
-  async getSourceHealth(): Promise<Partial<Record<IdentitySource, SourceHealth>>> {
-    const items = await this.table.batchGet([key.health("okta"), key.health("entra")]);
-    return Object.fromEntries(
-      items.map((item) => [
-        String(item.sk),
-        {
-          state: item.state === "degraded" ? "degraded" : "ok",
-          since: item.since as string | undefined,
-          code: item.code as string | undefined,
-          reason: item.reason as string | undefined,
-          checkedAt: String(item.checkedAt),
-        },
-      ]),
-    );
-  }
+function toHealth(item: Record<string, unknown>): SourceHealth {
+  return {
+    state: item.state === "degraded" ? "degraded" : "ok",
+    since: item.since as string | undefined,
+    code: item.code as string | undefined,
+    reason: item.reason as string | undefined,
+    checkedAt: String(item.checkedAt),
+  };
 }

@@ -45,7 +45,8 @@ export const key = {
   deltaLink: (name: string) => ({ pk: `entra#DELTA#${name}`, sk: "#DELTA" }),
   kiroTarget: { pk: "KIRO#TARGET", sk: "#TARGET" },
   pause: { pk: "SYNC#PAUSE", sk: "#PAUSE" },
-  health: (source: IdentitySource) => ({ pk: "SYNC#HEALTH", sk: source }),
+  health: (subject: IdentitySource | "kiro") => ({ pk: "SYNC#HEALTH", sk: subject }),
+  scopeCheck: (source: IdentitySource) => ({ pk: "SYNC#SCOPE", sk: source }),
   run: (runId: string) => ({ pk: `RUN#${runId}`, sk: "#RUN" }),
   delivery: (source: IdentitySource, deliveryId: string, part: number) => ({
     pk: `${source}#DELIVERY#${deliveryId}`,

@@ -1,6 +1,8 @@
+import type { ScopeMismatch } from "../../../core/domain/group-scope";
 import type { IdentitySource } from "../../../core/domain/identity-source";
 import type {
   KiroTargetRecord,
+  ScopeCheck,
   SourceHealth,
   SyncFailure,
   SyncPause,
@@ -9,14 +11,15 @@ import type { SyncControl } from "../../../core/ports/sync-control";
 import { compareStrings, copy, type LedgerState, remove } from "./in-memory-state";
 
 /**
- * {@link SyncControl} in memory: one item each for the pause, the Kiro target and each source's
- * health, which no other port reads (so they live here; the {@link LedgerState} gives the clock).
+ * {@link SyncControl} in memory: one item each for the pause, the Kiro target, each source's and
+ * Kiro's health and each source's scope check, which no other port reads (so they live here; the {@link LedgerState} gives the clock).
  * The claims decide synchronously, so of concurrent callers exactly one wins, as with DynamoDB's conditions.
  */
 export class InMemorySyncControl implements SyncControl {
   private pause: SyncPause | undefined;
   private target: KiroTargetRecord | undefined;
-  private readonly health = new Map<IdentitySource, SourceHealth>();
+  private readonly health = new Map<IdentitySource | "kiro", SourceHealth>();
+  private readonly scopeChecks = new Map<IdentitySource, ScopeCheck>();
 
   constructor(private readonly state: LedgerState) {}
 
@@ -77,8 +80,39 @@ export class InMemorySyncControl implements SyncControl {
 
   /** A failure keeps the start of the current degraded streak; an ok read ends the streak and forgets the failure. */
   async recordSourceHealth(source: IdentitySource, failure: SyncFailure | undefined): Promise<void> {
+    this.recordHealth(source, failure);
+  }
+
+  async getSourceHealth(): Promise<Partial<Record<IdentitySource, SourceHealth>>> {
+    const found: Partial<Record<IdentitySource, SourceHealth>> = {};
+    for (const [subject, item] of this.health) if (subject !== "kiro") found[subject] = healthOf(item);
+    return found;
+  }
+
+  async recordKiroHealth(failure: SyncFailure | undefined): Promise<void> {
+    this.recordHealth("kiro", failure);
+  }
+
+  async getKiroHealth(): Promise<SourceHealth | undefined> {
+    const item = this.health.get("kiro");
+    return item ? healthOf(item) : undefined;
+  }
+
+  /** Replaces the source's last check whole. */
+  async recordScopeCheck(source: IdentitySource, unmatched: readonly ScopeMismatch[]): Promise<void> {
+    this.scopeChecks.set(source, {
+      unmatched: unmatched.map(({ entry, caseOnly }) => (caseOnly ? { entry, caseOnly } : { entry })),
+      checkedAt: this.state.iso(),
+    });
+  }
+
+  async getScopeChecks(): Promise<Partial<Record<IdentitySource, ScopeCheck>>> {
+    return Object.fromEntries([...this.scopeChecks].map(([source, check]) => [source, copy(check)]));
+  }
+
+  private recordHealth(subject: IdentitySource | "kiro", failure: SyncFailure | undefined): void {
     const checkedAt = this.state.iso();
-    const item: Partial<SourceHealth> = this.health.get(source) ?? {};
+    const item: Partial<SourceHealth> = this.health.get(subject) ?? {};
     item.checkedAt = checkedAt;
     if (failure) {
       item.state = "degraded";
@@ -89,20 +123,16 @@ export class InMemorySyncControl implements SyncControl {
       item.state = "ok";
       remove(item, "since", "code", "reason");
     }
-    this.health.set(source, item as SourceHealth);
+    this.health.set(subject, item as SourceHealth);
   }
+}
 
-  async getSourceHealth(): Promise<Partial<Record<IdentitySource, SourceHealth>>> {
-    const found: Partial<Record<IdentitySource, SourceHealth>> = {};
-    for (const [source, item] of this.health) {
-      found[source] = {
-        state: item.state === "degraded" ? "degraded" : "ok",
-        since: item.since,
-        code: item.code,
-        reason: item.reason,
-        checkedAt: item.checkedAt,
-      };
-    }
-    return found;
-  }
+function healthOf(item: SourceHealth): SourceHealth {
+  return {
+    state: item.state === "degraded" ? "degraded" : "ok",
+    since: item.since,
+    code: item.code,
+    reason: item.reason,
+    checkedAt: item.checkedAt,
+  };
 }
