@@ -10,7 +10,8 @@ import { createServiceDependencies, type ServiceDependencies } from "./shared/se
 
 /**
  * Operator routes (bearer: the status token): `POST /admin/reconcile[?dryRun=true]`,
- * `/admin/reprovision`, `/admin/approve/{runId}` and `/admin/redrive` (see admin-routes.ts).
+ * `/admin/reprovision`, `/admin/approve/{runId}`, `/admin/redrive`, `/admin/doctor` and
+ * `/admin/provision` (see admin-routes.ts).
  */
 export function createAdminHandler(dependencies: () => ServiceDependencies) {
   return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()

@@ -277,12 +277,14 @@ export const entraLifecycle = entraSecret
 /**
  * The operator routes; they share the status token. API Gateway gives an integration 30 s, so the
  * function stops at 29: a reconcile only marks and triggers, and the doctor's checks time out first.
+ * Provisioning on demand syncs an object as a worker would and writes its provisioning log entries
+ * (BatchWriteItem).
  */
 export const admin = monitoredFunction("Admin", {
   handler: "functions/admin.handler",
   timeout: "29 seconds",
   permissions: [
-    onLedger(["BatchGetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"]),
+    onLedger(["BatchGetItem", "BatchWriteItem", "Query", "PutItem", "UpdateItem", "DeleteItem"]),
     onLedger(["Query"], ["byStatus", "byCollection"]),
     publishToBus,
     { actions: ["events:DescribeEventBus"], resources: [bus.arn] },
