@@ -9,8 +9,9 @@ import { createServiceDependencies, type ServiceDependencies } from "./shared/se
 
 /**
  * Operator routes (bearer: the admin token; the status token only reads): `POST
- * /admin/reconcile[?dryRun=true]`, `/admin/reprovision`, `/admin/approve/{runId}`, `/admin/redrive`
- * and `/admin/doctor` (see admin-routes.ts), each written to the provisioning log with who and what.
+ * /admin/reconcile[?dryRun=true]`, `/admin/reprovision`, `/admin/approve/{runId}`, `/admin/redrive`,
+ * `/admin/doctor` and `/admin/provision` (see admin-routes.ts), each written to the provisioning log
+ * with who and what.
  */
 export function createAdminHandler(dependencies: () => ServiceDependencies) {
   return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()

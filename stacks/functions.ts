@@ -285,7 +285,8 @@ export const entraLifecycle = entraSecret
 
 /**
  * The operator routes, behind the admin token (the status token is read too, to tell a caller who
- * sent it that it only reads); each request is written to the provisioning log (BatchWriteItem).
+ * sent it that it only reads); each request is written to the provisioning log (BatchWriteItem),
+ * and so are the entries of a provisioning on demand, which syncs an object as a worker would.
  * API Gateway gives an integration 30 s, so the function stops at 29: a reconcile only marks and
  * triggers, and the doctor's checks time out first.
  */

@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { planReconcile } from "../../core/use-cases/plan-reconcile";
+import { ProvisionRequestSchema, provisionOnDemand } from "../../core/use-cases/provision-on-demand";
 import { logOperatorRequest } from "../../core/use-cases/provisioning-activity";
 import { approveHeldRemovals, reconcileGroups } from "../../core/use-cases/reconcile";
 import { RedriveRequestSchema, redriveQuarantined } from "../../core/use-cases/redrive";
@@ -8,7 +9,7 @@ import { admitAdmin } from "./http";
 import { currentKiro } from "./kiro-dependencies";
 import { logger } from "./powertools";
 import { runDoctor } from "./preflight-probes";
-import { json, type Result, readFlags, retryReadFor, unlessUnavailable } from "./route-answers";
+import { json, type Result, readFlags, readJsonBody, retryReadFor, unlessUnavailable } from "./route-answers";
 import type { ServiceDependencies } from "./service-dependencies";
 
 type Route = (
@@ -23,13 +24,7 @@ type Route = (
  * calls): both are refused with what the operator needs to know instead.
  */
 async function reconcileRefusal(deps: ServiceDependencies): Promise<Result | undefined> {
-  const pause = await deps.ledger.getSyncPause();
-  if (pause)
-    return json(409, {
-      message: `the sync is paused: ${pause.reason} (${pause.errorCode}); it tries again at ${pause.probeAt}. Fix the cause (see /status), then reconcile`,
-      code: "SYNC.PAUSED",
-    });
-  return runInProgressRefusal(deps);
+  return (await pauseRefusal(deps, "reconcile")) ?? runInProgressRefusal(deps);
 }
 
 /**
@@ -50,15 +45,26 @@ async function runInProgressRefusal(deps: ServiceDependencies): Promise<Result |
   return undefined;
 }
 
+/** Work that writes to Kiro waits for the pause to lift: the operator learns why and what to do. */
+async function pauseRefusal(deps: ServiceDependencies, then = "try again"): Promise<Result | undefined> {
+  const pause = await deps.ledger.getSyncPause();
+  if (!pause) return undefined;
+  return json(409, {
+    message: `the sync is paused: ${pause.reason} (${pause.errorCode}); it tries again at ${pause.probeAt}. Fix the cause (see /status), then ${then}`,
+    code: "SYNC.PAUSED",
+  });
+}
+
 const answeringUnavailable =
   (route: Route): Route =>
   (deps, event, match) =>
     unlessUnavailable(deps.config.retryPolicy, () => route(deps, event, match));
 
 /**
- * The operator routes, by path. All answer 202 once the work is started, except a dry run's plan
- * and the doctor's report (200; a failing check is a finding, not a server error). What a route
- * must read from Kiro or an IdP before answering goes through the inline retry.
+ * The operator routes, by path. All answer 202 once the work is started, except a dry run's plan,
+ * the doctor's report (200; a failing check is a finding, not a server error) and a provisioning
+ * on demand (200 with its steps, once done). What a route must read from Kiro or an IdP before
+ * answering goes through the inline retry.
  */
 const routes: [RegExp, Route][] = [
   [/^\/admin\/doctor$/, async (deps) => json(200, await runDoctor(deps))],
@@ -86,17 +92,32 @@ const routes: [RegExp, Route][] = [
   [
     /^\/admin\/redrive$/,
     async (deps, event) => {
-      let body: unknown = {};
-      try {
-        body = event.body
-          ? JSON.parse(event.isBase64Encoded ? Buffer.from(event.body, "base64").toString() : event.body)
-          : {};
-      } catch {
-        return json(400, { message: "the body is not JSON" });
-      }
-      const request = RedriveRequestSchema.safeParse(body);
-      if (!request.success) return json(400, { message: request.error.issues[0]?.message ?? "invalid body" });
-      return json(202, await redriveQuarantined(deps, request.data.items));
+      const request = readJsonBody(event, RedriveRequestSchema);
+      if (!request.ok) return request.answer;
+      return json(202, await redriveQuarantined(deps, request.body.items));
+    },
+  ],
+  [
+    /^\/admin\/provision$/,
+    async (deps, event) => {
+      const request = readJsonBody(event, ProvisionRequestSchema);
+      if (!request.ok) return request.answer;
+      const refusal = await pauseRefusal(deps);
+      if (refusal) return refusal;
+      const provisioned = await provisionOnDemand(request.body, {
+        ...deps,
+        scim: (await currentKiro(deps)).scim,
+        directories: await deps.configuredDirectories(),
+        removalPolicy: deps.config.removalPolicy,
+        removalHoldShare: deps.config.removalHoldShare,
+        retryRead: retryReadFor(deps.config.retryPolicy),
+      });
+      if (provisioned.outcome === "done") return json(200, provisioned.answer);
+      if (provisioned.outcome === "unknown") return json(404, { message: provisioned.message });
+      if (provisioned.outcome === "ambiguous")
+        return json(409, { message: provisioned.message, candidates: provisioned.candidates });
+      const { outcome: _busy, ...busy } = provisioned;
+      return json(409, { code: "GROUP.BUSY", ...busy });
     },
   ],
   [

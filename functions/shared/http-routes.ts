@@ -18,6 +18,7 @@ export const httpRoutes = {
   "POST /admin/approve/{runId}": "admin",
   "POST /admin/redrive": "admin",
   "POST /admin/doctor": "admin",
+  "POST /admin/provision": "admin",
 } as const;
 
 export type HttpRoute = keyof typeof httpRoutes;

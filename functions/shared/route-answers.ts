@@ -1,4 +1,5 @@
-import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import type { z } from "zod";
 import { SyncError } from "../../core/domain/errors";
 import type { RetryPolicy } from "../../core/domain/retry-policy";
 import { type InlineRetry, inlineRetry, retryAfterSeconds } from "../../core/use-cases/read-with-retries";
@@ -87,4 +88,23 @@ export function readFlags<Name extends string, Value extends string = never>(
   const given: Partial<Record<Value, string>> = {};
   for (const name of values) if (query[name] !== undefined) given[name] = query[name];
   return { ok: true, flags, values: given };
+}
+
+/** The JSON body checked against `schema` (no body reads as `{}`), or the 400 that says what is wrong. */
+export function readJsonBody<Schema extends z.ZodType>(
+  event: Pick<APIGatewayProxyEventV2, "body" | "isBase64Encoded">,
+  schema: Schema,
+): { ok: true; body: z.infer<Schema> } | { ok: false; answer: Result } {
+  let body: unknown = {};
+  try {
+    body = event.body
+      ? JSON.parse(event.isBase64Encoded ? Buffer.from(event.body, "base64").toString() : event.body)
+      : {};
+  } catch {
+    return { ok: false, answer: json(400, { message: "the body is not JSON" }) };
+  }
+  const parsed = schema.safeParse(body);
+  if (!parsed.success)
+    return { ok: false, answer: json(400, { message: parsed.error.issues[0]?.message ?? "invalid body" }) };
+  return { ok: true, body: parsed.data };
 }
