@@ -184,7 +184,7 @@ describe("the bundles SST builds, run as deployed", () => {
     service.okta!.addMember(group.id, "00uondemand000000001");
     // Act
     const answer = await service.request("POST", "/admin/provision", {
-      headers: bearer(),
+      headers: adminBearer(),
       body: { user: login },
     });
     await service.idle();

@@ -38,7 +38,7 @@ async function provision<Body = ProvisionAnswer>(
 ): Promise<{ status: number; retryAfter: string | null; body: Body }> {
   const response = await fetch(`${runtime.url}/admin/provision`, {
     method: "POST",
-    headers: { authorization: `Bearer ${runtime.config.statusToken}`, "content-type": "application/json" },
+    headers: { authorization: `Bearer ${runtime.config.adminToken}`, "content-type": "application/json" },
     body: typeof body === "string" ? body : JSON.stringify(body),
   });
   const answer = {
