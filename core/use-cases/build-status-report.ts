@@ -6,6 +6,9 @@ import type {
   DriftReport,
   GroupRecord,
   LedgerKind,
+  RunItemCounts,
+  RunItemOutcome,
+  RunRecord,
   SourceHealth,
   StatusEntry,
   SyncStatus,
@@ -13,6 +16,7 @@ import type {
 import type { RunRecords } from "../ports/run-records";
 import type { StatusQueries } from "../ports/status-queries";
 import type { SyncControl } from "../ports/sync-control";
+import { describeRun } from "./run-progress";
 import { groupLabel, healthVerdict, type SyncHealth } from "./sync-health";
 
 export interface StatusReport {
@@ -66,13 +70,21 @@ export interface StatusReport {
   kiroTarget: {
     url: string;
     since: string;
+    /**
+     * The users a re-provisioning brings back. While it runs, `done` is the users Kiro has again so
+     * far; once its groups have settled, the run's tally: done + failed + skipped = total.
+     */
     reprovision?: {
       runId: string;
       reason: string;
       phase: string;
+      state: string;
       startedAt: string;
       total: number;
       done: number;
+      failed: number;
+      skipped: number;
+      waiting: number;
       perSecond: number;
       etaSeconds: number | null;
     };
@@ -85,9 +97,23 @@ export interface StatusReport {
     startedAt: string;
     finishedAt: string | undefined;
     phase: string;
+    /** In words: running, waiting for the group syncs it queued, finished, or finished with N failed (named, and where to read more). */
+    state: string;
     chunks: number;
-    itemsDone: number;
-    total: number;
+    /**
+     * The group syncs it queued and, for a re-provisioning, the users it forgot: done + failed +
+     * skipped + waiting = total, each item counted once. `planned`: the total is final.
+     */
+    items: {
+      total: number;
+      done: number;
+      failed: number;
+      skipped: number;
+      waiting: number;
+      planned: boolean;
+    };
+    /** A finished run's failed items, named, with the reason (the first 20; the log has them all). */
+    failedItems?: RunItemOutcome[] | undefined;
     removals: number;
     error: string | undefined;
     stalledSeconds: number;
@@ -269,9 +295,10 @@ export async function buildStatusReport(
     startedAt: run.startedAt,
     finishedAt: run.finishedAt,
     phase: run.step ? `${run.step.phase}${run.step.source ? ` (${run.step.source})` : ""}` : "finished",
+    state: describeRun(run),
     chunks: run.chunks,
-    itemsDone: run.itemsDone,
-    total: run.total,
+    items: runItems(run),
+    ...(run.failedItems?.length ? { failedItems: run.failedItems } : {}),
     removals: run.removals,
     error: run.error,
     stalledSeconds: run.step ? Math.round((now.getTime() - Date.parse(run.updatedAt)) / 1000) : 0,
@@ -285,20 +312,27 @@ export async function buildStatusReport(
     report.kiroTarget = { url: target.url, since: target.since };
     const run = target.reprovisionRunId ? await ledger.getRun(target.reprovisionRunId) : undefined;
     if (run) {
+      const users = run.items.users;
       const synced = Object.values(report.counts).reduce((sum, count) => sum + count.users.synced, 0);
       const invalidating = run.step?.phase === "users";
-      const done = invalidating ? 0 : Math.min(run.total, synced);
+      const tallied = run.finishedAt !== undefined;
+      const done = tallied ? users.done : invalidating ? 0 : Math.min(users.total, synced);
+      const waiting = users.total - done - users.failed - users.skipped;
       const elapsed = Math.max(1, (now.getTime() - Date.parse(run.startedAt)) / 1000);
       const perSecond = Math.round((done / elapsed) * 100) / 100;
       report.kiroTarget.reprovision = {
         runId: run.runId,
         reason: run.reason,
         startedAt: run.startedAt,
-        phase: invalidating ? "forgetting old Kiro ids" : "creating in Kiro",
-        total: run.total,
+        phase: tallied ? "finished" : invalidating ? "forgetting old Kiro ids" : "creating in Kiro",
+        state: describeRun(run),
+        total: users.total,
         done,
+        failed: users.failed,
+        skipped: users.skipped,
+        waiting,
         perSecond,
-        etaSeconds: done >= run.total ? 0 : perSecond > 0 ? Math.round((run.total - done) / perSecond) : null,
+        etaSeconds: waiting <= 0 ? 0 : perSecond > 0 ? Math.round(waiting / perSecond) : null,
       };
     }
   }
@@ -308,6 +342,14 @@ export async function buildStatusReport(
   report.groups.sort((a, b) => (a.lastSyncedAt ?? "").localeCompare(b.lastSyncedAt ?? ""));
   report.health = healthVerdict(report, pendingAgeAlarmSeconds);
   return report;
+}
+
+/** A run's items of both kinds, added up; what has not settled is waiting. */
+function runItems(run: RunRecord): StatusReport["runs"][number]["items"] {
+  const { groups, users } = run.items;
+  const sum = (field: keyof RunItemCounts) => groups[field] + users[field];
+  const [total, done, failed, skipped] = [sum("total"), sum("done"), sum("failed"), sum("skipped")];
+  return { total, done, failed, skipped, waiting: total - done - failed - skipped, planned: run.planned };
 }
 
 function toGroupStatus(group: GroupRecord): StatusReport["groups"][number] {

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { GroupScope } from "../domain/group-scope";
 import type { IdentitySource } from "../domain/identity-source";
 import { planMembershipChanges } from "../domain/membership-plan";
+import type { EventBus } from "../ports/event-bus";
 import type { GroupRecords } from "../ports/group-records";
 import type { GroupSyncState } from "../ports/group-sync-state";
 import type { IdentityDirectory } from "../ports/identity-directory";
@@ -18,9 +19,12 @@ import { recordPassOutcome } from "./group-sync/record-outcome";
 import { refreshFromIdp } from "./group-sync/refresh-from-idp";
 import { settleLostPatch } from "./group-sync/settle-lost-patch";
 import type { ProvisioningActivity } from "./provisioning-activity";
+import { reportGroupToRun } from "./run-progress";
 
 export interface SyncGroupDependencies {
   ledger: GroupRecords & GroupSyncState & MembershipRecords & RunRecords & UserRecords;
+  /** Wakes a run whose last queued group this pass settled. */
+  bus: EventBus;
   scim: KiroScimPort;
   directory: IdentityDirectory;
   removalPolicy: RemovalPolicy;
@@ -93,10 +97,14 @@ export async function syncGroup(
         const groupOk = await syncPass(current, deps, result, worker, keeper.lost);
         if (!groupOk) {
           result.outcome = "group-failed";
+          await reportRefusal(group, deps);
           return result;
         }
         await recordPassOutcome(current, refreshed, deps.ledger);
         await deps.activity?.flush();
+        /* The run asked before this pass began (the mark comes with its re-read request), so this
+           pass did what it asked. */
+        await reportGroupToRun({ ...current, queuedByRun: group.queuedByRun }, { state: "done" }, deps);
       }
     } finally {
       keeper.stop();
@@ -109,6 +117,17 @@ export async function syncGroup(
     if (!after || !hasWork(after)) break;
   }
   return result;
+}
+
+/** Kiro refused the group itself: the run that queued it hears why. */
+async function reportRefusal(group: GroupRecord, deps: SyncGroupDependencies): Promise<void> {
+  if (!group.queuedByRun) return;
+  const refused = (await deps.ledger.getGroup(group.source, group.idpId)) ?? group;
+  await reportGroupToRun(
+    { ...refused, queuedByRun: group.queuedByRun },
+    { state: "failed", reason: refused.reason, errorCode: refused.errorCode },
+    deps,
+  );
 }
 
 /** A dead holder's group is free again this soon; the live holder renews every 10 s. */

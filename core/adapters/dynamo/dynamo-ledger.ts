@@ -144,6 +144,10 @@ export class DynamoLedger implements Ledger {
     return this.groups.requestGroupRefresh(...args);
   }
 
+  clearQueuedByRun(...args: Parameters<GroupRecords["clearQueuedByRun"]>) {
+    return this.groups.clearQueuedByRun(...args);
+  }
+
   recordGroupRefreshed(...args: Parameters<GroupRecords["recordGroupRefreshed"]>) {
     return this.groups.recordGroupRefreshed(...args);
   }
@@ -242,6 +246,18 @@ export class DynamoLedger implements Ledger {
 
   failRun(...args: Parameters<RunRecords["failRun"]>) {
     return this.runs.failRun(...args);
+  }
+
+  queueRunItems(...args: Parameters<RunRecords["queueRunItems"]>) {
+    return this.runs.queueRunItems(...args);
+  }
+
+  settleRunItems(...args: Parameters<RunRecords["settleRunItems"]>) {
+    return this.runs.settleRunItems(...args);
+  }
+
+  listRunItems(...args: Parameters<RunRecords["listRunItems"]>) {
+    return this.runs.listRunItems(...args);
   }
 
   holdRemovals(...args: Parameters<RunRecords["holdRemovals"]>) {
