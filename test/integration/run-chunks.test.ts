@@ -178,4 +178,71 @@ describe("runs in chunks", () => {
       bus.published.some((event) => event.type === "GroupChanged" && event.detail.groupId === "g-ok-1"),
     ).toBe(true);
   });
+
+  it("finishes a run whose group reports were lost by recounting the groups themselves when the sweep wakes it", async () => {
+    // Prepare
+    const bus = recordingBus();
+    const deps = {
+      ledger,
+      bus,
+      scope: new GroupScope(undefined),
+      directories: { okta: directoryOf(["g-synced", "g-quarantined", "g-retrying"]) },
+      chunkSize: 10,
+    };
+    await startRun(
+      deps,
+      {
+        runId: "run-recount",
+        kind: "reconcile",
+        reason: "test",
+        startedAt: new Date().toISOString(),
+        managedUsers: 0,
+      },
+      ["okta"],
+    );
+    const outcomes: string[] = [];
+    for (let delivered = 0; delivered < bus.published.length; delivered++) {
+      const event = bus.published[delivered]!;
+      if (event.type === "RunChunk") outcomes.push(await executeRunChunk(event.detail as never, deps));
+    }
+    const run = (await ledger.getRun("run-recount"))!;
+    const synced = (await ledger.getGroup("okta", "g-synced"))!;
+    await ledger.recordGroupRefreshed("okta", "g-synced", synced.refreshRequestedVersion!);
+    await ledger.recordGroupSynced("okta", "g-synced", synced.dirtyVersion);
+    const attempt = {
+      attempt: 10,
+      at: new Date().toISOString(),
+      errorCode: "SCIM.SERVER_ERROR",
+      reason: "Kiro SCIM 500",
+    };
+    await ledger.quarantineGroup("okta", "g-quarantined", attempt);
+    await ledger.recordGroupRetry(
+      "okta",
+      "g-retrying",
+      { ...attempt, attempt: 1 },
+      new Date(Date.now() + 60_000).toISOString(),
+    );
+    const settle = { runId: run.runId, step: run.step! };
+
+    // Act
+    const whileRetrying = await executeRunChunk(settle, deps);
+    const retried = (await ledger.getGroup("okta", "g-retrying"))!;
+    await ledger.recordGroupRefreshed("okta", "g-retrying", retried.refreshRequestedVersion!);
+    await ledger.recordGroupSynced("okta", "g-retrying", retried.dirtyVersion);
+    const afterRetry = await executeRunChunk(settle, deps);
+
+    // Assess
+    expect(outcomes.at(-1)).toBe("waiting");
+    expect(run.step).toEqual({ phase: "settle" });
+    expect([whileRetrying, afterRetry]).toEqual(["waiting", "finished"]);
+    const finished = await ledger.getRun("run-recount");
+    expect(finished?.items.groups).toEqual({ total: 3, done: 2, failed: 1, skipped: 0 });
+    expect(finished?.failedItems).toEqual([
+      expect.objectContaining({
+        id: "g-quarantined",
+        name: "Team g-quarantined",
+        errorCode: "SCIM.SERVER_ERROR",
+      }),
+    ]);
+  });
 });
