@@ -79,7 +79,13 @@ describe("run progress that adds up", () => {
     ]);
     expect(settledCount(run.items)).toBe(run.items.total);
     expect(run.items).toMatchObject({ failed: 1, waiting: 0, planned: true });
-    expect(report.kiroTarget.reprovision).toMatchObject({ total: 4, done: 3, failed: 1, skipped: 0, waiting: 0 });
+    expect(report.kiroTarget.reprovision).toMatchObject({
+      total: 4,
+      done: 3,
+      failed: 1,
+      skipped: 0,
+      waiting: 0,
+    });
   }, 60_000);
 
   it("says a reconcile is not finished while a group sync it queued still runs, and finished once it settled", async () => {
@@ -87,7 +93,13 @@ describe("run progress that adds up", () => {
     const group = await syncNewGroup(runtime, "Progress", [addOktaUser(runtime)]);
     const joiner = addOktaUser(runtime);
     runtime.oktaOrg!.addMember(group.id, joiner.id);
-    runtime.emulator!.addFault({ kind: "latency", rate: 1, latencyMs: 3_000, method: "PATCH", path: "^/Groups/" });
+    runtime.emulator!.addFault({
+      kind: "latency",
+      rate: 1,
+      latencyMs: 3_000,
+      method: "PATCH",
+      path: "^/Groups/",
+    });
 
     // Act
     const { runId } = (await startAdmin("/admin/reconcile")) as { runId: string };
