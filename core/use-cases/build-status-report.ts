@@ -34,8 +34,13 @@ export interface StatusReport {
       memberships: Record<"pending" | "failed", number>;
     }
   >;
-  /** The change that has waited longest for Kiro, with its age: the number to alarm on. */
+  /**
+   * The pending change that has waited longest for Kiro, with its age: the number to alarm on.
+   * Failed changes are counted apart: a refused user waits for a fix in the IdP, not for us.
+   */
   oldestPending: (StatusEntry & { ageSeconds: number }) | null;
+  /** Changes whose last attempt failed (groups retrying, users and memberships Kiro refused), and the oldest of them. */
+  failed: { count: number; oldest: (StatusEntry & { ageSeconds: number }) | null };
   /**
    * Hook deliveries kept but not yet recorded. They are recorded within seconds; one that waits
    * longer means the ingest fails (the sweep sends it again every minute), and its changes wait too.
@@ -151,6 +156,7 @@ export function emptyStatusReport(now: Date): StatusReport {
     sources: {},
     counts: {},
     oldestPending: null,
+    failed: { count: 0, oldest: null },
     inbox: { waiting: 0, oldestReceivedAt: null, oldestAgeSeconds: 0 },
     failures: [],
     subscriptions: [],
@@ -210,26 +216,16 @@ export async function buildStatusReport(
       memberships: { pending: memberships[0]!, failed: memberships[1]! },
     };
     for (const kind of ["USER", "GROUP", "MEMBER"] as const) {
+      /* Only pending changes hold OldestPendingSeconds up (that alarm pages a person at night). A
+         failed one is counted apart: a group retrying has the failing-group alert and quarantine,
+         a refused user or membership waits for a fix in the IdP and is in `failures`. */
       const [oldest] = await ledger.listByStatus(source, kind, "pending", 1);
-      /* A failed group has a retry scheduled: its change still waits for Kiro. A failed user or
-         membership was refused and waits for a fix in the IdP; it is in `failures` and the counts,
-         and must not hold OldestPendingSeconds up (that alarm pages a person at night). */
-      const [oldestFailed] =
-        kind === "GROUP" ? await ledger.listByStatus(source, kind, "failed", 1) : [undefined];
-      for (const candidate of [oldest, oldestFailed]) {
-        if (
-          candidate?.pendingSince &&
-          (!report.oldestPending || candidate.pendingSince < (report.oldestPending.pendingSince ?? ""))
-        ) {
-          const ageSeconds = Math.max(
-            0,
-            Math.round((now.getTime() - Date.parse(candidate.pendingSince)) / 1000),
-          );
-          report.oldestPending = { ...candidate, ageSeconds };
-        }
-      }
-      report.failures.push(...(await ledger.listByStatus(source, kind, "failed", limits.failures)));
+      report.oldestPending = older(report.oldestPending, oldest, now);
+      const failed = await ledger.listByStatus(source, kind, "failed", limits.failures);
+      report.failed.oldest = older(report.failed.oldest, failed[0], now);
+      report.failures.push(...failed);
     }
+    report.failed.count += users[2]! + groups[2]! + memberships[1]!;
     report.quarantined.push(...(await ledger.listByStatus(source, "GROUP", "quarantined", limits.failures)));
     const groupRecords = await ledger.listGroups(source, limits.groups);
     report.groups.push(...groupRecords.map((group) => toGroupStatus(group)));
@@ -342,6 +338,18 @@ export async function buildStatusReport(
   report.groups.sort((a, b) => (a.lastSyncedAt ?? "").localeCompare(b.lastSyncedAt ?? ""));
   report.health = healthVerdict(report, pendingAgeAlarmSeconds);
   return report;
+}
+
+/** Whichever of two changes has waited longer, with its age. */
+function older(
+  current: (StatusEntry & { ageSeconds: number }) | null,
+  candidate: StatusEntry | undefined,
+  now: Date,
+): (StatusEntry & { ageSeconds: number }) | null {
+  if (!candidate?.pendingSince || (current && current.pendingSince! <= candidate.pendingSince))
+    return current;
+  const ageSeconds = Math.max(0, Math.round((now.getTime() - Date.parse(candidate.pendingSince)) / 1000));
+  return { ...candidate, ageSeconds };
 }
 
 /** A run's items of both kinds, added up; what has not settled is waiting. */

@@ -7,7 +7,7 @@ import type { GroupRecords } from "../ports/group-records";
 import type { GroupSyncState } from "../ports/group-sync-state";
 import type { IdentityDirectory } from "../ports/identity-directory";
 import type { KiroScimPort } from "../ports/kiro-scim";
-import type { GroupRecord } from "../ports/ledger-records";
+import type { GroupRecord, MembershipRecord } from "../ports/ledger-records";
 import type { MembershipRecords } from "../ports/membership-records";
 import type { RunRecords } from "../ports/run-records";
 import type { UserRecords } from "../ports/user-records";
@@ -119,6 +119,28 @@ export async function syncGroup(
   return result;
 }
 
+/**
+ * Kiro refused the group itself: its waiting memberships can go nowhere until the group is fixed
+ * in the IdP, so they fail with the group's reason, as a refused user's do (pending, they would
+ * hold the oldest-pending alarm up for something no retry can fix).
+ */
+async function blockOnRefusedGroup(
+  group: GroupRecord,
+  memberships: readonly MembershipRecord[],
+  ledger: GroupRecords & MembershipRecords,
+): Promise<number> {
+  const waiting = memberships
+    .filter((membership) => membership.desired !== membership.applied)
+    .map((membership) => membership.userId);
+  if (waiting.length === 0) return 0;
+  const refused = await ledger.getGroup(group.source, group.idpId);
+  await ledger.recordMembershipsFailed(group.source, group.idpId, waiting, {
+    reason: `Kiro refused the group: ${refused?.reason ?? refused?.errorCode ?? "see the group"}`,
+    errorCode: "MEMBER.GROUP_REFUSED",
+  });
+  return waiting.length;
+}
+
 /** Kiro refused the group itself: the run that queued it hears why. */
 async function reportRefusal(group: GroupRecord, deps: SyncGroupDependencies): Promise<void> {
   if (!group.queuedByRun) return;
@@ -204,7 +226,10 @@ async function syncPass(
   let memberships = desired.memberships;
   const { kiroUserIds, userFailures } = await ensureUsers(desired.users.values(), deps, result, worker);
   const scimGroupId = await ensureGroup(group, deps);
-  if (scimGroupId === undefined) return false;
+  if (scimGroupId === undefined) {
+    result.membershipsFailed += await blockOnRefusedGroup(group, memberships, deps.ledger);
+    return false;
+  }
   if (group.patchIntent && scimGroupId) {
     await settleLostPatch(group, scimGroupId, kiroUserIds, deps);
     memberships = await deps.ledger.listMemberships(group.source, group.idpId);

@@ -34,7 +34,14 @@ interface RunStatus {
   items: Counts & { planned: boolean };
   failedItems?: { kind: string; id: string; name?: string; reason?: string }[];
 }
+interface Entry {
+  kind: string;
+  id: string;
+  ageSeconds: number;
+}
 interface Status {
+  oldestPending: Entry | null;
+  failed: { count: number; oldest: Entry | null };
   runs: RunStatus[];
   kiroTarget: { reprovision: Counts & { state: string } };
   counts: Record<string, { groups: Record<string, number> }>;
@@ -139,5 +146,37 @@ describe("run progress that adds up", () => {
     expect(run!.items.total).toBe(await ledgerGroups());
     expect(settledCount(run!.items)).toBe(run!.items.total);
     expect(run!.items.done).toBeLessThanOrEqual(run!.items.total);
+  }, 60_000);
+});
+
+describe("the oldest pending change", () => {
+  it("counts only pending changes: a group and a user Kiro refused, and their memberships, are counted apart as failed", async () => {
+    // Prepare
+    const refusal = {
+      schemas: ["urn:ietf:params:scim:api:messages:2.0:Error"],
+      detail: "displayName is not allowed",
+      status: "400",
+    };
+    runtime.emulator!.addFault({
+      kind: "body",
+      rate: 1,
+      status: 400,
+      body: JSON.stringify(refusal),
+      method: "POST",
+      path: "^/Groups$",
+    });
+    const refusedGroup = await syncNewGroup(runtime, "Progress", [addOktaUser(runtime)]);
+    runtime.emulator!.faults.clear();
+    const nameless = addOktaUser(runtime, { lastName: null });
+    await syncNewGroup(runtime, "Progress", [nameless]);
+
+    // Act
+    const report = await status();
+
+    // Assess
+    const failingIds = [refusedGroup.id, nameless.id];
+    expect(failingIds.some((id) => report.oldestPending?.id.includes(id))).toBe(false);
+    expect(report.failed.count).toBeGreaterThanOrEqual(4);
+    expect(report.failed.oldest).toMatchObject({ ageSeconds: expect.any(Number) });
   }, 60_000);
 });

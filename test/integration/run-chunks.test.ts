@@ -222,7 +222,7 @@ describe("runs in chunks", () => {
       { ...attempt, attempt: 1 },
       new Date(Date.now() + 60_000).toISOString(),
     );
-    const settle = { runId: run.runId, step: run.step! };
+    const settle = { runId: run.runId, step: run.step!, attempt: 1 };
 
     // Act
     const whileRetrying = await executeRunChunk(settle, deps);
