@@ -35,8 +35,11 @@ export function onLedger(actions: string[], targets: ("table" | LedgerIndexName)
 }
 /** What /status and the health gauges read: items by key, the status and collection indexes. */
 export const readStatus = [onLedger(["BatchGetItem"]), onLedger(["Query"], ["byStatus", "byCollection"])];
-/** `GET /log` reads a group's entries from its partition (a user's and the day's come from the indexes). */
-const readProvisioningLog = onLedger(["Query"]);
+/**
+ * Queries of one partition: `GET /log` reads a group's entries (a user's and the day's come from the
+ * indexes); `/status` and the health gauges read the recent Kiro answers and hook rejections.
+ */
+export const readPartitions = onLedger(["Query"]);
 /** A hook records changes: dedupe reads, conditional puts and updates, a user's groups by index. */
 const recordChanges = [onLedger(["Query", "PutItem", "UpdateItem"]), onLedger(["Query"], ["byCollection"])];
 /** The Okta hook only keeps a delivery in the inbox: one put per part, nothing read. */
@@ -99,7 +102,7 @@ export const oktaEvents = oktaSecret
 export const status = monitoredFunction("Status", {
   handler: "functions/status.handler",
   timeout: "15 seconds",
-  permissions: [...readStatus, readProvisioningLog, readSecrets(statusTokenSecret)],
+  permissions: [...readStatus, readPartitions, readSecrets(statusTokenSecret)],
 });
 
 /**
@@ -179,12 +182,19 @@ export const syncGroupWorker = busWorker(
   syncWorkerConcurrency,
 );
 
-/** Chunks of reconcile and re-provisioning runs: each reads a page of the ledger and triggers groups. */
+/**
+ * Chunks of reconcile and re-provisioning runs: each reads a page of the ledger and triggers groups;
+ * a re-provisioning's last chunk reads the users Kiro refused or no group brought back (byStatus).
+ */
 export const runChunkWorker = busWorker(
   "RunChunk",
   "RunChunk",
   "functions/run-chunk.handler",
-  [onLedger(["BatchGetItem", "Query", "UpdateItem"]), onLedger(["Query"], ["byCollection"]), ...syncAccess],
+  [
+    onLedger(["BatchGetItem", "Query", "UpdateItem"]),
+    onLedger(["Query"], ["byStatus", "byCollection"]),
+    ...syncAccess,
+  ],
   syncWorkerConcurrency ? 2 : undefined,
 );
 

@@ -2,6 +2,8 @@ import type { IdentitySource } from "../domain/identity-source";
 import type { DeliveryInbox } from "../ports/delivery-inbox";
 import type { EntraSyncState } from "../ports/entra-sync-state";
 import type { GroupRecords } from "../ports/group-records";
+import type { HookRejections } from "../ports/hook-rejections";
+import type { KiroCallHistory } from "../ports/kiro-call-history";
 import type {
   DriftReport,
   GroupRecord,
@@ -16,6 +18,18 @@ import type {
 import type { RunRecords } from "../ports/run-records";
 import type { StatusQueries } from "../ports/status-queries";
 import type { SyncControl } from "../ports/sync-control";
+import type { UserRecords } from "../ports/user-records";
+import {
+  hookRejectionAlerts,
+  type KiroCallHealth,
+  kiroCallHealth,
+  kiroFailingAlert,
+  type RecentHookRejections,
+  type RepeatedFailure,
+  recentHookRejections,
+  repeatedFailures,
+  repeatedUserFailureAlert,
+} from "./recurring-failures";
 import { describeRun } from "./run-progress";
 import { groupLabel, healthVerdict, type SyncHealth } from "./sync-health";
 
@@ -58,6 +72,12 @@ export interface StatusReport {
   }[];
   /** Conditions that need a human now, in words. */
   alerts: string[];
+  /** How Kiro answered its latest calls (at most 10, in the last 5 minutes); `failing` when most failed, the newest too. */
+  kiroCalls: KiroCallHealth;
+  /** Hook requests and events refused in the last 5 minutes, by source and answer. */
+  hookRejections: RecentHookRejections;
+  /** Groups and users whose last two attempts or more failed, named: the failures that keep recurring. */
+  repeatedFailures: RepeatedFailure[];
   /** Set while Kiro or an IdP refuses our credentials: nothing syncs until they work again. */
   paused: { reason: string; errorCode: string; since: string; nextProbeAt: string } | null;
   /** Groups the retry policy gave up on, with their attempt history: `POST /admin/redrive` sends them back. */
@@ -161,6 +181,9 @@ export function emptyStatusReport(now: Date): StatusReport {
     failures: [],
     subscriptions: [],
     alerts: [],
+    kiroCalls: { calls: 0, failed: 0, failures: {}, lastFailureAt: null, failing: false },
+    hookRejections: { count: 0, bySource: {}, lastAt: null },
+    repeatedFailures: [],
     paused: null,
     quarantined: [],
     heldRuns: [],
@@ -177,7 +200,15 @@ export function emptyStatusReport(now: Date): StatusReport {
  * reached Kiro. Every figure is a Query on an index; nothing scans.
  */
 export async function buildStatusReport(
-  ledger: DeliveryInbox & EntraSyncState & GroupRecords & RunRecords & StatusQueries & SyncControl,
+  ledger: DeliveryInbox &
+    EntraSyncState &
+    GroupRecords &
+    HookRejections &
+    KiroCallHistory &
+    RunRecords &
+    StatusQueries &
+    SyncControl &
+    UserRecords,
   sources: readonly IdentitySource[],
   now: Date = new Date(),
   limits: { failures: number; groups: number; runs: number } = { failures: 50, groups: 200, runs: 5 },
@@ -260,6 +291,9 @@ export async function buildStatusReport(
         `${waiting.length}${waiting.length === inboxCountLimit ? "+" : ""} Okta hook deliveries wait to be recorded, the oldest since ${oldestDelivery.receivedAt}: the OktaIngest function fails (read its log); the sweep sends them again every minute`,
       );
   }
+  report.kiroCalls = await kiroCallHealth(ledger, now);
+  const kiroFailing = kiroFailingAlert(report.kiroCalls);
+  if (kiroFailing) report.alerts.push(kiroFailing);
   const failing = report.failures.filter((entry) => entry.kind === "GROUP" && entry.attempts >= 2);
   if (failing.length > 0) {
     const first = failing[0]!;
@@ -267,6 +301,15 @@ export async function buildStatusReport(
       `${failing.length} group${failing.length === 1 ? "" : "s"} failing ${first.attempts === 2 ? "twice" : `${first.attempts} times`} in a row or more, e.g. ${groupLabel(report, first.source, first.id)}: ${first.errorCode} ${first.reason ?? ""}; retries go on (see failures), quarantine at the attempt limit`,
     );
   }
+  report.repeatedFailures = await repeatedFailures(
+    report.failures,
+    ledger,
+    (source, id) => report.groups.find((group) => group.source === source && group.id === id)?.name,
+  );
+  const usersFailing = repeatedUserFailureAlert(report.repeatedFailures);
+  if (usersFailing) report.alerts.push(usersFailing);
+  report.hookRejections = await recentHookRejections(ledger, now);
+  report.alerts.push(...hookRejectionAlerts(report.hookRejections));
   if (report.quarantined.length > 0)
     report.alerts.push(
       `${report.quarantined.length} groups quarantined after the retry limit: POST /admin/redrive`,

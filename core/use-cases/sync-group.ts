@@ -6,6 +6,7 @@ import type { EventBus } from "../ports/event-bus";
 import type { GroupRecords } from "../ports/group-records";
 import type { GroupSyncState } from "../ports/group-sync-state";
 import type { IdentityDirectory } from "../ports/identity-directory";
+import type { KiroCallHistory } from "../ports/kiro-call-history";
 import type { KiroScimPort } from "../ports/kiro-scim";
 import type { GroupRecord, MembershipRecord } from "../ports/ledger-records";
 import type { MembershipRecords } from "../ports/membership-records";
@@ -18,11 +19,12 @@ import { loadDesiredState } from "./group-sync/load-desired-state";
 import { recordPassOutcome } from "./group-sync/record-outcome";
 import { refreshFromIdp } from "./group-sync/refresh-from-idp";
 import { settleLostPatch } from "./group-sync/settle-lost-patch";
+import type { KiroCallTally } from "./kiro-call-tally";
 import type { ProvisioningActivity } from "./provisioning-activity";
 import { reportGroupToRun } from "./run-progress";
 
 export interface SyncGroupDependencies {
-  ledger: GroupRecords & GroupSyncState & MembershipRecords & RunRecords & UserRecords;
+  ledger: GroupRecords & GroupSyncState & KiroCallHistory & MembershipRecords & RunRecords & UserRecords;
   /** Wakes a run whose last queued group this pass settled. */
   bus: EventBus;
   scim: KiroScimPort;
@@ -44,6 +46,8 @@ export interface SyncGroupDependencies {
   scope?: GroupScope;
   /** Where each action is noted; written to the provisioning log after every pass. */
   activity?: ProvisioningActivity | undefined;
+  /** How Kiro answered the SCIM client: recorded in one write when the lease is let go, passes that threw included. */
+  kiroCalls?: KiroCallTally | undefined;
   now?: () => Date;
 }
 
@@ -111,6 +115,7 @@ export async function syncGroup(
       /* Leaving a pass that threw: what it did before is still logged, and a failing log write
          must not hide the pass's own error, which decides the retry. */
       await deps.activity?.flush().catch(() => undefined);
+      await deps.kiroCalls?.recordInto(deps.ledger);
       await deps.ledger.releaseGroupLease(input.source, input.groupId, worker);
     }
     const after = await deps.ledger.getGroup(input.source, input.groupId);

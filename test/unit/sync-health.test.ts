@@ -52,6 +52,8 @@ describe("syncHealthGauges", () => {
       StalledRuns: 0,
       FailedRuns: 0,
       UnmanagedObjects: 0,
+      KiroFailedCalls: 0,
+      HookRejections: 0,
     });
   });
 

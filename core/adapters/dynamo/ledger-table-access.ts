@@ -45,6 +45,8 @@ export const key = {
     pk: `RUN#${runId}`,
     sk: `ITEM#${source}#${kind}#${id}`,
   }),
+  kiroCalls: (at: string, id: string) => ({ pk: "KIRO#CALLS", sk: `${at}#${id}` }),
+  hookRejection: (at: string, id: string) => ({ pk: "HOOK#REJECTED", sk: `${at}#${id}` }),
   held: (runId: string, source: IdentitySource, groupId: string) => ({
     pk: `RUN#${runId}`,
     sk: `HELD#${source}#${groupId}`,
