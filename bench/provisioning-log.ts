@@ -9,6 +9,7 @@ import { GroupScope } from "../core/domain/group-scope";
 import { changeVersion } from "../core/domain/identity-source";
 import { defaultRetryPolicy } from "../core/domain/retry-policy";
 import type { ProvisioningLogEntry } from "../core/ports/provisioning-log";
+import { KiroCallTally } from "../core/use-cases/kiro-call-tally";
 import { readProvisioningLog } from "../core/use-cases/read-provisioning-log";
 import { createStatusHandler } from "../functions/status";
 import type { DynamoDbLocal } from "../local/dynamodb-local";
@@ -133,6 +134,7 @@ export async function benchProvisioningLog(dynamo: DynamoDbLocal) {
     statusToken: async () => token,
     kiroScim: notLive,
     kiroCredentials: notLive,
+    kiroCalls: new KiroCallTally(),
     directoryFor: notLive,
   }));
   const get = async (path: string, parameters: Record<string, string> = {}) => {

@@ -84,6 +84,18 @@ const alarms = [
     aboveZeroFor(1),
   ),
   healthAlarm(
+    "KiroFailingAlarm",
+    syncHealthMetric.kiroFailedCalls,
+    "Kiro answers most SCIM calls with 5xx or 429 (or not at all): see /status kiroCalls and alerts; groups retry on their own and are quarantined at the attempt limit. Check Kiro's status if it lasts",
+    aboveZeroFor(1),
+  ),
+  healthAlarm(
+    "HookRejectionsAlarm",
+    syncHealthMetric.hookRejections,
+    "A hook keeps refusing requests or events (401: the hook secret in Okta differs from the Okta secret's hookSecret; a wrong Graph clientState; malformed payloads): see /status hookRejections and the hook's log",
+    aboveZeroFor(1),
+  ),
+  healthAlarm(
     "StalledRunAlarm",
     syncHealthMetric.stalledRuns,
     `A reconcile or re-provisioning run has not moved for ${stalledRunSeconds} s: see /status runs`,

@@ -43,10 +43,11 @@ export function onLedger(actions: string[], targets: ("table" | LedgerIndexName)
 /** What /status and the health gauges read: items by key, the status and collection indexes. */
 export const readStatus = [onLedger(["BatchGetItem"]), onLedger(["Query"], ["byStatus", "byCollection"])];
 /**
- * `GET /log` reads a group's entries from its partition (a user's and the day's come from the
- * indexes); a login, email or group name is looked up in its alias partition, also a table Query.
+ * Queries of one partition: `GET /log` reads a group's entries (a user's and the day's come from the
+ * indexes), and looks a login, email or group name up in its alias partition; `/status` and the
+ * health gauges read the recent Kiro answers and hook rejections.
  */
-const readProvisioningLog = onLedger(["Query"]);
+export const readPartitions = onLedger(["Query"]);
 /** A hook records changes: dedupe reads, conditional puts and updates, a user's groups by index. */
 const recordChanges = [onLedger(["Query", "PutItem", "UpdateItem"]), onLedger(["Query"], ["byCollection"])];
 /** The Okta hook only keeps a delivery in the inbox: one put per part, nothing read. */
@@ -116,7 +117,7 @@ export const status = monitoredFunction("Status", {
   timeout: "29 seconds",
   permissions: [
     ...readStatus,
-    readProvisioningLog,
+    readPartitions,
     readSecrets(statusTokenSecret, kiroScimSecret, ...sourceSecrets),
   ],
 });
@@ -199,8 +200,9 @@ export const syncGroupWorker = busWorker(
 );
 
 /**
- * Chunks of reconcile and re-provisioning runs: each reads a page of the ledger and triggers groups.
- * A re-read that finds a changed profile writes it with its login and email aliases (PutItem).
+ * Chunks of reconcile and re-provisioning runs: each reads a page of the ledger and triggers groups;
+ * a re-read that finds a changed profile writes it with its login and email aliases (PutItem); a
+ * re-provisioning's last chunk reads the users Kiro refused or no group brought back (byStatus).
  */
 export const runChunkWorker = busWorker(
   "RunChunk",
@@ -208,7 +210,7 @@ export const runChunkWorker = busWorker(
   "functions/run-chunk.handler",
   [
     onLedger(["BatchGetItem", "Query", "PutItem", "UpdateItem"]),
-    onLedger(["Query"], ["byCollection"]),
+    onLedger(["Query"], ["byStatus", "byCollection"]),
     ...syncAccess,
   ],
   syncWorkerConcurrency ? 2 : undefined,

@@ -1,6 +1,6 @@
 import { api } from "./api";
 import { publishToBus } from "./events";
-import { environment, functionAlarms, onLedger, readStatus } from "./functions";
+import { environment, functionAlarms, onLedger, readPartitions, readStatus } from "./functions";
 import { scheduledJobDlq } from "./retries";
 import { entraSecret, kiroScimSecret, readSecrets } from "./secrets";
 import { trustOnly } from "./trust";
@@ -88,5 +88,5 @@ export const sweep = scheduledJob("Sweep", "rate(1 minute)", {
 export const healthMetrics = scheduledJob("HealthMetrics", "rate(1 minute)", {
   handler: "functions/health-metrics.handler",
   timeout: "1 minute",
-  permissions: [...readStatus],
+  permissions: [...readStatus, readPartitions],
 });

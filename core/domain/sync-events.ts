@@ -22,7 +22,7 @@ export type GroupChanged = z.infer<typeof GroupChangedSchema>;
 export const RunChunkSchema = z.object({
   runId: z.string().min(1).max(64),
   step: z.object({
-    phase: z.enum(["discover", "groups", "users", "audit-groups", "audit-users"]),
+    phase: z.enum(["discover", "groups", "users", "audit-groups", "audit-users", "settle"]),
     source: IdentitySourceSchema.optional(),
     cursor: z.string().max(2048).optional(),
   }),

@@ -13,14 +13,22 @@ export interface WaitingDelivery {
  * ledger; a delivery stays until ingested (no expiry), so a failing ingest is retried, never lost.
  */
 export interface DeliveryInbox {
-  /** Keeping the same id again (an IdP retry) replaces it: the delivery is held once. */
-  keepDelivery(source: IdentitySource, deliveryId: string, events: readonly unknown[]): Promise<void>;
+  /**
+   * Keeping the same id again (an IdP retry) replaces it: the delivery is held once. `rejectedEvents`:
+   * events the hook refused and did not keep, counted by the ingest (the hook writes nothing else).
+   */
+  keepDelivery(
+    source: IdentitySource,
+    deliveryId: string,
+    events: readonly unknown[],
+    rejectedEvents?: number,
+  ): Promise<void>;
 
   /** The kept events, or undefined once the delivery is ingested (or never was kept). */
   readDelivery(
     source: IdentitySource,
     deliveryId: string,
-  ): Promise<{ receivedAt: string; events: unknown[] } | undefined>;
+  ): Promise<{ receivedAt: string; events: unknown[]; rejectedEvents: number } | undefined>;
 
   forgetDelivery(source: IdentitySource, deliveryId: string): Promise<void>;
 

@@ -29,14 +29,20 @@ export interface GroupRecords {
 
   /**
    * Asks the worker to re-read the group's members from the IdP (newer-wins on `version`). With a
-   * `runId` the read belongs to a reconcile run, whose removals are counted together.
+   * `runId` the read belongs to a reconcile run, whose removals are counted together; with
+   * `queuedByRun` (in the same write, so a pass that sees it also sees the request) the pass that
+   * settles the group reports back to that run.
    */
   requestGroupRefresh(
     source: IdentitySource,
     groupId: string,
     version: string,
     runId?: string,
+    queuedByRun?: string,
   ): Promise<boolean>;
+
+  /** The run heard back about this group: forgets `queuedByRun` if it is still that run. */
+  clearQueuedByRun(source: IdentitySource, groupId: string, runId: string): Promise<void>;
 
   recordGroupRefreshed(source: IdentitySource, groupId: string, seenVersion: string): Promise<void>;
 
@@ -46,11 +52,13 @@ export interface GroupRecords {
   listParentGroups(source: IdentitySource, nestedId: string): Promise<string[]>;
 
   /**
-   * Forgets these groups' Kiro ids and applied memberships and marks them dirty. Answers the groups
-   * still wanted (to trigger) and how many memberships must be applied again.
+   * Forgets these groups' Kiro ids and applied memberships and marks them dirty, for the
+   * re-provisioning run `queuedByRun` that waits to hear back from each. Answers the groups still
+   * wanted (to trigger) and how many memberships must be applied again.
    */
   invalidateGroups(
     source: IdentitySource,
     groupIds: readonly string[],
+    queuedByRun?: string,
   ): Promise<{ groups: string[]; memberships: number }>;
 }

@@ -42,5 +42,8 @@ export interface GroupSyncState {
   redriveGroup(source: IdentitySource, idpId: string): Promise<boolean>;
 }
 
-/** A redrive keeps this many attempts; a cycle adds at most RETRY_MAX_ATTEMPTS (10) more: ~20 shown. */
-export const attemptsKeptOnRedrive = 10;
+/**
+ * A redrive keeps this many attempts, so what a group failed with before is there when it fails
+ * again; a cycle adds at most RETRY_MAX_ATTEMPTS (10) more.
+ */
+export const attemptsKeptOnRedrive = 20;

@@ -43,6 +43,8 @@ export type UserLifecycle = "active" | "inactive" | "deleted";
 export interface UserRecord extends ItemSyncState {
   source: IdentitySource;
   idpId: string;
+  /** The re-provisioning run that last forgot this user's Kiro id: its tally counts the user. */
+  queuedByRun?: string | undefined;
   profile?: KiroUserProfile | undefined;
   profileVersion?: string | undefined;
   /** Set by IdP events that changed the profile; the worker re-reads it when newer than `profileVersion`. */
@@ -73,6 +75,8 @@ export interface GroupRecord extends ItemSyncState {
   refreshRequestedVersion?: string | undefined;
   refreshedVersion?: string | undefined;
   refreshRunId?: string | undefined;
+  /** The run that queued a sync of this group and has not heard back yet; the pass that settles it reports to it. */
+  queuedByRun?: string | undefined;
   /** Groups nested inside this one at its last full read: their notifications refresh this group. */
   nestedGroupCount: number;
   /** Bumped by every recorded change; the worker loops until it has synced this version. */
@@ -167,7 +171,8 @@ export interface SubscriptionRecord {
 }
 
 export type RunKind = "reconcile" | "reprovision";
-export type RunPhase = "discover" | "groups" | "users" | "audit-groups" | "audit-users";
+/** `settle`: the run's own work is done and it waits for the group syncs it queued to report back. */
+export type RunPhase = "discover" | "groups" | "users" | "audit-groups" | "audit-users" | "settle";
 
 /** Where a run's next chunk starts. */
 export interface RunStep {
@@ -183,8 +188,6 @@ export interface NewRun {
   reason: string;
   startedAt: string;
   managedUsers: number;
-  /** Users, groups or memberships the run expects to handle, for progress and ETA. */
-  total: number;
   step: RunStep;
   /** A deep audit: the Kiro walk also reads each user's groups and repairs drift. */
   deep?: boolean | undefined;
@@ -210,12 +213,53 @@ export interface UnmanagedReport {
   examples: string[];
 }
 
+/** How many of one kind of item a run queued and how they settled; what is neither is still waiting. */
+export interface RunItemCounts {
+  total: number;
+  done: number;
+  failed: number;
+  skipped: number;
+}
+
+export type RunItemState = "queued" | "done" | "failed" | "skipped";
+
+/** One thing a run queued: a group sync (a reconcile's re-read, a re-provisioning's re-creation) or a user to re-create. */
+export interface RunItemRef {
+  source: IdentitySource;
+  kind: "GROUP" | "USER";
+  id: string;
+  /** The group's name or the user's login, for the operator reading which failed. */
+  name?: string | undefined;
+}
+
+/** How a queued item settled, once, whichever report or recount came first. */
+export interface RunItemOutcome extends RunItemRef {
+  state: Exclude<RunItemState, "queued">;
+  reason?: string | undefined;
+  errorCode?: string | undefined;
+}
+
+export interface RunItem extends RunItemRef {
+  state: RunItemState;
+  reason?: string | undefined;
+  errorCode?: string | undefined;
+  settledAt?: string | undefined;
+}
+
 export interface RunRecord extends Omit<NewRun, "step"> {
   /** Undefined once the run finished. */
   step: RunStep | undefined;
   removals: number;
   chunks: number;
-  itemsDone: number;
+  /**
+   * The group syncs the run queued and, for a re-provisioning, the users it forgot. Groups settle as
+   * their syncs report back; a re-provisioning's users are tallied once its groups have settled.
+   */
+  items: Record<"groups" | "users", RunItemCounts>;
+  /** The plan is complete: no item will be queued any more, so `total` is final. */
+  planned: boolean;
+  /** Set when the run finished: its failed items (the first {@link runFailedItemsKept}), named. */
+  failedItems?: RunItemOutcome[] | undefined;
   finishedAt?: string | undefined;
   error?: string | undefined;
   /** When the run last moved: a run that stopped moving is picked up again by the sweep. */
@@ -226,10 +270,18 @@ export interface RunRecord extends Omit<NewRun, "step"> {
   skipped?: string[] | undefined;
 }
 
+/** A finished run keeps this many of its failed items by name; the rest are in `GET /log?result=failure`. */
+export const runFailedItemsKept = 20;
+
 export interface RunAdvance {
   /** Undefined: the run is finished. */
   next: RunStep | undefined;
-  itemsDone: number;
+  /** Items this chunk queued (new to the run): groups, or a re-provisioning's users. */
+  queued?: { groups?: number | undefined; users?: number | undefined } | undefined;
+  /** The plan is complete: the exact number of groups the run queued, which fixes `items.groups.total`. */
+  plannedGroups?: number | undefined;
+  /** The run is finished and this is its final tally (with `next` undefined). */
+  tally?: { items: RunRecord["items"]; failedItems: RunItemOutcome[] } | undefined;
   unmanaged?: UnmanagedReport | undefined;
   drift?: DriftReport | undefined;
   /** A source whose remaining phases this chunk skipped, and why. */

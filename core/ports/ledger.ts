@@ -2,6 +2,8 @@ import type { DeliveryInbox } from "./delivery-inbox";
 import type { EntraSyncState } from "./entra-sync-state";
 import type { GroupRecords } from "./group-records";
 import type { GroupSyncState } from "./group-sync-state";
+import type { HookRejections } from "./hook-rejections";
+import type { KiroCallHistory } from "./kiro-call-history";
 import type { MembershipRecords } from "./membership-records";
 import type { ProcessedEvents } from "./processed-events";
 import type { RunRecords } from "./run-records";
@@ -23,4 +25,6 @@ export type Ledger = ProcessedEvents &
   SyncControl &
   EntraSyncState &
   StatusQueries &
-  DeliveryInbox;
+  DeliveryInbox &
+  KiroCallHistory &
+  HookRejections;

@@ -56,6 +56,9 @@ export interface UserRecords {
   /** Gives a claim back early (the attempt failed), so waiting workers need not sit out its TTL. */
   releaseUserCreation(source: IdentitySource, idpId: string, worker: string): Promise<void>;
 
-  /** Forgets these users' Kiro ids and marks them pending, so the workers create them again. */
-  invalidateUsers(source: IdentitySource, userIds: readonly string[]): Promise<number>;
+  /**
+   * Forgets these users' Kiro ids and marks them pending, so the workers create them again; each
+   * keeps `queuedByRun`, the re-provisioning run whose tally counts it.
+   */
+  invalidateUsers(source: IdentitySource, userIds: readonly string[], queuedByRun?: string): Promise<number>;
 }

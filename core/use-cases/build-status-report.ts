@@ -2,10 +2,15 @@ import type { IdentitySource } from "../domain/identity-source";
 import type { DeliveryInbox } from "../ports/delivery-inbox";
 import type { EntraSyncState } from "../ports/entra-sync-state";
 import type { GroupRecords } from "../ports/group-records";
+import type { HookRejections } from "../ports/hook-rejections";
+import type { KiroCallHistory } from "../ports/kiro-call-history";
 import type {
   DriftReport,
   GroupRecord,
   LedgerKind,
+  RunItemCounts,
+  RunItemOutcome,
+  RunRecord,
   ScopeCheck,
   SourceHealth,
   StatusEntry,
@@ -14,6 +19,19 @@ import type {
 import type { RunRecords } from "../ports/run-records";
 import type { StatusQueries } from "../ports/status-queries";
 import type { SyncControl } from "../ports/sync-control";
+import type { UserRecords } from "../ports/user-records";
+import {
+  hookRejectionAlerts,
+  type KiroCallHealth,
+  kiroCallHealth,
+  kiroFailingAlert,
+  type RecentHookRejections,
+  type RepeatedFailure,
+  recentHookRejections,
+  repeatedFailures,
+  repeatedUserFailureAlert,
+} from "./recurring-failures";
+import { describeRun } from "./run-progress";
 import { groupLabel, healthVerdict, type SyncHealth } from "./sync-health";
 
 export interface StatusReport {
@@ -35,8 +53,13 @@ export interface StatusReport {
       memberships: Record<"pending" | "failed", number>;
     }
   >;
-  /** The change that has waited longest for Kiro, with its age: the number to alarm on. */
+  /**
+   * The pending change that has waited longest for Kiro, with its age: the number to alarm on.
+   * Failed changes are counted apart: a refused user waits for a fix in the IdP, not for us.
+   */
   oldestPending: (StatusEntry & { ageSeconds: number }) | null;
+  /** Changes whose last attempt failed (groups retrying, users and memberships Kiro refused), and the oldest of them. */
+  failed: { count: number; oldest: (StatusEntry & { ageSeconds: number }) | null };
   /**
    * Hook deliveries kept but not yet recorded. They are recorded within seconds; one that waits
    * longer means the ingest fails (the sweep sends it again every minute), and its changes wait too.
@@ -54,6 +77,12 @@ export interface StatusReport {
   }[];
   /** Conditions that need a human now, in words. */
   alerts: string[];
+  /** How Kiro answered its latest calls (at most 10, in the last 5 minutes); `failing` when most failed, the newest too. */
+  kiroCalls: KiroCallHealth;
+  /** Hook requests and events refused in the last 5 minutes, by source and answer. */
+  hookRejections: RecentHookRejections;
+  /** Groups and users whose last two attempts or more failed, named: the failures that keep recurring. */
+  repeatedFailures: RepeatedFailure[];
   /** Set while Kiro or an IdP refuses our credentials: nothing syncs until they work again. */
   paused: { reason: string; errorCode: string; since: string; nextProbeAt: string } | null;
   /** Groups the retry policy gave up on, with their attempt history: `POST /admin/redrive` sends them back. */
@@ -71,13 +100,21 @@ export interface StatusReport {
   kiroTarget: {
     url: string;
     since: string;
+    /**
+     * The users a re-provisioning brings back. While it runs, `done` is the users Kiro has again so
+     * far; once its groups have settled, the run's tally: done + failed + skipped = total.
+     */
     reprovision?: {
       runId: string;
       reason: string;
       phase: string;
+      state: string;
       startedAt: string;
       total: number;
       done: number;
+      failed: number;
+      skipped: number;
+      waiting: number;
       perSecond: number;
       etaSeconds: number | null;
     };
@@ -90,9 +127,23 @@ export interface StatusReport {
     startedAt: string;
     finishedAt: string | undefined;
     phase: string;
+    /** In words: running, waiting for the group syncs it queued, finished, or finished with N failed (named, and where to read more). */
+    state: string;
     chunks: number;
-    itemsDone: number;
-    total: number;
+    /**
+     * The group syncs it queued and, for a re-provisioning, the users it forgot: done + failed +
+     * skipped + waiting = total, each item counted once. `planned`: the total is final.
+     */
+    items: {
+      total: number;
+      done: number;
+      failed: number;
+      skipped: number;
+      waiting: number;
+      planned: boolean;
+    };
+    /** A finished run's failed items, named, with the reason (the first 20; the log has them all). */
+    failedItems?: RunItemOutcome[] | undefined;
     removals: number;
     error: string | undefined;
     stalledSeconds: number;
@@ -132,10 +183,14 @@ export function emptyStatusReport(now: Date): StatusReport {
     scope: {},
     counts: {},
     oldestPending: null,
+    failed: { count: 0, oldest: null },
     inbox: { waiting: 0, oldestReceivedAt: null, oldestAgeSeconds: 0 },
     failures: [],
     subscriptions: [],
     alerts: [],
+    kiroCalls: { calls: 0, failed: 0, failures: {}, lastFailureAt: null, failing: false },
+    hookRejections: { count: 0, bySource: {}, lastAt: null },
+    repeatedFailures: [],
     paused: null,
     quarantined: [],
     heldRuns: [],
@@ -152,7 +207,15 @@ export function emptyStatusReport(now: Date): StatusReport {
  * reached Kiro. Every figure is a Query on an index; nothing scans.
  */
 export async function buildStatusReport(
-  ledger: DeliveryInbox & EntraSyncState & GroupRecords & RunRecords & StatusQueries & SyncControl,
+  ledger: DeliveryInbox &
+    EntraSyncState &
+    GroupRecords &
+    HookRejections &
+    KiroCallHistory &
+    RunRecords &
+    StatusQueries &
+    SyncControl &
+    UserRecords,
   sources: readonly IdentitySource[],
   now: Date = new Date(),
   limits: { failures: number; groups: number; runs: number } = { failures: 50, groups: 200, runs: 5 },
@@ -199,26 +262,16 @@ export async function buildStatusReport(
       memberships: { pending: memberships[0]!, failed: memberships[1]! },
     };
     for (const kind of ["USER", "GROUP", "MEMBER"] as const) {
+      /* Only pending changes hold OldestPendingSeconds up (that alarm pages a person at night). A
+         failed one is counted apart: a group retrying has the failing-group alert and quarantine,
+         a refused user or membership waits for a fix in the IdP and is in `failures`. */
       const [oldest] = await ledger.listByStatus(source, kind, "pending", 1);
-      /* A failed group has a retry scheduled: its change still waits for Kiro. A failed user or
-         membership was refused and waits for a fix in the IdP; it is in `failures` and the counts,
-         and must not hold OldestPendingSeconds up (that alarm pages a person at night). */
-      const [oldestFailed] =
-        kind === "GROUP" ? await ledger.listByStatus(source, kind, "failed", 1) : [undefined];
-      for (const candidate of [oldest, oldestFailed]) {
-        if (
-          candidate?.pendingSince &&
-          (!report.oldestPending || candidate.pendingSince < (report.oldestPending.pendingSince ?? ""))
-        ) {
-          const ageSeconds = Math.max(
-            0,
-            Math.round((now.getTime() - Date.parse(candidate.pendingSince)) / 1000),
-          );
-          report.oldestPending = { ...candidate, ageSeconds };
-        }
-      }
-      report.failures.push(...(await ledger.listByStatus(source, kind, "failed", limits.failures)));
+      report.oldestPending = older(report.oldestPending, oldest, now);
+      const failed = await ledger.listByStatus(source, kind, "failed", limits.failures);
+      report.failed.oldest = older(report.failed.oldest, failed[0], now);
+      report.failures.push(...failed);
     }
+    report.failed.count += users[2]! + groups[2]! + memberships[1]!;
     report.quarantined.push(...(await ledger.listByStatus(source, "GROUP", "quarantined", limits.failures)));
     const groupRecords = await ledger.listGroups(source, limits.groups);
     report.groups.push(...groupRecords.map((group) => toGroupStatus(group)));
@@ -253,6 +306,9 @@ export async function buildStatusReport(
         `${waiting.length}${waiting.length === inboxCountLimit ? "+" : ""} Okta hook deliveries wait to be recorded, the oldest since ${oldestDelivery.receivedAt}: the OktaIngest function fails (read its log); the sweep sends them again every minute`,
       );
   }
+  report.kiroCalls = await kiroCallHealth(ledger, now);
+  const kiroFailing = kiroFailingAlert(report.kiroCalls);
+  if (kiroFailing) report.alerts.push(kiroFailing);
   const failing = report.failures.filter((entry) => entry.kind === "GROUP" && entry.attempts >= 2);
   if (failing.length > 0) {
     const first = failing[0]!;
@@ -260,6 +316,15 @@ export async function buildStatusReport(
       `${failing.length} group${failing.length === 1 ? "" : "s"} failing ${first.attempts === 2 ? "twice" : `${first.attempts} times`} in a row or more, e.g. ${groupLabel(report, first.source, first.id)}: ${first.errorCode} ${first.reason ?? ""}; retries go on (see failures), quarantine at the attempt limit`,
     );
   }
+  report.repeatedFailures = await repeatedFailures(
+    report.failures,
+    ledger,
+    (source, id) => report.groups.find((group) => group.source === source && group.id === id)?.name,
+  );
+  const usersFailing = repeatedUserFailureAlert(report.repeatedFailures);
+  if (usersFailing) report.alerts.push(usersFailing);
+  report.hookRejections = await recentHookRejections(ledger, now);
+  report.alerts.push(...hookRejectionAlerts(report.hookRejections));
   if (report.quarantined.length > 0)
     report.alerts.push(
       `${report.quarantined.length} groups quarantined after the retry limit: POST /admin/redrive`,
@@ -284,9 +349,10 @@ export async function buildStatusReport(
     startedAt: run.startedAt,
     finishedAt: run.finishedAt,
     phase: run.step ? `${run.step.phase}${run.step.source ? ` (${run.step.source})` : ""}` : "finished",
+    state: describeRun(run),
     chunks: run.chunks,
-    itemsDone: run.itemsDone,
-    total: run.total,
+    items: runItems(run),
+    ...(run.failedItems?.length ? { failedItems: run.failedItems } : {}),
     removals: run.removals,
     error: run.error,
     stalledSeconds: run.step ? Math.round((now.getTime() - Date.parse(run.updatedAt)) / 1000) : 0,
@@ -300,20 +366,27 @@ export async function buildStatusReport(
     report.kiroTarget = { url: target.url, since: target.since };
     const run = target.reprovisionRunId ? await ledger.getRun(target.reprovisionRunId) : undefined;
     if (run) {
+      const users = run.items.users;
       const synced = Object.values(report.counts).reduce((sum, count) => sum + count.users.synced, 0);
       const invalidating = run.step?.phase === "users";
-      const done = invalidating ? 0 : Math.min(run.total, synced);
+      const tallied = run.finishedAt !== undefined;
+      const done = tallied ? users.done : invalidating ? 0 : Math.min(users.total, synced);
+      const waiting = users.total - done - users.failed - users.skipped;
       const elapsed = Math.max(1, (now.getTime() - Date.parse(run.startedAt)) / 1000);
       const perSecond = Math.round((done / elapsed) * 100) / 100;
       report.kiroTarget.reprovision = {
         runId: run.runId,
         reason: run.reason,
         startedAt: run.startedAt,
-        phase: invalidating ? "forgetting old Kiro ids" : "creating in Kiro",
-        total: run.total,
+        phase: tallied ? "finished" : invalidating ? "forgetting old Kiro ids" : "creating in Kiro",
+        state: describeRun(run),
+        total: users.total,
         done,
+        failed: users.failed,
+        skipped: users.skipped,
+        waiting,
         perSecond,
-        etaSeconds: done >= run.total ? 0 : perSecond > 0 ? Math.round((run.total - done) / perSecond) : null,
+        etaSeconds: waiting <= 0 ? 0 : perSecond > 0 ? Math.round(waiting / perSecond) : null,
       };
     }
   }
@@ -323,6 +396,26 @@ export async function buildStatusReport(
   report.groups.sort((a, b) => (a.lastSyncedAt ?? "").localeCompare(b.lastSyncedAt ?? ""));
   report.health = healthVerdict(report, pendingAgeAlarmSeconds);
   return report;
+}
+
+/** Whichever of two changes has waited longer, with its age. */
+function older(
+  current: (StatusEntry & { ageSeconds: number }) | null,
+  candidate: StatusEntry | undefined,
+  now: Date,
+): (StatusEntry & { ageSeconds: number }) | null {
+  if (!candidate?.pendingSince || (current && current.pendingSince! <= candidate.pendingSince))
+    return current;
+  const ageSeconds = Math.max(0, Math.round((now.getTime() - Date.parse(candidate.pendingSince)) / 1000));
+  return { ...candidate, ageSeconds };
+}
+
+/** A run's items of both kinds, added up; what has not settled is waiting. */
+function runItems(run: RunRecord): StatusReport["runs"][number]["items"] {
+  const { groups, users } = run.items;
+  const sum = (field: keyof RunItemCounts) => groups[field] + users[field];
+  const [total, done, failed, skipped] = [sum("total"), sum("done"), sum("failed"), sum("skipped")];
+  return { total, done, failed, skipped, waiting: total - done - failed - skipped, planned: run.planned };
 }
 
 function toGroupStatus(group: GroupRecord): StatusReport["groups"][number] {

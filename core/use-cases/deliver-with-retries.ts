@@ -3,16 +3,18 @@ import { ScimError, SyncError } from "../domain/errors";
 import { hasAttemptsLeft, maxRetryAfterMs, type RetryPolicy, retryDelayMs } from "../domain/retry-policy";
 import type { SyncEvent } from "../domain/sync-events";
 import type { EventBus } from "../ports/event-bus";
+import type { GroupRecords } from "../ports/group-records";
 import type { GroupSyncState } from "../ports/group-sync-state";
 import type { AttemptRecord } from "../ports/ledger-records";
 import type { RetryScheduler } from "../ports/retry-scheduler";
 import type { RunRecords } from "../ports/run-records";
 import type { StatusQueries } from "../ports/status-queries";
 import type { SyncControl } from "../ports/sync-control";
+import { reportGroupToRun } from "./run-progress";
 import { sweepStranded } from "./sweep-stranded";
 
 export interface RetryDependencies {
-  ledger: GroupSyncState & RunRecords & StatusQueries & SyncControl;
+  ledger: GroupRecords & GroupSyncState & RunRecords & StatusQueries & SyncControl;
   bus: EventBus;
   retries: RetryScheduler;
   policy: RetryPolicy;
@@ -91,6 +93,15 @@ export async function deliverWithRetries<T>(
       };
     }
     await giveUp(event, record, deps.ledger);
+    if (event.type === "GroupChanged") {
+      const group = await deps.ledger.getGroup(event.detail.source, event.detail.groupId);
+      if (group)
+        await reportGroupToRun(
+          group,
+          { state: "failed", reason: error.message, errorCode: error.code },
+          deps,
+        );
+    }
     return { outcome: "quarantined", errorCode: error.code, reason: error.message };
   }
 }

@@ -1,4 +1,6 @@
+import type { IdentitySource } from "../domain/identity-source";
 import type { RejectedEvent } from "../domain/tally";
+import type { HookRejection, HookRejections } from "../ports/hook-rejections";
 /** The parts of an HTTP request a hook endpoint needs, whatever carried it (API Gateway, local server). */
 export interface HookRequest {
   method: string;
@@ -83,4 +85,31 @@ export const rejectionReasons: ReadonlySet<string> = new Set(["oversize-target",
 /** How many events of a delivery were refused as malformed, whether or not their uuids were listed. */
 export function rejectedEventCount(summary: IngestSummary): number {
   return [...rejectionReasons].reduce((total, reason) => total + (summary.ignored[reason] ?? 0), 0);
+}
+
+/**
+ * What `/status` counts of a hook's answer: the request refused, or events inside it refused
+ * (malformed ones, items with a wrong clientState), each kind one entry.
+ */
+export function hookRejectionsOf(source: IdentitySource, answer: HookAnswer, now: Date): HookRejection[] {
+  const at = now.toISOString();
+  if (answer.rejection) return [{ at, source, reason: answer.rejection, status: answer.status, count: 1 }];
+  if (!answer.summary) return [];
+  const refused: [string, number][] = [
+    ["rejected-events", rejectedEventCount(answer.summary)],
+    ["bad-client-state", answer.summary.ignored["bad-client-state"] ?? 0],
+  ];
+  return refused
+    .filter(([, count]) => count > 0)
+    .map(([reason, count]) => ({ at, source, reason, status: answer.status, count }));
+}
+
+/** Counting a rejection must never turn the answer into a 500 (the IdP would retry a refused request). */
+export async function recordHookRejections(
+  rejections: readonly HookRejection[],
+  ledger: HookRejections,
+): Promise<void> {
+  await Promise.all(rejections.map((rejection) => ledger.recordHookRejection(rejection))).catch(
+    () => undefined,
+  );
 }

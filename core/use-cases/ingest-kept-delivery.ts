@@ -2,11 +2,12 @@ import { z } from "zod";
 import { OktaLogEventSchema } from "../domain/okta-events";
 import type { DeliveryReceived } from "../domain/sync-events";
 import type { DeliveryInbox } from "../ports/delivery-inbox";
-import type { IngestSummary } from "./hook-request";
+import type { HookRejections } from "../ports/hook-rejections";
+import { type IngestSummary, recordHookRejections, rejectedEventCount } from "./hook-request";
 import { ingestOktaEvents, type OktaIngestDependencies } from "./ingest-okta-events";
 
 export interface KeptDeliveryDependencies extends OktaIngestDependencies {
-  ledger: OktaIngestDependencies["ledger"] & DeliveryInbox;
+  ledger: OktaIngestDependencies["ledger"] & DeliveryInbox & HookRejections;
   now?: () => Date;
 }
 
@@ -28,7 +29,15 @@ export async function ingestKeptDelivery(
   if (!kept) return { outcome: "gone" };
   const events = z.array(OktaLogEventSchema).parse(kept.events);
   const summary = await ingestOktaEvents(events, deps);
-  await deps.ledger.forgetDelivery(event.source, event.deliveryId);
   const now = (deps.now ?? (() => new Date()))();
+  /* The events the hook refused before keeping it, and those found malformed here, counted with
+     the ingest that forgets the delivery (only a crash in between counts them twice). */
+  const rejected = kept.rejectedEvents + rejectedEventCount(summary);
+  if (rejected > 0)
+    await recordHookRejections(
+      [{ at: now.toISOString(), source: "okta", reason: "rejected-events", status: 204, count: rejected }],
+      deps.ledger,
+    );
+  await deps.ledger.forgetDelivery(event.source, event.deliveryId);
   return { outcome: "ingested", summary, waitedMs: now.getTime() - Date.parse(kept.receivedAt) };
 }

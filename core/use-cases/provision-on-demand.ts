@@ -7,6 +7,7 @@ import type { EventBus } from "../ports/event-bus";
 import type { GroupRecords } from "../ports/group-records";
 import type { GroupSyncState } from "../ports/group-sync-state";
 import type { DirectoryUser, IdentityDirectory } from "../ports/identity-directory";
+import type { KiroCallHistory } from "../ports/kiro-call-history";
 import type { KiroScimPort } from "../ports/kiro-scim";
 import {
   type GroupRecord,
@@ -47,7 +48,7 @@ export const ProvisionRequestSchema = z.union(
 export type ProvisionRequest = z.infer<typeof ProvisionRequestSchema>;
 
 export interface ProvisionDependencies {
-  ledger: UserRecords & GroupRecords & GroupSyncState & MembershipRecords & RunRecords;
+  ledger: UserRecords & GroupRecords & GroupSyncState & KiroCallHistory & MembershipRecords & RunRecords;
   log: ProvisioningLog;
   bus: EventBus;
   scim: KiroScimPort;

@@ -16,19 +16,22 @@ import { countIn, newTally } from "../domain/tally";
 import type { EventBus } from "../ports/event-bus";
 import type { GroupRecords } from "../ports/group-records";
 import type { GroupSyncState } from "../ports/group-sync-state";
+import type { HookRejections } from "../ports/hook-rejections";
 import type { MembershipRecords } from "../ports/membership-records";
 import type { ProcessedEvents } from "../ports/processed-events";
 import type { UserRecords } from "../ports/user-records";
 import {
   type HookAnswer,
   type HookRequest,
+  hookRejectionsOf,
   type IngestSummary,
   malformed,
   readJsonBody,
+  recordHookRejections,
 } from "./hook-request";
 
 export interface EntraNotificationDependencies {
-  ledger: GroupRecords & GroupSyncState & MembershipRecords & ProcessedEvents & UserRecords;
+  ledger: GroupRecords & GroupSyncState & HookRejections & MembershipRecords & ProcessedEvents & UserRecords;
   bus: EventBus;
   scope: GroupScope;
   clientState: string;
@@ -104,9 +107,19 @@ function parseBatch<T>(
  * A group notification marks the group for a re-read of its transitive members rather than
  * applying `members@delta`: Graph neither orders notifications nor says whether a member id is a
  * user or a group, so only a read of the group itself is right whatever arrived first. Groups
- * nested inside synced groups refresh those parents. Answers 202 once recorded.
+ * nested inside synced groups refresh those parents. Answers 202 once recorded. A refused request,
+ * and items refused in one, are counted for `/status`.
  */
 export async function receiveEntraNotifications(
+  request: HookRequest,
+  deps: EntraNotificationDependencies,
+): Promise<HookAnswer> {
+  const answer = await answerEntraNotifications(request, deps);
+  await recordHookRejections(hookRejectionsOf("entra", answer, new Date()), deps.ledger);
+  return answer;
+}
+
+async function answerEntraNotifications(
   request: HookRequest,
   deps: EntraNotificationDependencies,
 ): Promise<HookAnswer> {

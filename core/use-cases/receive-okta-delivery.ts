@@ -8,25 +8,44 @@ import {
 } from "../domain/okta-events";
 import type { DeliveryInbox } from "../ports/delivery-inbox";
 import type { EventBus } from "../ports/event-bus";
-import type { HookAnswer, HookRequest, IngestSummary } from "./hook-request";
+import type { HookRejections } from "../ports/hook-rejections";
+import {
+  type HookAnswer,
+  type HookRequest,
+  hookRejectionsOf,
+  type IngestSummary,
+  recordHookRejections,
+  rejectedEventCount,
+} from "./hook-request";
 
 export interface ReceiveOktaDependencies {
-  ledger: DeliveryInbox;
+  ledger: DeliveryInbox & HookRejections;
   bus: EventBus;
   hookSecret: string;
   maxBodyBytes: number;
 }
 
 /**
- * Okta's event hook endpoint: the one-time verification GET, then authenticated deliveries.
- * Checks run cheapest and most revealing last: authentication before size, type and parsing, so an
- * unauthenticated caller learns nothing about what we accept, and nothing is stored unless the
- * secret matched and the payload validated.
+ * Okta's event hook endpoint: the one-time verification GET, then authenticated deliveries. A
+ * request still costs one write: the kept delivery (which carries the count of events refused in
+ * it, for the ingest to record), or, when nothing was kept, the rejection `/status` counts.
  */
 export async function receiveOktaDelivery(
   request: HookRequest,
   deps: ReceiveOktaDependencies,
 ): Promise<HookAnswer> {
+  const answer = await answerOktaDelivery(request, deps);
+  if (!answer.summary?.queued)
+    await recordHookRejections(hookRejectionsOf("okta", answer, new Date()), deps.ledger);
+  return answer;
+}
+
+/**
+ * Checks run cheapest and most revealing last: authentication before size, type and parsing, so an
+ * unauthenticated caller learns nothing about what we accept, and no delivery is kept unless the
+ * secret matched and the payload validated.
+ */
+async function answerOktaDelivery(request: HookRequest, deps: ReceiveOktaDependencies): Promise<HookAnswer> {
   if (request.method === "GET") {
     const challenge = request.headers["x-okta-verification-challenge"];
     if (!challenge)
@@ -101,7 +120,12 @@ async function keepOktaDelivery(
   };
   if (screened.events.length === 0) return summary;
   const deliveryId = oktaDeliveryId(screened.events);
-  await deps.ledger.keepDelivery("okta", deliveryId, screened.events.map(compactOktaEvent));
+  await deps.ledger.keepDelivery(
+    "okta",
+    deliveryId,
+    screened.events.map(compactOktaEvent),
+    rejectedEventCount(summary),
+  );
   await deps.bus.publish([{ type: "DeliveryReceived", detail: { source: "okta", deliveryId } }]);
   return summary;
 }

@@ -84,7 +84,6 @@ export async function reconcileGroups(
       reason: "reconcile",
       startedAt: report.startedAt,
       managedUsers,
-      total: report.groups,
       deep,
     },
     sources,

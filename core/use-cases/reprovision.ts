@@ -72,11 +72,7 @@ export async function reprovision(
   if (!(await deps.ledger.claimKiroTarget(target, previous))) return undefined;
   let users = 0;
   for (const source of deps.sources) users += await countManagedUsers(deps.ledger, source);
-  await startRun(
-    deps,
-    { runId, kind: "reprovision", reason, startedAt, managedUsers: users, total: users },
-    deps.sources,
-  );
+  await startRun(deps, { runId, kind: "reprovision", reason, startedAt, managedUsers: users }, deps.sources);
   return { runId, reason, users };
 }
 

@@ -24,6 +24,7 @@ import type { UserRecords } from "../ports/user-records";
 import { pushChangedUsers, type RemovalPolicy } from "./group-sync/ensure-users";
 import { emptyDriftReport, repairKiroDrift } from "./repair-kiro-drift";
 import { readUsersConfirmed, recordUserRereads } from "./reread-users";
+import { reconcileVersion, settleRun } from "./run-progress";
 
 /** The records a reconcile or re-provisioning run reads and writes, chunk by chunk. */
 export type RunLedger = GroupRecords &
@@ -48,13 +49,19 @@ export interface RunChunkDependencies {
   chunkSize: number;
 }
 
-export type RunChunkOutcome = "advanced" | "finished" | "duplicate" | "missing";
+/** `waiting`: the run's settle step found group syncs it queued still unsettled; their reports wake it again. */
+export type RunChunkOutcome = "advanced" | "finished" | "waiting" | "duplicate" | "missing";
 
 const phasesPerSource: Record<RunKind, RunStep["phase"][]> = {
   reconcile: ["discover", "groups", "users"],
   reprovision: ["users", "groups"],
 };
 const auditPhases: RunStep["phase"][] = ["audit-groups", "audit-users"];
+/** The phases that queue the run's items: once the run is past the last of them, its total is final. */
+const planningPhases: Record<RunKind, RunStep["phase"][]> = {
+  reconcile: ["discover", "groups"],
+  reprovision: ["users", "groups"],
+};
 const maxUnmanagedExamples = 10;
 /**
  * Forgetting a group also rewrites each of its memberships, so a re-provisioning chunk takes
@@ -88,13 +95,14 @@ export async function executeRunChunk(chunk: RunChunk, deps: RunChunkDependencie
   const run = await deps.ledger.getRun(chunk.runId);
   if (!run) return "missing";
   if (!run.step || !sameStep(run.step, chunk.step)) return "duplicate";
+  if (chunk.step.phase === "settle") return settleRun(run, chunk.step, deps);
   const sources = Object.keys(deps.directories) as IdentitySource[];
   const skipped = { source: undefined as IdentitySource | undefined, reason: "" };
   const done = await chunkWork(run, chunk.step, deps).catch((error: unknown) => {
     if (!chunk.step.source || !sourceGivenUp(error, chunk.attempt)) throw error;
     skipped.source = chunk.step.source;
     skipped.reason = `${chunk.step.source} skipped at ${chunk.step.phase}: ${(error as SyncError).code} ${(error as SyncError).message}`;
-    return { items: 0, cursor: undefined } as ChunkDone;
+    return { cursor: undefined } as ChunkDone;
   });
   const next = skipped.source
     ? stepAfterSource(run.kind, sources, skipped.source)
@@ -103,7 +111,10 @@ export async function executeRunChunk(chunk: RunChunk, deps: RunChunkDependencie
       : { ...chunk.step, cursor: done.cursor };
   const moved = await deps.ledger.advanceRun(run.runId, chunk.step, {
     next,
-    itemsDone: done.items,
+    queued: done.queued,
+    plannedGroups: planCompleteAt(run, sources, next)
+      ? (await deps.ledger.listRunItems(run.runId)).filter((item) => item.kind === "GROUP").length
+      : undefined,
     unmanaged: done.unmanaged,
     drift: done.drift,
     skipped: skipped.source ? skipped.reason : undefined,
@@ -131,28 +142,48 @@ function stepAfterSource(kind: RunKind, sources: readonly IdentitySource[], sour
   return stepAfter(kind, sources, { phase: phases[phases.length - 1]!, source });
 }
 
-/** Where a run goes after `step`: the next phase of the same source, then the next source, then the audit. */
+/**
+ * Where a run goes after `step`: the next phase of the same source, then the next source, then the
+ * audit, and last the settle step, where it waits for the group syncs it queued.
+ */
 function stepAfter(
   kind: RunKind,
   sources: readonly IdentitySource[],
   step: RunStep | undefined,
 ): RunStep | undefined {
-  const sequence: RunStep[] = sources.flatMap((source) =>
-    phasesPerSource[kind].map((phase) => ({ phase, source })),
-  );
-  if (kind === "reconcile") sequence.push(...auditPhases.map((phase) => ({ phase })));
+  const sequence = runSequence(kind, sources);
   if (!step) return sequence[0];
   const index = sequence.findIndex((entry) => entry.phase === step.phase && entry.source === step.source);
   return sequence[index + 1];
 }
 
-/** The version every refresh of one reconcile run carries: the same for a redelivered chunk. */
-function reconcileVersion(run: { runId: string; startedAt: string }): string {
-  return changeVersion(new Date(run.startedAt), `reconcile-${run.runId}`);
+function runSequence(kind: RunKind, sources: readonly IdentitySource[]): RunStep[] {
+  const sequence: RunStep[] = sources.flatMap((source) =>
+    phasesPerSource[kind].map((phase) => ({ phase, source })),
+  );
+  if (kind === "reconcile") sequence.push(...auditPhases.map((phase) => ({ phase })));
+  sequence.push({ phase: "settle" });
+  return sequence;
+}
+
+/** Whether moving to `next` leaves the last phase that queues items: the run's total is final from then on. */
+function planCompleteAt(
+  run: RunRecord,
+  sources: readonly IdentitySource[],
+  next: RunStep | undefined,
+): boolean {
+  if (run.planned) return false;
+  const sequence = runSequence(run.kind, sources);
+  const from = next
+    ? sequence.findIndex((entry) => entry.phase === next.phase && entry.source === next.source)
+    : -1;
+  const rest = from < 0 ? [] : sequence.slice(from);
+  return !rest.some((entry) => planningPhases[run.kind].includes(entry.phase));
 }
 
 interface ChunkDone {
-  items: number;
+  /** Items this chunk queued that were new to the run. */
+  queued?: { groups?: number; users?: number } | undefined;
   /** Undefined: the phase is complete. */
   cursor: string | undefined;
   unmanaged?: UnmanagedReport | undefined;
@@ -167,19 +198,22 @@ async function chunkWork(run: RunRecord, step: RunStep, deps: RunChunkDependenci
     case "groups":
       return run.kind === "reconcile"
         ? refreshLedgerGroups(run, step, requireSource(source), deps)
-        : invalidateGroupPage(step, requireSource(source), deps);
+        : invalidateGroupPage(run, step, requireSource(source), deps);
     case "users": {
       if (run.kind === "reconcile") return rereadUserPage(run, step, requireSource(source), deps);
       const page = await deps.ledger.pageIds(requireSource(source), "USER", {
         after: step.cursor,
         limit: deps.chunkSize,
       });
-      return { items: await deps.ledger.invalidateUsers(requireSource(source), page.ids), cursor: page.last };
+      const users = await deps.ledger.invalidateUsers(requireSource(source), page.ids, run.runId);
+      return { queued: { users }, cursor: page.last };
     }
     case "audit-groups":
       return auditKiro(run, step, deps, "group");
     case "audit-users":
       return auditKiro(run, step, deps, "user");
+    case "settle":
+      throw new Error("the settle step is not a chunk of work");
   }
 }
 
@@ -200,24 +234,16 @@ async function discoverIdpGroups(
   deps: RunChunkDependencies,
 ): Promise<ChunkDone> {
   const directory = deps.directories[source];
-  if (!directory) return { items: 0, cursor: undefined };
-  const groups = await directory.listGroups();
-  await deps.ledger.recordScopeCheck(source, deps.scope.unmatchedEntries(groups));
-  const inScope = groups.filter((group) => deps.scope.includes(group));
+  if (!directory) return { cursor: undefined };
+  const idpGroups = await directory.listGroups();
+  await deps.ledger.recordScopeCheck(source, deps.scope.unmatchedEntries(idpGroups));
+  const inScope = idpGroups.filter((group) => deps.scope.includes(group));
   const known = await deps.ledger.getGroups(
     source,
     inScope.map((group) => group.id),
   );
-  const version = reconcileVersion(run);
-  const triggered = await requestRefreshes(
-    deps,
-    source,
-    run.runId,
-    version,
-    inScope.map((group) => group.id),
-    known,
-  );
-  return { items: triggered, cursor: undefined };
+  const groups = await requestRefreshes(deps, source, run, inScope, known);
+  return { queued: { groups }, cursor: undefined };
 }
 
 /** The ledger's own groups, a page at a time: each is re-read by the worker and diffed. */
@@ -229,9 +255,12 @@ async function refreshLedgerGroups(
 ): Promise<ChunkDone> {
   const page = await deps.ledger.pageIds(source, "GROUP", { after: step.cursor, limit: deps.chunkSize });
   const records = await deps.ledger.getGroups(source, page.ids);
-  const live = page.ids.filter((id) => records.get(id)?.deleted === false);
-  const triggered = await requestRefreshes(deps, source, run.runId, reconcileVersion(run), live, records);
-  return { items: triggered, cursor: page.last };
+  const live = page.ids.flatMap((id) => {
+    const record = records.get(id);
+    return record?.deleted === false ? [{ id, name: record.name }] : [];
+  });
+  const groups = await requestRefreshes(deps, source, run, live, records);
+  return { queued: { groups }, cursor: page.last };
 }
 
 /**
@@ -251,7 +280,7 @@ async function rereadUserPage(
 ): Promise<ChunkDone> {
   const page = await deps.ledger.pageIds(source, "USER", { after: step.cursor, limit: deps.chunkSize });
   const directory = deps.directories[source];
-  if (!directory || page.ids.length === 0) return { items: 0, cursor: page.last };
+  if (!directory || page.ids.length === 0) return { cursor: page.last };
   const known = await deps.ledger.getUsers(source, page.ids);
   const readable = [...known.values()].filter(
     (user) => (user.profile !== undefined || user.scimId) && user.lifecycle !== "deleted",
@@ -280,43 +309,69 @@ async function rereadUserPage(
   await deps.bus.publish(
     [...groups].map((groupId) => ({ type: "GroupChanged", detail: { source, groupId } })),
   );
-  return { items: page.ids.length, cursor: page.last };
+  return { cursor: page.last };
 }
 
+/**
+ * Queues each group under the run (once: the IdP's list and the ledger's pages overlap, and a
+ * redelivered chunk comes again) before asking for its re-read, so no sync can settle a group
+ * the run does not know it waits for. The request carries the run, so the pass that settles the
+ * group reports back. Answers how many groups were new to the run.
+ */
 async function requestRefreshes(
   deps: RunChunkDependencies,
   source: IdentitySource,
-  runId: string,
-  version: string,
-  groupIds: readonly string[],
+  run: RunRecord,
+  groups: readonly { id: string; name?: string | undefined }[],
   known: ReadonlyMap<string, { deleted: boolean }>,
 ): Promise<number> {
+  const version = reconcileVersion(run);
+  const queued = await deps.ledger.queueRunItems(
+    run.runId,
+    groups.map((group) => ({ source, kind: "GROUP", id: group.id, name: group.name })),
+  );
   const triggered: string[] = [];
-  await forEachLimited(groupIds, 16, async (groupId) => {
+  await forEachLimited(groups, 16, async ({ id: groupId }) => {
     if (known.get(groupId)?.deleted) await deps.ledger.recordGroupRestored(source, groupId, version);
-    if (await deps.ledger.requestGroupRefresh(source, groupId, version, runId)) triggered.push(groupId);
+    if (await deps.ledger.requestGroupRefresh(source, groupId, version, run.runId, run.runId))
+      triggered.push(groupId);
   });
   await deps.bus.publish(
     triggered.map((groupId) => ({
       type: "GroupChanged",
-      detail: { source, groupId, trigger: `run:${runId}` },
+      detail: { source, groupId, trigger: `run:${run.runId}` },
     })),
   );
-  return triggered.length;
+  return queued;
 }
 
+/**
+ * A page of groups forgotten and triggered again. Groups the IdP deleted are not queued (no pass
+ * re-creates them); the rest are queued under the run before they are forgotten, and the run
+ * waits to hear back from each.
+ */
 async function invalidateGroupPage(
+  run: RunRecord,
   step: RunStep,
   source: IdentitySource,
   deps: RunChunkDependencies,
 ): Promise<ChunkDone> {
   const limit = Math.max(1, Math.ceil(deps.chunkSize / groupsPerChunkDivisor));
   const page = await deps.ledger.pageIds(source, "GROUP", { after: step.cursor, limit });
-  const invalidated = await deps.ledger.invalidateGroups(source, page.ids);
+  const records = await deps.ledger.getGroups(source, page.ids);
+  const live = page.ids.flatMap((id) => {
+    const record = records.get(id);
+    return record && !record.deleted ? [{ source, kind: "GROUP" as const, id, name: record.name }] : [];
+  });
+  const groups = await deps.ledger.queueRunItems(run.runId, live);
+  const invalidated = await deps.ledger.invalidateGroups(source, page.ids, run.runId);
   await deps.bus.publish(
-    invalidated.groups.map((groupId) => ({ type: "GroupChanged", detail: { source, groupId } })),
+    invalidated.groups.map((groupId) => ({
+      type: "GroupChanged",
+      detail: { source, groupId, trigger: `run:${run.runId}` },
+    })),
   );
-  return { items: page.ids.length, cursor: page.last };
+  return { queued: { groups }, cursor: page.last };
 }
 
 /**
@@ -334,13 +389,12 @@ async function auditKiro(
 ): Promise<ChunkDone> {
   const { scim } = deps;
   const unmanaged: UnmanagedReport = run.unmanaged ?? { users: 0, groups: 0, examples: [] };
-  if (!scim) return { items: 0, cursor: undefined, unmanaged };
+  if (!scim) return { cursor: undefined, unmanaged };
   const sources = Object.keys(deps.directories) as IdentitySource[];
   const deep = run.deep === true && kind === "user";
   const drift = deep ? (run.drift ?? emptyDriftReport()) : undefined;
   const pages = deep ? 1 : Math.max(1, Math.ceil(deps.chunkSize / 100));
   let cursor: string | undefined = step.cursor ?? "";
-  let items = 0;
   for (let read = 0; read < pages && cursor !== undefined; read++) {
     const page: ScimPage<{
       id: string;
@@ -348,7 +402,6 @@ async function auditKiro(
       userName?: string;
       displayName?: string | undefined;
     }> = kind === "user" ? await scim.listUsers(cursor) : await scim.listGroups(cursor);
-    items += page.items.length;
     const mapped = new Set<string>();
     const externalIds = page.items.flatMap((item) => (item.externalId ? [item.externalId] : []));
     for (const source of sources) {
@@ -375,7 +428,7 @@ async function auditKiro(
       );
     cursor = page.nextCursor;
   }
-  return { items, cursor, unmanaged, drift };
+  return { cursor, unmanaged, drift };
 }
 
 function sameStep(a: RunStep, b: RunStep): boolean {

@@ -2,11 +2,13 @@ import { randomUUID } from "node:crypto";
 import type { GroupScope } from "../domain/group-scope";
 import type { IdentitySource } from "../domain/identity-source";
 import { planMembershipChanges } from "../domain/membership-plan";
+import type { EventBus } from "../ports/event-bus";
 import type { GroupRecords } from "../ports/group-records";
 import type { GroupSyncState } from "../ports/group-sync-state";
 import type { IdentityDirectory } from "../ports/identity-directory";
+import type { KiroCallHistory } from "../ports/kiro-call-history";
 import type { KiroScimPort } from "../ports/kiro-scim";
-import type { GroupRecord } from "../ports/ledger-records";
+import type { GroupRecord, MembershipRecord } from "../ports/ledger-records";
 import type { MembershipRecords } from "../ports/membership-records";
 import type { RunRecords } from "../ports/run-records";
 import type { UserRecords } from "../ports/user-records";
@@ -17,10 +19,14 @@ import { loadDesiredState } from "./group-sync/load-desired-state";
 import { recordPassOutcome } from "./group-sync/record-outcome";
 import { refreshFromIdp } from "./group-sync/refresh-from-idp";
 import { settleLostPatch } from "./group-sync/settle-lost-patch";
+import type { KiroCallTally } from "./kiro-call-tally";
 import type { ProvisioningActivity } from "./provisioning-activity";
+import { reportGroupToRun } from "./run-progress";
 
 export interface SyncGroupDependencies {
-  ledger: GroupRecords & GroupSyncState & MembershipRecords & RunRecords & UserRecords;
+  ledger: GroupRecords & GroupSyncState & KiroCallHistory & MembershipRecords & RunRecords & UserRecords;
+  /** Wakes a run whose last queued group this pass settled. */
+  bus: EventBus;
   scim: KiroScimPort;
   directory: IdentityDirectory;
   removalPolicy: RemovalPolicy;
@@ -40,6 +46,8 @@ export interface SyncGroupDependencies {
   scope?: GroupScope;
   /** Where each action is noted; written to the provisioning log after every pass. */
   activity?: ProvisioningActivity | undefined;
+  /** How Kiro answered the SCIM client: recorded in one write when the lease is let go, passes that threw included. */
+  kiroCalls?: KiroCallTally | undefined;
   now?: () => Date;
 }
 
@@ -93,22 +101,60 @@ export async function syncGroup(
         const groupOk = await syncPass(current, deps, result, worker, keeper.lost);
         if (!groupOk) {
           result.outcome = "group-failed";
+          await reportRefusal(group, deps);
           return result;
         }
         await recordPassOutcome(current, refreshed, deps.ledger);
         await deps.activity?.flush();
+        /* The run asked before this pass began (the mark comes with its re-read request), so this
+           pass did what it asked. */
+        await reportGroupToRun({ ...current, queuedByRun: group.queuedByRun }, { state: "done" }, deps);
       }
     } finally {
       keeper.stop();
       /* Leaving a pass that threw: what it did before is still logged, and a failing log write
          must not hide the pass's own error, which decides the retry. */
       await deps.activity?.flush().catch(() => undefined);
+      await deps.kiroCalls?.recordInto(deps.ledger);
       await deps.ledger.releaseGroupLease(input.source, input.groupId, worker);
     }
     const after = await deps.ledger.getGroup(input.source, input.groupId);
     if (!after || !hasWork(after)) break;
   }
   return result;
+}
+
+/**
+ * Kiro refused the group itself: its waiting memberships can go nowhere until the group is fixed
+ * in the IdP, so they fail with the group's reason, as a refused user's do (pending, they would
+ * hold the oldest-pending alarm up for something no retry can fix).
+ */
+async function blockOnRefusedGroup(
+  group: GroupRecord,
+  memberships: readonly MembershipRecord[],
+  ledger: GroupRecords & MembershipRecords,
+): Promise<number> {
+  const waiting = memberships
+    .filter((membership) => membership.desired !== membership.applied)
+    .map((membership) => membership.userId);
+  if (waiting.length === 0) return 0;
+  const refused = await ledger.getGroup(group.source, group.idpId);
+  await ledger.recordMembershipsFailed(group.source, group.idpId, waiting, {
+    reason: `Kiro refused the group: ${refused?.reason ?? refused?.errorCode ?? "see the group"}`,
+    errorCode: "MEMBER.GROUP_REFUSED",
+  });
+  return waiting.length;
+}
+
+/** Kiro refused the group itself: the run that queued it hears why. */
+async function reportRefusal(group: GroupRecord, deps: SyncGroupDependencies): Promise<void> {
+  if (!group.queuedByRun) return;
+  const refused = (await deps.ledger.getGroup(group.source, group.idpId)) ?? group;
+  await reportGroupToRun(
+    { ...refused, queuedByRun: group.queuedByRun },
+    { state: "failed", reason: refused.reason, errorCode: refused.errorCode },
+    deps,
+  );
 }
 
 /** A dead holder's group is free again this soon; the live holder renews every 10 s. */
@@ -185,7 +231,10 @@ async function syncPass(
   let memberships = desired.memberships;
   const { kiroUserIds, userFailures } = await ensureUsers(desired.users.values(), deps, result, worker);
   const scimGroupId = await ensureGroup(group, deps);
-  if (scimGroupId === undefined) return false;
+  if (scimGroupId === undefined) {
+    result.membershipsFailed += await blockOnRefusedGroup(group, memberships, deps.ledger);
+    return false;
+  }
   if (group.patchIntent && scimGroupId) {
     await settleLostPatch(group, scimGroupId, kiroUserIds, deps);
     memberships = await deps.ledger.listMemberships(group.source, group.idpId);

@@ -1,6 +1,12 @@
 import { describeScopeMismatch, unmatchedEverywhere } from "../domain/group-scope";
 import { defaultPendingAgeAlarmSeconds } from "../domain/telemetry";
 import type { StatusReport } from "./build-status-report";
+import {
+  failureLabel,
+  hookRejectionAlerts,
+  hookRejectionsAlerting,
+  kiroFailingAlert,
+} from "./recurring-failures";
 
 /**
  * The gauges the dashboard draws and the alarms page on. Named once here, so the function that
@@ -17,6 +23,8 @@ export const syncHealthMetric = {
   stalledRuns: "StalledRuns",
   failedRuns: "FailedRuns",
   unmanagedObjects: "UnmanagedObjects",
+  kiroFailedCalls: "KiroFailedCalls",
+  hookRejections: "HookRejections",
   subscriptionHoursLeft: "SubscriptionHoursLeft",
 } as const;
 
@@ -81,6 +89,17 @@ export function syncHealthGauges(report: StatusReport): SyncHealthGauge[] {
       unit: "Count",
       value: report.unmanaged ? report.unmanaged.users + report.unmanaged.groups : 0,
     },
+    /* Non-zero exactly while `/status` alerts on it, so the alarm and the alert come and go together. */
+    {
+      name: syncHealthMetric.kiroFailedCalls,
+      unit: "Count",
+      value: report.kiroCalls.failing ? report.kiroCalls.failed : 0,
+    },
+    {
+      name: syncHealthMetric.hookRejections,
+      unit: "Count",
+      value: report.hookRejections.count >= hookRejectionsAlerting ? report.hookRejections.count : 0,
+    },
   ];
   if (report.subscriptions.length > 0)
     gauges.push({
@@ -114,10 +133,11 @@ export interface SyncHealth {
 
 /**
  * One verdict from the numbers the alarms page on. Failing: changes do not reach Kiro (the sync is
- * paused, a change or a hook delivery waits past its alarm). Degraded: it syncs, but something
- * needs a person (Kiro or a source failing its check, a SYNC_GROUPS entry that selects nothing,
- * groups failing or quarantined, users Kiro refuses, removals held, a run stuck or failed, a
- * subscription about to lapse).
+ * paused, Kiro fails most calls, a change or a hook delivery waits past its alarm). Degraded: it
+ * syncs, but something needs a person (Kiro or a source failing its check, a SYNC_GROUPS entry
+ * that selects nothing, groups or users failing twice in a row, groups quarantined, users Kiro
+ * refuses, hook requests rejected, removals held, a run stuck or failed, a subscription about to
+ * lapse).
  */
 export function healthVerdict(
   report: StatusReport,
@@ -133,6 +153,8 @@ export function healthVerdict(
     failing.push(
       `a change has waited ${oldest.ageSeconds} s for Kiro: ${oldest.kind.toLowerCase()} ${oldest.kind === "GROUP" ? nameOf(oldest.source, oldest.id) : `${oldest.source} ${oldest.id}`}`,
     );
+  const kiroFailing = kiroFailingAlert(report.kiroCalls);
+  if (kiroFailing) failing.push(kiroFailing.split(";")[0]!);
   if (report.inbox.oldestAgeSeconds > deliveryAgeAlarmSeconds)
     failing.push(
       `${report.inbox.waiting} Okta hook deliveries not recorded, the oldest for ${report.inbox.oldestAgeSeconds} s`,
@@ -168,6 +190,15 @@ export function healthVerdict(
         .map((entry) => `${nameOf(entry.source, entry.id)} ${entry.errorCode ?? ""}`.trim())
         .join(", ")}`,
     );
+  const repeatedUsers = report.repeatedFailures.filter((failure) => failure.kind === "USER");
+  if (repeatedUsers.length > 0)
+    degraded.push(
+      `${repeatedUsers.length} users Kiro refused twice in a row or more: ${repeatedUsers
+        .slice(0, 3)
+        .map((failure) => `${failureLabel(failure)} ${failure.errorCode ?? ""}`.trim())
+        .join(", ")}`,
+    );
+  degraded.push(...hookRejectionAlerts(report.hookRejections));
   const refused = report.failures.filter((entry) => entry.kind !== "GROUP");
   if (refused.length > 0)
     degraded.push(

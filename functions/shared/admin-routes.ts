@@ -5,6 +5,7 @@ import { logOperatorRequest } from "../../core/use-cases/provisioning-activity";
 import { approveHeldRemovals, reconcileGroups } from "../../core/use-cases/reconcile";
 import { RedriveRequestSchema, redriveQuarantined } from "../../core/use-cases/redrive";
 import { reprovision } from "../../core/use-cases/reprovision";
+import { describeRun } from "../../core/use-cases/run-progress";
 import { admitAdmin } from "./http";
 import { currentKiro } from "./kiro-dependencies";
 import { logger } from "./powertools";
@@ -38,7 +39,7 @@ async function runInProgressRefusal(deps: ServiceDependencies): Promise<Result |
   );
   if (running)
     return json(409, {
-      message: `${running.kind} run ${running.runId} is still running (${running.itemsDone} of ${running.total} done); one run at a time`,
+      message: `${running.kind} run ${running.runId} is ${describeRun(running)}; one run at a time`,
       code: "RUN.IN_PROGRESS",
       runId: running.runId,
     });

@@ -3,6 +3,7 @@ import type { ServiceConfig } from "../../core/config";
 import type { KiroScimPort } from "../../core/ports/kiro-scim";
 import type { Ledger } from "../../core/ports/ledger";
 import type { SecretStore } from "../../core/ports/secret-store";
+import { KiroCallTally } from "../../core/use-cases/kiro-call-tally";
 import { matchesKiroTarget } from "../../core/use-cases/reprovision";
 import { type KiroCredentials, resolveKiroCredentials } from "../../core/use-cases/resolve-secrets";
 
@@ -13,6 +14,8 @@ export interface KiroDependencies {
    */
   kiroScim(options?: { fresh?: boolean }): Promise<KiroScimPort>;
   kiroCredentials(options?: { fresh?: boolean }): Promise<KiroCredentials>;
+  /** Every answer the clients met, until a group pass records them. */
+  kiroCalls: KiroCallTally;
 }
 
 /**
@@ -33,6 +36,7 @@ export async function currentKiro(
 /** One SCIM client per endpoint and token, kept while they stay the same. */
 export function kiroDependencies(config: ServiceConfig, secrets: SecretStore): KiroDependencies {
   let scim: { key: string; client: ScimHttpClient } | undefined;
+  const kiroCalls = new KiroCallTally();
   return {
     kiroScim: async (options) => {
       const credentials = await resolveKiroCredentials(config, secrets, options);
@@ -47,11 +51,13 @@ export function kiroDependencies(config: ServiceConfig, secrets: SecretStore): K
           },
           requestTimeoutMs: config.scimRequestTimeoutMs,
           retryPolicy: config.retryPolicy,
+          onAnswer: (status) => kiroCalls.record(status),
         });
         scim = { key, client };
       }
       return scim.client;
     },
     kiroCredentials: (options) => resolveKiroCredentials(config, secrets, options),
+    kiroCalls,
   };
 }

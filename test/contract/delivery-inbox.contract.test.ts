@@ -23,9 +23,21 @@ describe.each(ledgersUnderTest)("DeliveryInbox contract: $name", ({ fresh }) => 
     await ledger.forgetDelivery("okta", id);
 
     // Assess
-    expect(read).toEqual({ receivedAt, events: kept });
+    expect(read).toEqual({ receivedAt, events: kept, rejectedEvents: 0 });
     expect(await ledger.readDelivery("okta", id)).toBeUndefined();
     expect(await ledger.listWaitingDeliveries(10)).toEqual([]);
+  });
+
+  it("keeps with a delivery how many of its events the hook refused, for the ingest to count", async () => {
+    // Prepare
+    const ledger = await fresh();
+    const id = unique("delivery");
+
+    // Act
+    await ledger.keepDelivery("okta", id, events(2), 3);
+
+    // Assess
+    expect((await ledger.readDelivery("okta", id))?.rejectedEvents).toBe(3);
   });
 
   it("holds a delivery kept twice (an IdP retry) once, under the later arrival", async () => {

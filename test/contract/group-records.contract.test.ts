@@ -293,6 +293,58 @@ describe.each(ledgersUnderTest)("GroupRecords contract: $name", ({ fresh }) => {
     });
   });
 
+  describe("the run waiting on a group", () => {
+    it("marks the group with the run that queued it only with the re-read it asked for, and forgets it for that run alone", async () => {
+      // Prepare
+      const group = unique("g");
+      await ledger.requestGroupRefresh("okta", group, at("2025-01-02T00:00:00.000Z"), "run-1", "run-1");
+      const refused = await ledger.requestGroupRefresh(
+        "okta",
+        group,
+        at("2025-01-01T00:00:00.000Z"),
+        "run-0",
+        "run-0",
+      );
+      const marked = await ledger.getGroup("okta", group);
+
+      // Act
+      await ledger.clearQueuedByRun("okta", group, "run-other");
+      const afterOther = await ledger.getGroup("okta", group);
+      await ledger.clearQueuedByRun("okta", group, "run-1");
+      await ledger.clearQueuedByRun("okta", unique("unknown"), "run-1");
+
+      // Assess
+      expect(refused).toBe(false);
+      expect(marked?.queuedByRun).toBe("run-1");
+      expect(afterOther?.queuedByRun).toBe("run-1");
+      expect((await ledger.getGroup("okta", group))?.queuedByRun).toBeUndefined();
+    });
+
+    it("keeps the mark of a run through a newer re-read asked for by an event", async () => {
+      // Prepare
+      const group = unique("g");
+      await ledger.requestGroupRefresh("okta", group, at("2025-01-02T00:00:00.000Z"), "run-1", "run-1");
+
+      // Act
+      await ledger.requestGroupRefresh("okta", group, at("2025-01-03T00:00:00.000Z"));
+
+      // Assess
+      expect(await ledger.getGroup("okta", group)).toMatchObject({ queuedByRun: "run-1" });
+    });
+
+    it("marks invalidated groups with the re-provisioning run that waits for them", async () => {
+      // Prepare
+      const group = unique("g");
+      await ledger.recordGroupName("okta", group, "Team", at("2025-01-01T00:00:00.000Z"));
+
+      // Act
+      await ledger.invalidateGroups("okta", [group], "run-reprovision");
+
+      // Assess
+      expect(await ledger.getGroup("okta", group)).toMatchObject({ queuedByRun: "run-reprovision" });
+    });
+  });
+
   describe("nesting", () => {
     it("counts a group's distinct nested groups and finds each nested group's parents", async () => {
       // Prepare

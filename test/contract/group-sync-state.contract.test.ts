@@ -340,15 +340,15 @@ describe.each(ledgersUnderTest)("GroupSyncState contract: $name", ({ fresh }) =>
       expect(record?.retryAt).toBeUndefined();
     });
 
-    it("redrives a quarantined group to pending, keeping the last 10 attempts, and refuses any other group", async () => {
+    it("redrives a quarantined group to pending, keeping the last 20 attempts, and refuses any other group", async () => {
       // Prepare
       const [quarantined, healthy] = [await knownGroup(), await knownGroup()];
       const t0 = clock.set("2026-02-01T10:00:00.000Z");
-      const attempts = Array.from({ length: 12 }, (_, index) =>
+      const attempts = Array.from({ length: 22 }, (_, index) =>
         attempt(index + 1, new Date(Date.parse(t0) + index * 1000).toISOString()),
       );
-      for (const each of attempts.slice(0, 11)) await ledger.recordGroupRetry("okta", quarantined, each, t0);
-      await ledger.quarantineGroup("okta", quarantined, attempts[11]!);
+      for (const each of attempts.slice(0, 21)) await ledger.recordGroupRetry("okta", quarantined, each, t0);
+      await ledger.quarantineGroup("okta", quarantined, attempts[21]!);
       const dirtyBefore = (await ledger.getGroup("okta", quarantined))!.dirtyVersion;
       const t1 = clock.advance(60_000);
 

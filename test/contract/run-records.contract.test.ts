@@ -15,10 +15,11 @@ describe.each(ledgersUnderTest)("RunRecords contract: $name", ({ fresh }) => {
     reason: "nightly",
     startedAt: "2026-02-01T10:00:00.000Z",
     managedUsers: 40,
-    total: 12,
     step: { phase: "groups", source: "okta" },
     ...changes,
   });
+
+  const none = { total: 0, done: 0, failed: 0, skipped: 0 };
 
   const held = (runId: string, groupId: string, changes: Partial<HeldRemovals> = {}): HeldRemovals => ({
     runId,
@@ -45,12 +46,12 @@ describe.each(ledgersUnderTest)("RunRecords contract: $name", ({ fresh }) => {
         reason: "nightly",
         startedAt: "2026-02-01T10:00:00.000Z",
         managedUsers: 40,
-        total: 12,
         deep: true,
         step: { phase: "discover", cursor: "c-0" },
         removals: 0,
         chunks: 0,
-        itemsDone: 0,
+        items: { groups: none, users: none },
+        planned: false,
         updatedAt: "2026-02-01T10:00:00.000Z",
       });
     });
@@ -61,11 +62,11 @@ describe.each(ledgersUnderTest)("RunRecords contract: $name", ({ fresh }) => {
       await ledger.startRun(run);
 
       // Act
-      const second = ledger.startRun({ ...run, reason: "again", total: 99 });
+      const second = ledger.startRun({ ...run, reason: "again", managedUsers: 99 });
 
       // Assess
       await expect(second).rejects.toMatchObject({ name: "ConditionalCheckFailedException" });
-      expect(await ledger.getRun(run.runId)).toMatchObject({ reason: "nightly", total: 12 });
+      expect(await ledger.getRun(run.runId)).toMatchObject({ reason: "nightly", managedUsers: 40 });
     });
 
     it("answers undefined for a run that was never started", async () => {
@@ -78,7 +79,7 @@ describe.each(ledgersUnderTest)("RunRecords contract: $name", ({ fresh }) => {
   });
 
   describe("advancing", () => {
-    it("advances a run from the step its chunk started at, counting the chunk, its items and its findings", async () => {
+    it("advances a run from the step its chunk started at, counting the chunk, the items it queued and its findings", async () => {
       // Prepare
       const run = newRun();
       await ledger.startRun(run);
@@ -95,7 +96,7 @@ describe.each(ledgersUnderTest)("RunRecords contract: $name", ({ fresh }) => {
       // Act
       const first = await ledger.advanceRun(run.runId, run.step, {
         next: { phase: "groups", source: "okta", cursor: "g-9" },
-        itemsDone: 5,
+        queued: { groups: 5 },
         unmanaged,
         drift,
         skipped: "entra: Graph refused the credentials",
@@ -103,7 +104,11 @@ describe.each(ledgersUnderTest)("RunRecords contract: $name", ({ fresh }) => {
       const second = await ledger.advanceRun(
         run.runId,
         { phase: "groups", source: "okta", cursor: "g-9" },
-        { next: { phase: "users", source: "okta" }, itemsDone: 3, skipped: "okta: timed out" },
+        {
+          next: { phase: "users", source: "okta" },
+          queued: { groups: 3, users: 7 },
+          skipped: "okta: timed out",
+        },
       );
 
       // Assess
@@ -113,7 +118,8 @@ describe.each(ledgersUnderTest)("RunRecords contract: $name", ({ fresh }) => {
         step: { phase: "users", source: "okta" },
         removals: 0,
         chunks: 2,
-        itemsDone: 8,
+        items: { groups: { ...none, total: 8 }, users: { ...none, total: 7 } },
+        planned: false,
         updatedAt: t1,
         unmanaged,
         drift,
@@ -128,14 +134,14 @@ describe.each(ledgersUnderTest)("RunRecords contract: $name", ({ fresh }) => {
       const t1 = clock.set("2026-02-01T10:01:00.000Z");
       await ledger.advanceRun(run.runId, run.step, {
         next: { phase: "users", source: "okta" },
-        itemsDone: 5,
+        queued: { groups: 5 },
       });
       clock.advance(60_000);
 
       // Act
       const redelivered = await ledger.advanceRun(run.runId, run.step, {
         next: { phase: "users", source: "okta" },
-        itemsDone: 5,
+        queued: { groups: 5 },
       });
 
       // Assess
@@ -143,7 +149,7 @@ describe.each(ledgersUnderTest)("RunRecords contract: $name", ({ fresh }) => {
       expect(await ledger.getRun(run.runId)).toMatchObject({
         step: { phase: "users", source: "okta" },
         chunks: 1,
-        itemsDone: 5,
+        items: { groups: { ...none, total: 5 }, users: none },
         updatedAt: t1,
       });
     });
@@ -157,7 +163,7 @@ describe.each(ledgersUnderTest)("RunRecords contract: $name", ({ fresh }) => {
       const otherPage = await ledger.advanceRun(
         run.runId,
         { phase: "audit-users", cursor: "page-1" },
-        { next: undefined, itemsDone: 1 },
+        { next: undefined },
       );
 
       // Assess
@@ -171,14 +177,38 @@ describe.each(ledgersUnderTest)("RunRecords contract: $name", ({ fresh }) => {
       await ledger.startRun(run);
       const t1 = clock.set("2026-02-01T10:05:00.000Z");
 
+      const tally = {
+        items: {
+          groups: { total: 4, done: 2, failed: 1, skipped: 1 },
+          users: { total: 3, done: 2, failed: 1, skipped: 0 },
+        },
+        failedItems: [
+          {
+            source: "okta" as const,
+            kind: "GROUP" as const,
+            id: "g-1",
+            name: "Ops",
+            state: "failed" as const,
+            reason: "refused",
+          },
+          {
+            source: "okta" as const,
+            kind: "USER" as const,
+            id: "u-1",
+            state: "failed" as const,
+            errorCode: "USER.INVALID_PROFILE",
+          },
+        ],
+      };
+
       // Act
-      const finished = await ledger.advanceRun(run.runId, run.step, { next: undefined, itemsDone: 2 });
-      const afterFinish = await ledger.advanceRun(run.runId, run.step, { next: undefined, itemsDone: 2 });
+      const finished = await ledger.advanceRun(run.runId, run.step, { next: undefined, tally });
+      const afterFinish = await ledger.advanceRun(run.runId, run.step, { next: undefined, tally });
 
       // Assess
       expect([finished, afterFinish]).toEqual([true, false]);
       const record = await ledger.getRun(run.runId);
-      expect(record).toMatchObject({ finishedAt: t1, updatedAt: t1, chunks: 1, itemsDone: 2 });
+      expect(record).toMatchObject({ finishedAt: t1, updatedAt: t1, chunks: 1, planned: true, ...tally });
       expect(record?.step).toBeUndefined();
     });
 
@@ -187,11 +217,137 @@ describe.each(ledgersUnderTest)("RunRecords contract: $name", ({ fresh }) => {
       const runId = unique("run");
 
       // Act
-      const advanced = await ledger.advanceRun(runId, { phase: "groups" }, { next: undefined, itemsDone: 1 });
+      const advanced = await ledger.advanceRun(runId, { phase: "groups" }, { next: undefined });
 
       // Assess
       expect(advanced).toBe(false);
       expect(await ledger.getRun(runId)).toBeUndefined();
+    });
+  });
+
+  describe("the plan and its items", () => {
+    const group = (id: string, name?: string) => ({
+      source: "okta" as const,
+      kind: "GROUP" as const,
+      id,
+      name,
+    });
+
+    it("fixes the groups' total when the plan is complete, whatever the chunks counted before", async () => {
+      // Prepare
+      const run = newRun();
+      await ledger.startRun(run);
+      await ledger.advanceRun(run.runId, run.step, {
+        next: { phase: "groups", source: "okta", cursor: "g-5" },
+        queued: { groups: 5 },
+      });
+
+      // Act
+      await ledger.advanceRun(
+        run.runId,
+        { phase: "groups", source: "okta", cursor: "g-5" },
+        { next: { phase: "users", source: "okta" }, plannedGroups: 7, queued: { groups: 2 } },
+      );
+
+      // Assess
+      expect(await ledger.getRun(run.runId)).toMatchObject({
+        planned: true,
+        items: { groups: { ...none, total: 7 }, users: none },
+      });
+    });
+
+    it("queues each item once, so a redelivered chunk or an overlapping page adds nothing", async () => {
+      // Prepare
+      const run = newRun();
+      await ledger.startRun(run);
+      await ledger.queueRunItems(run.runId, [group("g-2", "Ops"), group("g-1")]);
+      await ledger.settleRunItems(run.runId, [{ ...group("g-1"), state: "done" }]);
+
+      // Act
+      const again = await ledger.queueRunItems(run.runId, [
+        group("g-1"),
+        group("g-2", "Renamed"),
+        group("g-3"),
+      ]);
+
+      // Assess
+      expect(again).toBe(1);
+      expect(await ledger.listRunItems(run.runId)).toEqual([
+        { ...group("g-1"), state: "done", settledAt: expect.any(String) },
+        { ...group("g-2", "Ops"), state: "queued" },
+        { ...group("g-3"), state: "queued" },
+      ]);
+    });
+
+    it("settles each item once and counts only the ones that moved, answering the run as it stands", async () => {
+      // Prepare
+      const run = newRun();
+      await ledger.startRun(run);
+      await ledger.queueRunItems(run.runId, [group("g-1"), group("g-2"), group("g-3")]);
+      const t1 = clock.set("2026-02-01T10:09:00.000Z");
+
+      // Act
+      const first = await ledger.settleRunItems(run.runId, [
+        { ...group("g-1"), state: "done" },
+        { ...group("g-2"), state: "failed", reason: "Kiro refused the name", errorCode: "SCIM.INVALID" },
+      ]);
+      const redelivered = await ledger.settleRunItems(run.runId, [
+        { ...group("g-1"), state: "failed", reason: "late" },
+        { ...group("g-2"), state: "done" },
+      ]);
+      const unknown = await ledger.settleRunItems(run.runId, [{ ...group("g-9"), state: "done" }]);
+
+      // Assess
+      expect(first).toMatchObject({
+        updatedAt: t1,
+        items: { groups: { total: 0, done: 1, failed: 1, skipped: 0 }, users: none },
+      });
+      expect([redelivered, unknown]).toEqual([undefined, undefined]);
+      expect(await ledger.listRunItems(run.runId)).toEqual([
+        { ...group("g-1"), state: "done", settledAt: t1 },
+        {
+          ...group("g-2"),
+          state: "failed",
+          reason: "Kiro refused the name",
+          errorCode: "SCIM.INVALID",
+          settledAt: t1,
+        },
+        { ...group("g-3"), state: "queued" },
+      ]);
+    });
+
+    it("settles an item of a run that is gone without counting it anywhere", async () => {
+      // Prepare
+      const runId = unique("run");
+      await ledger.queueRunItems(runId, [group("g-1")]);
+
+      // Act
+      const settled = await ledger.settleRunItems(runId, [{ ...group("g-1"), state: "skipped" }]);
+
+      // Assess
+      expect(settled).toBeUndefined();
+      expect(await ledger.getRun(runId)).toBeUndefined();
+      expect((await ledger.listRunItems(runId)).map((item) => item.state)).toEqual(["skipped"]);
+    });
+
+    it("lists a run's items apart from its held removals and from other runs' items", async () => {
+      // Prepare
+      const run = newRun();
+      const other = newRun();
+      await ledger.startRun(run);
+      await ledger.startRun(other);
+      await ledger.holdRemovals(held(run.runId, "g-1"));
+      await ledger.queueRunItems(run.runId, [{ ...group("g-1"), source: "entra" }, group("g-1")]);
+      await ledger.queueRunItems(other.runId, [group("g-2")]);
+
+      // Act
+      const items = await ledger.listRunItems(run.runId);
+
+      // Assess
+      expect(items).toEqual([
+        { ...group("g-1"), source: "entra", state: "queued" },
+        { ...group("g-1"), state: "queued" },
+      ]);
     });
   });
 

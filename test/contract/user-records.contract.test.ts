@@ -467,6 +467,20 @@ describe.each(ledgersUnderTest)("UserRecords contract: $name", ({ fresh }) => {
       });
       expect(await ledger.claimUserCreation("okta", user, "worker-b", 60_000)).toBe(true);
     });
+
+    it("marks the users it forgets with the re-provisioning run that counts them", async () => {
+      // Prepare
+      const [user, other] = [unique("u"), unique("u")];
+      await ledger.recordUserProfile("okta", user, profile(user), at("2025-01-01T00:00:00.000Z"));
+      await ledger.recordUserProfile("okta", other, profile(other), at("2025-01-01T00:00:00.000Z"));
+
+      // Act
+      await ledger.invalidateUsers("okta", [user], "run-reprovision");
+
+      // Assess
+      expect((await ledger.getUser("okta", user))?.queuedByRun).toBe("run-reprovision");
+      expect((await ledger.getUser("okta", other))?.queuedByRun).toBeUndefined();
+    });
   });
   describe("finding by login or email", () => {
     it("finds a user by login and by email in any letter case, in either source, one record each", async () => {

@@ -1,6 +1,8 @@
 import { join, resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadConfig, type SettingName, settingOrigins, tuningSettings } from "../../core/config";
+import { metricsNamespace, serviceName } from "../../core/domain/telemetry";
+import { syncHealthMetric } from "../../core/use-cases/sync-health";
 import { adminRoutes } from "../../functions/shared/admin-routes";
 import { httpRoutes } from "../../functions/shared/http-routes";
 import { buildLikeSst } from "../../local/tooling/sst-build";
@@ -319,6 +321,28 @@ describe("failure paths and hardening", () => {
     // Assess
     expect(topic).toBeDefined();
     expect(unwatched).toEqual([]);
+  });
+
+  it("pages within a minute or two when Kiro fails most calls or a hook keeps refusing requests, and again when it clears", () => {
+    // Prepare
+    const topic = String(both.ofType("aws:sns/topic:Topic")[0]?.state.arn);
+    // Act
+    const alarms = [syncHealthMetric.kiroFailedCalls, syncHealthMetric.hookRejections].map((metric) => ({
+      metric,
+      alarms: both.alarmsOn(metricsNamespace, metric, "service", serviceName),
+    }));
+    // Assess
+    for (const { metric, alarms: found } of alarms) {
+      expect(found, metric).toHaveLength(1);
+      expect(found[0]!.inputs, metric).toMatchObject({
+        period: 60,
+        evaluationPeriods: 1,
+        threshold: 0,
+        comparisonOperator: "GreaterThanThreshold",
+        alarmActions: [topic],
+        okActions: [topic],
+      });
+    }
   });
 
   it("lets only Lambda of this account assume function roles, and only Scheduler of this account the schedule roles", () => {

@@ -289,6 +289,19 @@ describe("error handling", () => {
     expect(emulator.requests().map((entry) => entry.status)).toEqual([500, 0, 201]);
   });
 
+  it("tells of every answer and every call that got none, retries included, for Kiro's health", async () => {
+    // Prepare
+    emulator.addFault({ kind: "server-error", count: 1 });
+    emulator.addFault({ kind: "drop", count: 1 });
+    const answers: number[] = [];
+
+    // Act
+    await client({ onAnswer: (status) => answers.push(status) }).createUser(profile());
+
+    // Assess
+    expect(answers).toEqual([500, 0, 201]);
+  });
+
   it("classifies a dropped connection as retryable once attempts run out", async () => {
     // Prepare
     emulator.addFault({ kind: "drop", count: 1 });

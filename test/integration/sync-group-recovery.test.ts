@@ -31,6 +31,7 @@ const scim = () => emulatorClient(emulator);
 function deps(overrides: Partial<SyncGroupDependencies> = {}): SyncGroupDependencies {
   return {
     ledger,
+    bus: { publish: async () => undefined },
     scim: scim(),
     directory: new OktaDirectory({ orgUrl: org.orgUrl, token: org.apiToken }),
     removalPolicy: "deactivate",

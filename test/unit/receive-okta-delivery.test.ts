@@ -1,14 +1,22 @@
 import { describe, expect, it } from "vitest";
 import { GroupScope } from "../../core/domain/group-scope";
+import type { HookRejection } from "../../core/ports/hook-rejections";
 import type { Ledger } from "../../core/ports/ledger";
 import type { HookRequest } from "../../core/use-cases/hook-request";
 import { receiveOktaDelivery } from "../../core/use-cases/receive-okta-delivery";
 
-/** Any call at all fails the test: refused requests must not reach the ledger or the bus. */
+/**
+ * Any call but counting the rejection fails the test: a refused request keeps nothing in the
+ * ledger and publishes nothing; its one write is the count `/status` reads.
+ */
+const rejections: HookRejection[] = [];
 const untouchable = new Proxy({} as Ledger, {
-  get: (_target, property) => () => {
-    throw new Error(`ledger.${String(property)} was called`);
-  },
+  get: (_target, property) =>
+    property === "recordHookRejection"
+      ? async (rejection: HookRejection) => void rejections.push(rejection)
+      : () => {
+          throw new Error(`ledger.${String(property)} was called`);
+        },
 });
 const deps = {
   ledger: untouchable,
@@ -42,13 +50,19 @@ describe("receiveOktaDelivery refusals", () => {
     ["a body that is not a delivery", post({ body: '{"data":{}}' }), 400],
     ["a PUT", post({ method: "PUT" }), 405],
     ["a GET without a challenge", post({ method: "GET" }), 400],
-  ])("refuses %s without touching the ledger", async (_case, request, status) => {
+  ])("refuses %s, keeping nothing but the count of the rejection", async (_case, request, status) => {
+    // Prepare
+    rejections.length = 0;
+
     // Act
     const answer = await receiveOktaDelivery(request, deps);
 
     // Assess
     expect(answer.status).toBe(status);
     expect(answer.rejection).toBeDefined();
+    expect(rejections).toEqual([
+      { at: expect.any(String), source: "okta", reason: answer.rejection, status, count: 1 },
+    ]);
   });
 
   it("checks the secret before the size, so an unauthenticated caller learns nothing", async () => {

@@ -15,9 +15,9 @@ const run = (overrides: Partial<StatusReport["runs"][number]>): StatusReport["ru
   startedAt: "2026-11-24T00:00:00.000Z",
   finishedAt: undefined,
   phase: "groups (okta)",
+  state: "running (groups): 0 group syncs queued so far, 0 settled",
   chunks: 1,
-  itemsDone: 0,
-  total: 10,
+  items: { total: 10, done: 0, failed: 0, skipped: 0, waiting: 10, planned: false },
   removals: 0,
   error: undefined,
   stalledSeconds: 0,
@@ -52,6 +52,8 @@ describe("syncHealthGauges", () => {
       StalledRuns: 0,
       FailedRuns: 0,
       UnmanagedObjects: 0,
+      KiroFailedCalls: 0,
+      HookRejections: 0,
     });
   });
 

@@ -18,7 +18,12 @@ const maxPartBytes = 300_000;
 export class DynamoDeliveryInbox implements DeliveryInbox {
   constructor(private readonly table: LedgerTableAccess) {}
 
-  async keepDelivery(source: IdentitySource, deliveryId: string, events: readonly unknown[]): Promise<void> {
+  async keepDelivery(
+    source: IdentitySource,
+    deliveryId: string,
+    events: readonly unknown[],
+    rejectedEvents = 0,
+  ): Promise<void> {
     const parts = splitIntoParts(events);
     const receivedAt = this.table.iso();
     await Promise.all(
@@ -36,6 +41,7 @@ export class DynamoDeliveryInbox implements DeliveryInbox {
                     deliveryId,
                     receivedAt,
                     parts: parts.length,
+                    ...(rejectedEvents > 0 ? { rejectedEvents } : {}),
                     gsi2pk: inboxCollection,
                     gsi2sk: `${receivedAt}#${source}#${deliveryId}`,
                   }
@@ -50,7 +56,7 @@ export class DynamoDeliveryInbox implements DeliveryInbox {
   async readDelivery(
     source: IdentitySource,
     deliveryId: string,
-  ): Promise<{ receivedAt: string; events: unknown[] } | undefined> {
+  ): Promise<{ receivedAt: string; events: unknown[]; rejectedEvents: number } | undefined> {
     const items = await this.parts(source, deliveryId);
     const head = items.find((item) => item.sk === key.delivery(source, deliveryId, 0).sk);
     if (!head) return undefined;
@@ -59,6 +65,7 @@ export class DynamoDeliveryInbox implements DeliveryInbox {
     return {
       receivedAt: String(head.receivedAt),
       events: items.flatMap((item) => JSON.parse(String(item.events)) as unknown[]),
+      rejectedEvents: Number(head.rejectedEvents ?? 0),
     };
   }
 

@@ -150,16 +150,35 @@ export class DynamoGroupRecords implements GroupRecords {
     groupId: string,
     version: string,
     runId?: string,
+    queuedByRun?: string,
   ): Promise<boolean> {
     return unlessConditionFails(
       this.table.db.send(
         new UpdateCommand(
           this.table.groupUpdate(source, groupId, {
-            set: "refreshRequestedVersion = :version, refreshRunId = :runId",
+            set: `refreshRequestedVersion = :version, refreshRunId = :runId${queuedByRun ? ", queuedByRun = :queuedByRun" : ""}`,
             condition: "attribute_not_exists(refreshRequestedVersion) OR refreshRequestedVersion < :version",
-            values: { ":version": version, ":runId": runId ?? "" },
+            values: {
+              ":version": version,
+              ":runId": runId ?? "",
+              ...(queuedByRun ? { ":queuedByRun": queuedByRun } : {}),
+            },
           }),
         ),
+      ),
+    );
+  }
+
+  async clearQueuedByRun(source: IdentitySource, groupId: string, runId: string): Promise<void> {
+    await unlessConditionFails(
+      this.table.db.send(
+        new UpdateCommand({
+          TableName: this.table.name,
+          Key: key.group(source, groupId),
+          UpdateExpression: "REMOVE queuedByRun",
+          ConditionExpression: "queuedByRun = :runId",
+          ExpressionAttributeValues: { ":runId": runId },
+        }),
       ),
     );
   }
@@ -215,6 +234,7 @@ export class DynamoGroupRecords implements GroupRecords {
   async invalidateGroups(
     source: IdentitySource,
     groupIds: readonly string[],
+    queuedByRun?: string,
   ): Promise<{ groups: string[]; memberships: number }> {
     const wanted: string[] = [];
     let memberships = 0;
@@ -238,12 +258,13 @@ export class DynamoGroupRecords implements GroupRecords {
         new UpdateCommand({
           TableName: this.table.name,
           Key: key.group(source, groupId),
-          UpdateExpression: `SET createdByUs = :false, ${toPending} REMOVE scimId, appliedName ADD dirtyVersion :one`,
+          UpdateExpression: `SET createdByUs = :false, ${toPending}${queuedByRun ? ", queuedByRun = :queuedByRun" : ""} REMOVE scimId, appliedName ADD dirtyVersion :one`,
           ConditionExpression: "attribute_exists(pk)",
           ExpressionAttributeValues: {
             ...this.table.pendingValues(source, "GROUP"),
             ":false": false,
             ":one": 1,
+            ...(queuedByRun ? { ":queuedByRun": queuedByRun } : {}),
           },
           ExpressionAttributeNames: { "#status": "status" },
           ReturnValues: "ALL_NEW",

@@ -2,6 +2,8 @@ import type { DeliveryInbox } from "../../ports/delivery-inbox";
 import type { EntraSyncState } from "../../ports/entra-sync-state";
 import type { GroupRecords } from "../../ports/group-records";
 import type { GroupSyncState } from "../../ports/group-sync-state";
+import type { HookRejections } from "../../ports/hook-rejections";
+import type { KiroCallHistory } from "../../ports/kiro-call-history";
 import type { Ledger } from "../../ports/ledger";
 import type { MembershipRecords } from "../../ports/membership-records";
 import type { ProcessedEvents } from "../../ports/processed-events";
@@ -13,6 +15,8 @@ import { DynamoDeliveryInbox } from "./dynamo-delivery-inbox";
 import { DynamoEntraSyncState } from "./dynamo-entra-sync-state";
 import { DynamoGroupRecords } from "./dynamo-group-records";
 import { DynamoGroupSyncState } from "./dynamo-group-sync-state";
+import { DynamoHookRejections } from "./dynamo-hook-rejections";
+import { DynamoKiroCallHistory } from "./dynamo-kiro-call-history";
 import { DynamoMembershipRecords } from "./dynamo-membership-records";
 import { DynamoProcessedEvents } from "./dynamo-processed-events";
 import { DynamoRunRecords } from "./dynamo-run-records";
@@ -41,6 +45,8 @@ export class DynamoLedger implements Ledger {
   private readonly entra: DynamoEntraSyncState;
   private readonly statusQueries: DynamoStatusQueries;
   private readonly inbox: DynamoDeliveryInbox;
+  private readonly kiroCalls: DynamoKiroCallHistory;
+  private readonly hookRejections: DynamoHookRejections;
 
   constructor(options: DynamoLedgerOptions) {
     const table = new LedgerTableAccess(options);
@@ -54,6 +60,8 @@ export class DynamoLedger implements Ledger {
     this.entra = new DynamoEntraSyncState(table);
     this.statusQueries = new DynamoStatusQueries(table);
     this.inbox = new DynamoDeliveryInbox(table);
+    this.kiroCalls = new DynamoKiroCallHistory(table);
+    this.hookRejections = new DynamoHookRejections(table);
   }
 
   markEventProcessed(...args: Parameters<ProcessedEvents["markEventProcessed"]>) {
@@ -150,6 +158,10 @@ export class DynamoLedger implements Ledger {
 
   requestGroupRefresh(...args: Parameters<GroupRecords["requestGroupRefresh"]>) {
     return this.groups.requestGroupRefresh(...args);
+  }
+
+  clearQueuedByRun(...args: Parameters<GroupRecords["clearQueuedByRun"]>) {
+    return this.groups.clearQueuedByRun(...args);
   }
 
   recordGroupRefreshed(...args: Parameters<GroupRecords["recordGroupRefreshed"]>) {
@@ -250,6 +262,18 @@ export class DynamoLedger implements Ledger {
 
   failRun(...args: Parameters<RunRecords["failRun"]>) {
     return this.runs.failRun(...args);
+  }
+
+  queueRunItems(...args: Parameters<RunRecords["queueRunItems"]>) {
+    return this.runs.queueRunItems(...args);
+  }
+
+  settleRunItems(...args: Parameters<RunRecords["settleRunItems"]>) {
+    return this.runs.settleRunItems(...args);
+  }
+
+  listRunItems(...args: Parameters<RunRecords["listRunItems"]>) {
+    return this.runs.listRunItems(...args);
   }
 
   holdRemovals(...args: Parameters<RunRecords["holdRemovals"]>) {
@@ -358,5 +382,21 @@ export class DynamoLedger implements Ledger {
 
   listWaitingDeliveries(...args: Parameters<DeliveryInbox["listWaitingDeliveries"]>) {
     return this.inbox.listWaitingDeliveries(...args);
+  }
+
+  recordKiroCalls(...args: Parameters<KiroCallHistory["recordKiroCalls"]>) {
+    return this.kiroCalls.recordKiroCalls(...args);
+  }
+
+  listKiroCalls(...args: Parameters<KiroCallHistory["listKiroCalls"]>) {
+    return this.kiroCalls.listKiroCalls(...args);
+  }
+
+  recordHookRejection(...args: Parameters<HookRejections["recordHookRejection"]>) {
+    return this.hookRejections.recordHookRejection(...args);
+  }
+
+  listHookRejections(...args: Parameters<HookRejections["listHookRejections"]>) {
+    return this.hookRejections.listHookRejections(...args);
   }
 }

@@ -169,7 +169,11 @@ export class DynamoUserRecords implements UserRecords {
     await this.table.releaseClaim(key.user(source, idpId), "creatingBy", "creatingUntil", worker);
   }
 
-  async invalidateUsers(source: IdentitySource, userIds: readonly string[]): Promise<number> {
+  async invalidateUsers(
+    source: IdentitySource,
+    userIds: readonly string[],
+    queuedByRun?: string,
+  ): Promise<number> {
     let invalidated = 0;
     await forEachLimited(userIds, 16, async (userId) => {
       const changed = await unlessConditionFails(
@@ -177,10 +181,13 @@ export class DynamoUserRecords implements UserRecords {
           new UpdateCommand({
             TableName: this.table.name,
             Key: key.user(source, userId),
-            UpdateExpression: `SET ${toPending} REMOVE scimId, creatingBy, creatingUntil`,
+            UpdateExpression: `SET ${toPending}${queuedByRun ? ", queuedByRun = :queuedByRun" : ""} REMOVE scimId, creatingBy, creatingUntil`,
             ConditionExpression: "attribute_exists(pk)",
             ExpressionAttributeNames: { "#status": "status" },
-            ExpressionAttributeValues: this.table.pendingValues(source, "USER"),
+            ExpressionAttributeValues: {
+              ...this.table.pendingValues(source, "USER"),
+              ...(queuedByRun ? { ":queuedByRun": queuedByRun } : {}),
+            },
           }),
         ),
       );
@@ -201,5 +208,6 @@ function toUserRecord(item: Item): UserRecord {
     lifecycle: (item.lifecycle as UserLifecycle | undefined) ?? "active",
     lifecycleVersion: item.lifecycleVersion as string | undefined,
     scimId: item.scimId as string | undefined,
+    queuedByRun: item.queuedByRun as string | undefined,
   };
 }

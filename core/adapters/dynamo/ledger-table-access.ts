@@ -52,6 +52,12 @@ export const key = {
     pk: `${source}#DELIVERY#${deliveryId}`,
     sk: `PART#${String(part).padStart(4, "0")}`,
   }),
+  runItem: (runId: string, source: IdentitySource, kind: "GROUP" | "USER", id: string) => ({
+    pk: `RUN#${runId}`,
+    sk: `ITEM#${source}#${kind}#${id}`,
+  }),
+  kiroCalls: (at: string, id: string) => ({ pk: "KIRO#CALLS", sk: `${at}#${id}` }),
+  hookRejection: (at: string, id: string) => ({ pk: "HOOK#REJECTED", sk: `${at}#${id}` }),
   held: (runId: string, source: IdentitySource, groupId: string) => ({
     pk: `RUN#${runId}`,
     sk: `HELD#${source}#${groupId}`,
@@ -400,6 +406,7 @@ export function toGroupRecord(item: Item): GroupRecord {
     refreshRequestedVersion: item.refreshRequestedVersion as string | undefined,
     refreshedVersion: item.refreshedVersion as string | undefined,
     refreshRunId: (item.refreshRunId as string | undefined) || undefined,
+    queuedByRun: item.queuedByRun as string | undefined,
     nestedGroupCount: Number(item.nestedGroupCount ?? 0),
     deleted: item.deleted === true,
     scimId: item.scimId as string | undefined,

@@ -37,6 +37,11 @@ export interface ScimHttpClientOptions {
    * at once rather than when a cache expires.
    */
   currentToken?: () => Promise<string>;
+  /**
+   * Told of every answer (its HTTP status) and every call that got none (0), retries included: how
+   * Kiro has been answering lately is read from it.
+   */
+  onAnswer?: (status: number) => void;
 }
 
 const patchSchema = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
@@ -50,6 +55,7 @@ export class ScimHttpClient implements KiroScimPort {
   private readonly baseUrl: string;
   private token: string;
   private readonly currentToken: (() => Promise<string>) | undefined;
+  private readonly onAnswer: (status: number) => void;
   private readonly timeoutMs: number;
   private readonly policy: RetryPolicy;
   private readonly maxWaitMs: number;
@@ -73,6 +79,7 @@ export class ScimHttpClient implements KiroScimPort {
     this.baseUrl = options.baseUrl.replace(/\/+$/, "");
     this.token = options.token;
     this.currentToken = options.currentToken;
+    this.onAnswer = options.onAnswer ?? (() => undefined);
     this.timeoutMs = options.requestTimeoutMs ?? 10_000;
     this.policy = options.retryPolicy ?? defaultRetryPolicy;
     this.maxWaitMs = options.maxInProcessWaitMs ?? 5_000;
@@ -336,8 +343,10 @@ export class ScimHttpClient implements KiroScimPort {
         signal: AbortSignal.any([AbortSignal.timeout(this.timeoutMs), abandon.signal]),
       });
     } catch (error) {
+      this.onAnswer(0);
       throw transportError(error, where);
     }
+    this.onAnswer(response.status);
     if (response.status >= 300 && response.status < 400) {
       abandon.abort();
       throw redirectRefused(response, url, where);

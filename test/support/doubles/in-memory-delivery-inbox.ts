@@ -7,25 +7,36 @@ import { compareStrings, copy, type LedgerState } from "./in-memory-state";
  * adapter's index sorts them (`receivedAt#source#id`). No other port reads them, so they live here.
  */
 export class InMemoryDeliveryInbox implements DeliveryInbox {
-  private readonly deliveries = new Map<string, WaitingDelivery & { events: unknown[] }>();
+  private readonly deliveries = new Map<
+    string,
+    WaitingDelivery & { events: unknown[]; rejectedEvents: number }
+  >();
 
   constructor(private readonly state: LedgerState) {}
 
-  async keepDelivery(source: IdentitySource, deliveryId: string, events: readonly unknown[]): Promise<void> {
+  async keepDelivery(
+    source: IdentitySource,
+    deliveryId: string,
+    events: readonly unknown[],
+    rejectedEvents = 0,
+  ): Promise<void> {
     this.deliveries.set(`${source}#${deliveryId}`, {
       source,
       deliveryId,
       receivedAt: this.state.iso(),
       events: copy([...events]),
+      rejectedEvents,
     });
   }
 
   async readDelivery(
     source: IdentitySource,
     deliveryId: string,
-  ): Promise<{ receivedAt: string; events: unknown[] } | undefined> {
+  ): Promise<{ receivedAt: string; events: unknown[]; rejectedEvents: number } | undefined> {
     const kept = this.deliveries.get(`${source}#${deliveryId}`);
-    return kept ? { receivedAt: kept.receivedAt, events: copy(kept.events) } : undefined;
+    return kept
+      ? { receivedAt: kept.receivedAt, events: copy(kept.events), rejectedEvents: kept.rejectedEvents }
+      : undefined;
   }
 
   async forgetDelivery(source: IdentitySource, deliveryId: string): Promise<void> {

@@ -106,13 +106,20 @@ export class InMemoryGroupRecords implements GroupRecords {
     groupId: string,
     version: string,
     runId?: string,
+    queuedByRun?: string,
   ): Promise<boolean> {
     const current = this.state.groups.get(itemKey(source, groupId));
     if (!olderOrAbsent(current?.refreshRequestedVersion, version)) return false;
     const item = this.state.touchGroup(source, groupId, this.state.iso());
     item.refreshRequestedVersion = version;
     item.refreshRunId = runId ?? "";
+    if (queuedByRun) item.queuedByRun = queuedByRun;
     return true;
+  }
+
+  async clearQueuedByRun(source: IdentitySource, groupId: string, runId: string): Promise<void> {
+    const item = this.state.groups.get(itemKey(source, groupId));
+    if (item?.queuedByRun === runId) remove(item, "queuedByRun");
   }
 
   async recordGroupRefreshed(source: IdentitySource, groupId: string, seenVersion: string): Promise<void> {
@@ -147,6 +154,7 @@ export class InMemoryGroupRecords implements GroupRecords {
   async invalidateGroups(
     source: IdentitySource,
     groupIds: readonly string[],
+    queuedByRun?: string,
   ): Promise<{ groups: string[]; memberships: number }> {
     const wanted: string[] = [];
     let memberships = 0;
@@ -170,6 +178,7 @@ export class InMemoryGroupRecords implements GroupRecords {
       }
       group.createdByUs = false;
       toPending(group, now);
+      if (queuedByRun) group.queuedByRun = queuedByRun;
       remove(group, "scimId", "appliedName");
       group.dirtyVersion = (group.dirtyVersion ?? 0) + 1;
       if (!group.deleted) wanted.push(groupId);

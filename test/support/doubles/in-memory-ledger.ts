@@ -2,6 +2,8 @@ import type { DeliveryInbox } from "../../../core/ports/delivery-inbox";
 import type { EntraSyncState } from "../../../core/ports/entra-sync-state";
 import type { GroupRecords } from "../../../core/ports/group-records";
 import type { GroupSyncState } from "../../../core/ports/group-sync-state";
+import type { HookRejections } from "../../../core/ports/hook-rejections";
+import type { KiroCallHistory } from "../../../core/ports/kiro-call-history";
 import type { Ledger } from "../../../core/ports/ledger";
 import type { MembershipRecords } from "../../../core/ports/membership-records";
 import type { ProcessedEvents } from "../../../core/ports/processed-events";
@@ -14,6 +16,8 @@ import { InMemoryDeliveryInbox } from "./in-memory-delivery-inbox";
 import { InMemoryEntraSyncState } from "./in-memory-entra-sync-state";
 import { InMemoryGroupRecords } from "./in-memory-group-records";
 import { InMemoryGroupSyncState } from "./in-memory-group-sync-state";
+import { InMemoryHookRejections } from "./in-memory-hook-rejections";
+import { InMemoryKiroCallHistory } from "./in-memory-kiro-call-history";
 import { InMemoryMembershipRecords } from "./in-memory-membership-records";
 import { defaultEventTtlSeconds, InMemoryProcessedEvents } from "./in-memory-processed-events";
 import { InMemoryRunRecords } from "./in-memory-run-records";
@@ -49,6 +53,8 @@ export function inMemoryLedger(options: InMemoryLedgerOptions = {}): InMemoryLed
     ...methodsOf<EntraSyncState>(new InMemoryEntraSyncState(state)),
     ...methodsOf<StatusQueries>(new InMemoryStatusQueries(state)),
     ...methodsOf<DeliveryInbox>(new InMemoryDeliveryInbox(state)),
+    ...methodsOf<KiroCallHistory>(new InMemoryKiroCallHistory()),
+    ...methodsOf<HookRejections>(new InMemoryHookRejections()),
     ...methodsOf<ProcessedEvents>(
       new InMemoryProcessedEvents(state, options.eventTtlSeconds ?? defaultEventTtlSeconds),
     ),

@@ -2,6 +2,10 @@ import type {
   HeldRemovals,
   NewRun,
   RunAdvance,
+  RunItem,
+  RunItemCounts,
+  RunItemOutcome,
+  RunItemRef,
   RunRecord,
   RunStep,
 } from "../../../core/ports/ledger-records";
@@ -11,7 +15,7 @@ import {
   compareStrings,
   copy,
   type LedgerState,
-  type RunItem,
+  type RunItem as StoredRun,
   stepKey,
   toHeldRemovals,
   toRunRecord,
@@ -29,7 +33,8 @@ export class InMemoryRunRecords implements RunRecords {
       stepKey: stepKey(run.step),
       removals: 0,
       chunks: 0,
-      itemsDone: 0,
+      items: { groups: noItems(), users: noItems() },
+      planned: false,
       updatedAt: run.startedAt,
     });
   }
@@ -50,18 +55,28 @@ export class InMemoryRunRecords implements RunRecords {
       item.finishedAt = now;
       delete item.step;
     }
+    if (advance.tally) {
+      item.items = copy(advance.tally.items);
+      item.failedItems = copy(advance.tally.failedItems);
+      item.planned = true;
+    } else {
+      if (advance.plannedGroups !== undefined) {
+        item.items.groups.total = advance.plannedGroups;
+        item.planned = true;
+      } else item.items.groups.total += advance.queued?.groups ?? 0;
+      item.items.users.total += advance.queued?.users ?? 0;
+    }
     if (advance.unmanaged) item.unmanaged = copy(advance.unmanaged);
     if (advance.drift) item.drift = copy(advance.drift);
     if (advance.skipped) item.skipped = [...(item.skipped ?? []), advance.skipped];
     item.chunks += 1;
-    item.itemsDone += advance.itemsDone;
     return true;
   }
 
   /** Newest first; runs started at the same time come in descending run id order. */
   async listRuns(limit: number): Promise<RunRecord[]> {
     if (limit < 1) throw new Error("ValidationException: Limit must be greater than or equal to 1");
-    const collectionKey = (run: RunItem) => `${run.startedAt}#${run.runId}`;
+    const collectionKey = (run: StoredRun) => `${run.startedAt}#${run.runId}`;
     return [...this.state.runs.values()]
       .sort((a, b) => compareStrings(collectionKey(b), collectionKey(a)))
       .slice(0, limit)
@@ -83,6 +98,56 @@ export class InMemoryRunRecords implements RunRecords {
     if (item === undefined) throw new ConditionalCheckFailed();
     item.error = reason.slice(0, 1000);
     item.updatedAt = this.state.iso();
+  }
+
+  /** Items of a run that was never started are kept all the same, as the adapter's writes are. */
+  async queueRunItems(runId: string, items: readonly RunItemRef[]): Promise<number> {
+    const ofRun = this.itemsOf(runId);
+    let queued = 0;
+    for (const item of items) {
+      const key = runItemKey(item);
+      if (ofRun.has(key)) continue;
+      ofRun.set(key, copy({ ...item, name: item.name?.slice(0, 512), state: "queued" }));
+      queued += 1;
+    }
+    return queued;
+  }
+
+  /** An item of a run that is gone still settles; there is no run to count it on (as the adapter's conditional count). */
+  async settleRunItems(runId: string, outcomes: readonly RunItemOutcome[]): Promise<RunRecord | undefined> {
+    const ofRun = this.itemsOf(runId);
+    const moved: RunItemOutcome[] = [];
+    const now = this.state.iso();
+    for (const outcome of outcomes) {
+      const item = ofRun.get(runItemKey(outcome));
+      if (item?.state !== "queued") continue;
+      item.state = outcome.state;
+      item.settledAt = now;
+      if (outcome.reason !== undefined) item.reason = outcome.reason.slice(0, 1000);
+      if (outcome.errorCode !== undefined) item.errorCode = outcome.errorCode;
+      moved.push(outcome);
+    }
+    if (moved.length === 0) return undefined;
+    const run = this.state.runs.get(runId);
+    if (run === undefined) return undefined;
+    for (const outcome of moved) run.items[outcome.kind === "GROUP" ? "groups" : "users"][outcome.state] += 1;
+    run.updatedAt = now;
+    return toRunRecord(run);
+  }
+
+  async listRunItems(runId: string): Promise<RunItem[]> {
+    return [...this.itemsOf(runId).entries()]
+      .sort(([a], [b]) => compareStrings(a, b))
+      .map(([, item]) => copy(item));
+  }
+
+  private itemsOf(runId: string): Map<string, RunItem> {
+    let ofRun = this.state.runItems.get(runId);
+    if (ofRun === undefined) {
+      ofRun = new Map();
+      this.state.runItems.set(runId, ofRun);
+    }
+    return ofRun;
   }
 
   /** One entry per run, source and group: holding again replaces it. */
@@ -111,3 +176,8 @@ export class InMemoryRunRecords implements RunRecords {
       .map(([, held]) => toHeldRemovals(held));
   }
 }
+
+const noItems = (): RunItemCounts => ({ total: 0, done: 0, failed: 0, skipped: 0 });
+
+/** The item's sort key in its run's partition, as the adapter writes it. */
+const runItemKey = (item: RunItemRef) => `${item.source}#${item.kind}#${item.id}`;

@@ -6,6 +6,7 @@ import type {
   HeldRemovals,
   ItemSyncState,
   MembershipRecord,
+  RunItem as QueuedRunItem,
   RunRecord,
   RunStep,
   SyncFailure,
@@ -51,6 +52,8 @@ export class LedgerState {
   /** `source#nestedId` → parentId → when the parent's read last saw it. */
   readonly parents = new Map<string, Map<string, string>>();
   readonly runs = new Map<string, RunItem>();
+  /** runId → `source#KIND#id` → the item the run queued (its sort key's order). */
+  readonly runItems = new Map<string, Map<string, QueuedRunItem>>();
   /** runId → `source#groupId` → held removals. */
   readonly held = new Map<string, Map<string, HeldRemovals>>();
 
@@ -201,6 +204,7 @@ export function toUserRecord(item: UserItem): UserRecord {
     lifecycle: (item.lifecycle as UserLifecycle | undefined) ?? "active",
     lifecycleVersion: item.lifecycleVersion,
     scimId: item.scimId,
+    queuedByRun: item.queuedByRun,
   };
 }
 
@@ -215,6 +219,7 @@ export function toGroupRecord(item: GroupItem): GroupRecord {
     refreshRequestedVersion: item.refreshRequestedVersion,
     refreshedVersion: item.refreshedVersion,
     refreshRunId: item.refreshRunId || undefined,
+    queuedByRun: item.queuedByRun,
     nestedGroupCount: Number(item.nestedGroupCount ?? 0),
     deleted: item.deleted === true,
     scimId: item.scimId,
@@ -250,11 +255,12 @@ export function toRunRecord(item: RunItem): RunRecord {
     reason: String(item.reason ?? ""),
     startedAt: item.startedAt,
     managedUsers: Number(item.managedUsers ?? 0),
-    total: Number(item.total ?? 0),
     step: copy(item.step),
     removals: item.removals,
     chunks: item.chunks,
-    itemsDone: item.itemsDone,
+    items: copy(item.items),
+    planned: item.planned,
+    failedItems: copy(item.failedItems),
     finishedAt: item.finishedAt,
     unmanaged: copy(item.unmanaged),
     drift: copy(item.drift),

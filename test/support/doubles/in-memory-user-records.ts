@@ -140,12 +140,17 @@ export class InMemoryUserRecords implements UserRecords {
   }
 
   /** Counts every id that names a known user, a repeated id once per mention (as the adapter does). */
-  async invalidateUsers(source: IdentitySource, userIds: readonly string[]): Promise<number> {
+  async invalidateUsers(
+    source: IdentitySource,
+    userIds: readonly string[],
+    queuedByRun?: string,
+  ): Promise<number> {
     let invalidated = 0;
     for (const userId of userIds) {
       const item = this.state.users.get(itemKey(source, userId));
       if (item === undefined) continue;
       toPending(item, this.state.iso());
+      if (queuedByRun) item.queuedByRun = queuedByRun;
       remove(item, "scimId", "creatingBy", "creatingUntil");
       invalidated += 1;
     }

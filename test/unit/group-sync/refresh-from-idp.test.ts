@@ -107,7 +107,6 @@ describe("refreshFromIdp", () => {
       reason: "nightly",
       startedAt: new Date().toISOString(),
       managedUsers: 10,
-      total: 1,
       step: { phase: "groups" },
     });
     oktaGroup("00grefresh3", "Ops", ["00ustays3", "00ujoins3"]);
