@@ -58,6 +58,6 @@ describe("a reconcile an operator asks for at the wrong time", () => {
     expect(dryRun.status).toBe(200);
     expect(reprovision.status).toBe(409);
     expect(reprovision.body).toMatchObject({ code: "RUN.IN_PROGRESS", runId: "run-in-progress" });
-    expect(reprovision.body.message).toContain("0 of 40 done");
+    expect(reprovision.body.message).toContain("running (groups): 0 group syncs queued so far, 0 settled");
   });
 });

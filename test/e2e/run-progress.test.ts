@@ -57,7 +57,7 @@ const ledgerGroups = async () =>
 async function startAdmin(path: string): Promise<Record<string, unknown>> {
   const response = await fetch(`${runtime.url}${path}`, {
     method: "POST",
-    headers: { authorization: `Bearer ${runtime.config.statusToken}` },
+    headers: { authorization: `Bearer ${runtime.config.adminToken}` },
   });
   expect(response.status).toBe(202);
   return (await response.json()) as Record<string, unknown>;
