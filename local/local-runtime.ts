@@ -90,6 +90,10 @@ const maxRequestBytes = 10 * 1024 * 1024;
  */
 export async function startLocalRuntime(
   env: Record<string, string | undefined> = process.env,
+  options: {
+    /** Told the dependency check's outcome as soon as it is in, before the rest of the start. */
+    onDependenciesChecked?: (report: PreflightReport) => void;
+  } = {},
 ): Promise<LocalRuntime> {
   const base = loadConfig(env);
   const dynamo = base.dynamoDbEndpoint ? externalDynamo(base.dynamoDbEndpoint) : await startDynamoDbLocal();
@@ -219,6 +223,7 @@ export async function startLocalRuntime(
     const checkAgain = () =>
       checkDependencies(dependencies, { secrets, timeoutMs: dependencyCheckTimeoutMs });
     const dependencyChecks = await checkAgain();
+    options.onDependenciesChecked?.(dependencyChecks);
     let failingChecks = !dependencyChecks.ok;
     const kiroAnswered = dependencyChecks.checks.some(
       (check) => check.id === "kiro-scim" && check.result === "pass",

@@ -32,7 +32,15 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => void shutdown("SIGINT"));
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   console.log("kiro-scim-sync: starting DynamoDB Local, the Kiro SCIM emulator and the sample Okta org…");
-  starting = startLocalRuntime({ LOCAL_SECRETS_FILE: defaultSecretsFile, ...process.env });
+  starting = startLocalRuntime(
+    { LOCAL_SECRETS_FILE: defaultSecretsFile, ...process.env },
+    {
+      onDependenciesChecked: (report) => {
+        console.log("");
+        for (const line of dependencyLines(report)) console.log(line);
+      },
+    },
+  );
   const runtime = await starting;
   if (stopping) return;
 
@@ -62,7 +70,6 @@ async function main(): Promise<void> {
         : "  Entra              off (no ENTRA_TENANT_ID; the sample tenant only ever syncs to the emulator)",
     );
   }
-  for (const line of dependencyLines(runtime.dependencyChecks)) console.log(line);
   if (sample) {
     const { user, group } = sample.newcomer;
     const payload = join(tmpdir(), "kiro-scim-sync-sample-event.json");
