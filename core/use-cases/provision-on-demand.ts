@@ -13,6 +13,7 @@ import {
   type GroupRecord,
   lookupNameMaxBytes,
   type MembershipRecord,
+  type SyncFailure,
   type UserRecord,
 } from "../ports/ledger-records";
 import type { MembershipRecords } from "../ports/membership-records";
@@ -22,7 +23,7 @@ import type { UserRecords } from "../ports/user-records";
 import { type Candidate, findGroups, findUsers, groupCandidate, userCandidate } from "./find-objects";
 import { applyMembershipBatches } from "./group-sync/apply-membership-batches";
 import { ensureGroup } from "./group-sync/ensure-group";
-import { ensureUsers, type RemovalPolicy } from "./group-sync/ensure-users";
+import { type EnsuredUsers, ensureUsers, type RemovalPolicy } from "./group-sync/ensure-users";
 import { settleLostPatch } from "./group-sync/settle-lost-patch";
 import { ProvisioningActivity } from "./provisioning-activity";
 import type { InlineRetry } from "./read-with-retries";
@@ -172,50 +173,26 @@ async function provisionUser(
   const collected: ProvisioningLogEntry[] = [];
   const activity = new ProvisioningActivity(teeLog(deps.log, collected), { trigger }, deps.now);
   const worker = `on-demand-${randomUUID()}`;
-  let failure: { errorCode: string; reason: string } | undefined;
-  let lastGroup = "";
+  let failure: SyncFailure | undefined;
   try {
     steps.push(await matchUser(found.source, idpUser, known, deps));
     const user = (await deps.ledger.getUser(found.source, found.id))!;
     const pushDeps = { ...deps, directory, activity };
     /* An operator asking now is the retry: a refused user is sent again without waiting out its back-off. */
-    const now = { ...user, status: user.status === "failed" ? ("pending" as const) : user.status };
-    const ensured = await ensureUsers([now], pushDeps, { usersPushed: 0, usersFailed: 0 }, worker);
+    const sendAgain = { ...user, status: user.status === "failed" ? ("pending" as const) : user.status };
+    const ensured = await ensureUsers([sendAgain], pushDeps, { usersPushed: 0, usersFailed: 0 }, worker);
     failure = ensured.userFailures.get(found.id);
     for (const groupId of touched) {
-      lastGroup = groupId;
       const busy = await underLease(found.source, groupId, worker, deps, async () => {
-        const group = await deps.ledger.getGroup(found.source, groupId);
-        if (!group || (group.deleted && !group.scimId)) return;
-        const scimGroupId = await ensureGroup(group, pushDeps);
-        if (scimGroupId === undefined) {
-          const refused = await deps.ledger.getGroup(found.source, groupId);
-          failure ??= { errorCode: refused?.errorCode ?? "GROUP.FAILED", reason: refused?.reason ?? "" };
-          return;
-        }
-        const kiroUserIds = new Map(ensured.kiroUserIds);
-        if (group.patchIntent && scimGroupId)
-          await settleLostPatch(group, scimGroupId, kiroUserIds, pushDeps);
-        const own = (await deps.ledger.listMemberships(found.source, groupId)).filter(
-          (membership) => membership.userId === found.id,
-        );
-        const plan = planMembershipChanges(own, kiroUserIds, ensured.userFailures, {
-          groupDeleted: group.deleted,
-        });
-        const outcome = await applyMembershipBatches(group, scimGroupId, plan, pushDeps, () => false);
-        if (outcome.failed > 0 && !failure) {
-          const membership = (await deps.ledger.listMemberships(found.source, groupId)).find(
-            (each) => each.userId === found.id,
-          );
-          failure = { errorCode: membership?.errorCode ?? "MEMBER.FAILED", reason: membership?.reason ?? "" };
-        }
+        const refused = await applyMembership(found.source, groupId, found.id, ensured, pushDeps);
+        failure ??= refused;
       });
       if (busy) {
         await activity.flush();
         steps.push(actionStep(collected));
         return {
           outcome: "busy",
-          ...busyAnswer(busy, await groupName(deps, found.source, lastGroup)),
+          ...busyAnswer(busy, await groupName(deps, found.source, groupId)),
           steps,
         };
       }
@@ -234,6 +211,38 @@ async function provisionUser(
   steps.push(resultStep(failure, collected));
   const outcome = failure ? "failed" : collected.length === 0 ? "no change" : "provisioned";
   return { outcome: "done", answer: { ...base, outcome, steps } };
+}
+
+/**
+ * One group pass's steps, for one member, under the group's lease: the group made sure of in Kiro,
+ * a PATCH whose answer was lost settled first (its intent would be overwritten otherwise), then this
+ * user's add or remove. Answers why it failed, if it did.
+ */
+async function applyMembership(
+  source: IdentitySource,
+  groupId: string,
+  userId: string,
+  ensured: EnsuredUsers,
+  deps: ProvisionDependencies & { activity: ProvisioningActivity },
+): Promise<SyncFailure | undefined> {
+  const group = await deps.ledger.getGroup(source, groupId);
+  if (!group || (group.deleted && !group.scimId)) return undefined;
+  const scimGroupId = await ensureGroup(group, deps);
+  if (scimGroupId === undefined) {
+    const refused = await deps.ledger.getGroup(source, groupId);
+    return { errorCode: refused?.errorCode ?? "GROUP.FAILED", reason: refused?.reason ?? "" };
+  }
+  const kiroUserIds = new Map(ensured.kiroUserIds);
+  if (group.patchIntent && scimGroupId) await settleLostPatch(group, scimGroupId, kiroUserIds, deps);
+  const own = async () =>
+    (await deps.ledger.listMemberships(source, groupId)).filter((membership) => membership.userId === userId);
+  const plan = planMembershipChanges(await own(), kiroUserIds, ensured.userFailures, {
+    groupDeleted: group.deleted,
+  });
+  const outcome = await applyMembershipBatches(group, scimGroupId, plan, deps, () => false);
+  if (outcome.failed === 0) return undefined;
+  const [membership] = await own();
+  return { errorCode: membership?.errorCode ?? "MEMBER.FAILED", reason: membership?.reason ?? "" };
 }
 
 async function provisionGroup(
