@@ -333,7 +333,7 @@ describe("the bundles SST builds, run as deployed", () => {
       ]),
     );
     expect(operatorEntries.some((entry) => entry.status === 403 || entry.status === 401)).toBe(false);
-  });
+  }, 60_000);
 
   it("repairs on a deep reconcile what Kiro lost by hand and what Okta changed, renamed or deleted without an event", async () => {
     // Prepare
