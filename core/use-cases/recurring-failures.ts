@@ -69,10 +69,19 @@ export async function kiroCallHealth(ledger: KiroCallHistory, now: Date): Promis
   };
 }
 
-export function kiroFailingAlert(kiro: KiroCallHealth): string | undefined {
+/** "Kiro is failing: 8 of the last 10 calls answered 500/429 (the last at …)", while it is. */
+export function kiroFailingReason(kiro: KiroCallHealth): string | undefined {
   if (!kiro.failing) return undefined;
   const answers = Object.keys(kiro.failures).join("/");
-  return `Kiro is failing: ${kiro.failed} of the last ${kiro.calls} calls answered ${answers} (the last at ${kiro.lastFailureAt}); groups retry on their own and are quarantined after RETRY_MAX_ATTEMPTS, nothing to do unless it lasts`;
+  return `Kiro is failing: ${kiro.failed} of the last ${kiro.calls} calls answered ${answers} (the last at ${kiro.lastFailureAt})`;
+}
+
+export function kiroFailingAlert(kiro: KiroCallHealth): string | undefined {
+  const reason = kiroFailingReason(kiro);
+  return (
+    reason &&
+    `${reason}; groups retry on their own and are quarantined after RETRY_MAX_ATTEMPTS, nothing to do unless it lasts`
+  );
 }
 
 export async function recentHookRejections(ledger: HookRejections, now: Date): Promise<RecentHookRejections> {

@@ -5,7 +5,7 @@ import {
   failureLabel,
   hookRejectionAlerts,
   hookRejectionsAlerting,
-  kiroFailingAlert,
+  kiroFailingReason,
 } from "./recurring-failures";
 
 /**
@@ -153,8 +153,8 @@ export function healthVerdict(
     failing.push(
       `a change has waited ${oldest.ageSeconds} s for Kiro: ${oldest.kind.toLowerCase()} ${oldest.kind === "GROUP" ? nameOf(oldest.source, oldest.id) : `${oldest.source} ${oldest.id}`}`,
     );
-  const kiroFailing = kiroFailingAlert(report.kiroCalls);
-  if (kiroFailing) failing.push(kiroFailing.split(";")[0]!);
+  const kiroFailing = kiroFailingReason(report.kiroCalls);
+  if (kiroFailing) failing.push(kiroFailing);
   if (report.inbox.oldestAgeSeconds > deliveryAgeAlarmSeconds)
     failing.push(
       `${report.inbox.waiting} Okta hook deliveries not recorded, the oldest for ${report.inbox.oldestAgeSeconds} s`,

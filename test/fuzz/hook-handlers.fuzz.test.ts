@@ -20,9 +20,12 @@ const runs = 10_000;
 
 /** Ledger methods that only read; every other call is a write. */
 const reads = /^(get|list|has|count)/;
+/** The one write a refused request makes: the count `/status` reads. */
+const countsRejection = "recordHookRejection";
 
 let deps: ServiceDependencies;
 let writes = 0;
+let rejections = 0;
 
 beforeAll(async () => {
   const { client, tableName } = await freshLedger();
@@ -48,7 +51,8 @@ beforeAll(async () => {
       const value = Reflect.get(target, property, receiver) as unknown;
       if (typeof value !== "function") return value;
       return (...args: unknown[]) => {
-        if (!reads.test(String(property))) writes += 1;
+        if (property === countsRejection) rejections += 1;
+        else if (!reads.test(String(property))) writes += 1;
         return (value as (...inner: unknown[]) => unknown).apply(target, args);
       };
     },
@@ -143,16 +147,17 @@ const contentTypes = fc.oneof(
 
 function assessAnswer(
   result: APIGatewayProxyStructuredResultV2,
-  writesDuring: number,
+  during: { writes: number; rejections: number },
   authenticated: boolean,
 ) {
   expect(result.statusCode).toBeGreaterThanOrEqual(200);
   expect(result.statusCode).toBeLessThan(500);
-  if (!authenticated || result.statusCode! >= 400) expect(writesDuring).toBe(0);
+  if (!authenticated || result.statusCode! >= 400) expect(during.writes).toBe(0);
+  if (result.statusCode! >= 400) expect(during.rejections).toBe(1);
 }
 
 describe("fuzzing the public hook endpoints", () => {
-  it(`never throws, never answers 5xx, never writes for a bad Okta request (${runs} cases)`, async () => {
+  it(`never throws, never answers 5xx, never writes for a bad Okta request but the count of its rejection (${runs} cases)`, async () => {
     // Prepare
     const handler = createOktaEventsHandler(() => deps);
     const group = { id: "00gfuzz000000000001", name: "Fuzz" };
@@ -179,7 +184,7 @@ describe("fuzzing the public hook endpoints", () => {
       fc.asyncProperty(requests, async (request) => {
         const headers: Record<string, string> = { "content-type": request.contentType };
         if (request.authorization !== undefined) headers.authorization = request.authorization;
-        const before = writes;
+        const [before, rejectionsBefore] = [writes, rejections];
         const result = await handler(
           apiEvent({ method: request.method, path: "/okta/events", headers, body: request.body }),
           localContext("okta-events"),
@@ -187,7 +192,11 @@ describe("fuzzing the public hook endpoints", () => {
 
         // Assess
         const authenticated = request.authorization === hookSecret;
-        assessAnswer(result, writes - before, authenticated);
+        assessAnswer(
+          result,
+          { writes: writes - before, rejections: rejections - rejectionsBefore },
+          authenticated,
+        );
         if (!authenticated && request.method === "POST") expect(result.statusCode).toBe(401);
       }),
       { numRuns: runs },
@@ -195,7 +204,7 @@ describe("fuzzing the public hook endpoints", () => {
     expect(writes - writesBefore).toBeGreaterThan(0);
   }, 120_000);
 
-  it(`never throws, never answers 5xx, never writes for a forged or malformed Graph notification (${runs} cases)`, async () => {
+  it(`never throws, never answers 5xx, never writes for a forged or malformed Graph notification but the count of its rejection (${runs} cases)`, async () => {
     // Prepare
     const handler = createEntraNotifyHandler(() => deps);
     const notification = (state: string) => ({
@@ -239,7 +248,7 @@ describe("fuzzing the public hook endpoints", () => {
               withMutation(payload, paths[request.path % paths.length]!, request.replacement, false),
             )
           : request.body;
-        const before = writes;
+        const [before, rejectionsBefore] = [writes, rejections];
         const result = await handler(
           apiEvent({
             method: "POST",
@@ -254,7 +263,11 @@ describe("fuzzing the public hook endpoints", () => {
 
         // Assess
         const authenticated = request.state === clientState && body.includes(clientState);
-        assessAnswer(result, writes - before, authenticated);
+        assessAnswer(
+          result,
+          { writes: writes - before, rejections: rejections - rejectionsBefore },
+          authenticated,
+        );
       }),
       { numRuns: runs },
     );

@@ -228,4 +228,64 @@ describe("healthVerdict", () => {
       reasons: ["entra degraded: IDP.UNAVAILABLE Graph answered 503"],
     });
   });
+
+  it("turns failing while Kiro fails most calls, and degraded for a hook refusing requests and a user refused twice, each named", () => {
+    // Prepare
+    const troubled = report({
+      kiroCalls: {
+        calls: 10,
+        failed: 8,
+        failures: { "500": 8 },
+        lastFailureAt: "2026-11-24T00:59:30.000Z",
+        failing: true,
+      },
+      hookRejections: {
+        count: 4,
+        bySource: { okta: { "401 unauthenticated": 4 } },
+        lastAt: "2026-11-24T00:59:00.000Z",
+      },
+      repeatedFailures: [
+        {
+          kind: "USER",
+          source: "okta",
+          id: "00uempty",
+          name: "empty@acme.test",
+          attempts: 2,
+          errorCode: "USER.INVALID_PROFILE",
+          reason: "familyName is empty",
+        },
+      ],
+    });
+
+    // Act
+    const health = healthVerdict(troubled);
+    const gauges = byName(syncHealthGauges(troubled));
+
+    // Assess
+    expect(health).toEqual({
+      verdict: "failing",
+      reasons: [
+        "Kiro is failing: 8 of the last 10 calls answered 500 (the last at 2026-11-24T00:59:30.000Z)",
+        "1 users Kiro refused twice in a row or more: empty@acme.test (okta 00uempty) USER.INVALID_PROFILE",
+        "okta hook: 4 requests or events rejected in the last 5 minutes (401 unauthenticated: 4), the last at 2026-11-24T00:59:00.000Z: the hook's secret in the IdP differs from the one we hold (Okta: the Okta secret's hookSecret)",
+      ],
+    });
+    expect(gauges).toMatchObject({ KiroFailedCalls: 8, HookRejections: 4 });
+  });
+
+  it("keeps the Kiro and hook gauges at zero below their alerts", () => {
+    // Prepare
+    const calm = report({
+      kiroCalls: { calls: 10, failed: 4, failures: { "500": 4 }, lastFailureAt: "t", failing: false },
+      hookRejections: { count: 2, bySource: { okta: { "400 malformed": 2 } }, lastAt: "t" },
+    });
+
+    // Act
+    const gauges = byName(syncHealthGauges(calm));
+    const health = healthVerdict(calm);
+
+    // Assess
+    expect(gauges).toMatchObject({ KiroFailedCalls: 0, HookRejections: 0 });
+    expect(health).toEqual({ verdict: "ok", reasons: [] });
+  });
 });
