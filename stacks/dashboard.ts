@@ -92,7 +92,7 @@ const alarms = [
   healthAlarm(
     "HookRejectionsAlarm",
     syncHealthMetric.hookRejections,
-    "A hook keeps refusing requests or events (401: the hook secret in Okta differs from the Okta secret's hookSecret; a wrong Graph clientState; malformed payloads): see /status hookRejections and the hook's log",
+    "The Okta hook keeps refusing authenticated requests or events (malformed payloads, events no Okta sends): see /status hookRejections and the hook's log",
     aboveZeroFor(1),
   ),
   healthAlarm(

@@ -88,20 +88,20 @@ export function rejectedEventCount(summary: IngestSummary): number {
 }
 
 /**
- * What `/status` counts of a hook's answer: the request refused, or events inside it refused
- * (malformed ones, items with a wrong clientState), each kind one entry.
+ * What `/status` counts of an authenticated hook request: the request refused, or events inside
+ * an accepted one refused, each kind one entry. The caller passes only requests that proved the
+ * secret: one that proved nothing (a wrong or missing secret, a wrong method, a Graph request,
+ * whose items alone carry the clientState) stores nothing, so a flood of them costs no write; the
+ * `HookRejected_*` metrics count them.
  */
 export function hookRejectionsOf(source: IdentitySource, answer: HookAnswer, now: Date): HookRejection[] {
   const at = now.toISOString();
-  if (answer.rejection) return [{ at, source, reason: answer.rejection, status: answer.status, count: 1 }];
-  if (!answer.summary) return [];
-  const refused: [string, number][] = [
-    ["rejected-events", rejectedEventCount(answer.summary)],
-    ["bad-client-state", answer.summary.ignored["bad-client-state"] ?? 0],
-  ];
-  return refused
-    .filter(([, count]) => count > 0)
-    .map(([reason, count]) => ({ at, source, reason, status: answer.status, count }));
+  if (answer.rejection)
+    return source === "okta"
+      ? [{ at, source, reason: answer.rejection, status: answer.status, count: 1 }]
+      : [];
+  const count = answer.summary ? rejectedEventCount(answer.summary) : 0;
+  return count > 0 ? [{ at, source, reason: "rejected-events", status: answer.status, count }] : [];
 }
 
 /** Counting a rejection must never turn the answer into a 500 (the IdP would retry a refused request). */

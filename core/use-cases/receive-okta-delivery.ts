@@ -26,16 +26,18 @@ export interface ReceiveOktaDependencies {
 }
 
 /**
- * Okta's event hook endpoint: the one-time verification GET, then authenticated deliveries. A
- * request still costs one write: the kept delivery (which carries the count of events refused in
- * it, for the ingest to record), or, when nothing was kept, the rejection `/status` counts.
+ * Okta's event hook endpoint: the one-time verification GET, then authenticated deliveries. An
+ * authenticated request costs one write: the kept delivery (which carries the count of events
+ * refused in it, for the ingest to record), or, when nothing was kept, the rejection `/status`
+ * counts. A request that did not prove the secret (POST is checked first) writes nothing.
  */
 export async function receiveOktaDelivery(
   request: HookRequest,
   deps: ReceiveOktaDependencies,
 ): Promise<HookAnswer> {
   const answer = await answerOktaDelivery(request, deps);
-  if (!answer.summary?.queued)
+  const authenticated = request.method === "POST" && answer.status !== 401;
+  if (authenticated && !answer.summary?.queued)
     await recordHookRejections(hookRejectionsOf("okta", answer, new Date()), deps.ledger);
   return answer;
 }

@@ -20,7 +20,7 @@ const runs = 10_000;
 
 /** Ledger methods that only read; every other call is a write. */
 const reads = /^(get|list|has|count)/;
-/** The one write a refused request makes: the count `/status` reads. */
+/** The one write an authenticated but refused request makes: the count `/status` reads. An unauthenticated one makes none. */
 const countsRejection = "recordHookRejection";
 
 let deps: ServiceDependencies;
@@ -153,11 +153,12 @@ function assessAnswer(
   expect(result.statusCode).toBeGreaterThanOrEqual(200);
   expect(result.statusCode).toBeLessThan(500);
   if (!authenticated || result.statusCode! >= 400) expect(during.writes).toBe(0);
-  if (result.statusCode! >= 400) expect(during.rejections).toBe(1);
+  if (!authenticated) expect(during.rejections).toBe(0);
+  else expect(during.rejections).toBeLessThanOrEqual(1);
 }
 
 describe("fuzzing the public hook endpoints", () => {
-  it(`never throws, never answers 5xx, never writes for a bad Okta request but the count of its rejection (${runs} cases)`, async () => {
+  it(`never throws, never answers 5xx, never writes for a bad Okta request (an authenticated one: only the count of its rejection) (${runs} cases)`, async () => {
     // Prepare
     const handler = createOktaEventsHandler(() => deps);
     const group = { id: "00gfuzz000000000001", name: "Fuzz" };
@@ -204,7 +205,7 @@ describe("fuzzing the public hook endpoints", () => {
     expect(writes - writesBefore).toBeGreaterThan(0);
   }, 120_000);
 
-  it(`never throws, never answers 5xx, never writes for a forged or malformed Graph notification but the count of its rejection (${runs} cases)`, async () => {
+  it(`never throws, never answers 5xx, never writes for a forged or malformed Graph notification (${runs} cases)`, async () => {
     // Prepare
     const handler = createEntraNotifyHandler(() => deps);
     const notification = (state: string) => ({
